@@ -1,0 +1,81 @@
+//! The catalog of API calls runbooks may make. Each call says which AWS operation it sends
+//! (which is also the IAM action it needs), whether it changes anything, which parameters it
+//! takes and which of them are secret. A new control needs a new call here only when it uses
+//! an API operation no runbook used before; the engine never changes for it.
+
+mod params;
+pub mod redshift;
+
+pub use params::Params;
+
+use crate::aws::{ApiError, Clients};
+use crate::runbook::{CallCatalog, CallSignature};
+use serde_json::{Map, Value};
+
+/// One call a runbook can make.
+#[derive(Debug)]
+pub struct ActionSpec {
+    /// The name runbooks use, `service.operation`.
+    pub name: &'static str,
+    /// The AWS operation sent, as `service:Operation` (the IAM action it needs).
+    pub operation: &'static str,
+    /// Whether the call changes anything (dry runs never make such calls).
+    pub mutating: bool,
+    /// Parameter names, each with whether it is required.
+    pub params: &'static [(&'static str, bool)],
+    /// Parameters never shown, logged or journaled.
+    pub secret_params: &'static [&'static str],
+}
+
+/// Every call, in the order `hubfix schema` and errors list them.
+pub const ALL: &[&ActionSpec] = &[&redshift::DESCRIBE_CLUSTER, &redshift::MODIFY_CLUSTER];
+
+pub fn find(name: &str) -> Option<&'static ActionSpec> {
+    ALL.iter().copied().find(|a| a.name == name)
+}
+
+/// The parameters as they may be shown: secret values replaced.
+pub fn redact(spec: &ActionSpec, params: &Map<String, Value>) -> Map<String, Value> {
+    params
+        .iter()
+        .map(|(k, v)| {
+            let shown = if spec.secret_params.contains(&k.as_str()) {
+                Value::String("<redacted>".into())
+            } else {
+                v.clone()
+            };
+            (k.clone(), shown)
+        })
+        .collect()
+}
+
+/// Runs a call through the real SDK clients.
+pub async fn execute(
+    clients: &Clients,
+    spec: &ActionSpec,
+    region: Option<&str>,
+    params: &Map<String, Value>,
+) -> Result<Value, ApiError> {
+    let p = Params::new(spec, params);
+    match spec.name {
+        "redshift.describe_cluster" => redshift::describe_cluster(&clients.redshift(region).await, &p).await,
+        "redshift.modify_cluster" => redshift::modify_cluster(&clients.redshift(region).await, &p).await,
+        other => Err(ApiError::invalid(spec.operation, format!("no implementation for `{other}`"))),
+    }
+}
+
+/// The catalog as the runbook validator sees it.
+pub struct Catalog;
+
+impl CallCatalog for Catalog {
+    fn signature(&self, call: &str) -> Option<CallSignature> {
+        find(call).map(|a| CallSignature {
+            mutating: a.mutating,
+            params: a.params,
+        })
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        ALL.iter().map(|a| a.name).collect()
+    }
+}

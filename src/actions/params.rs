@@ -1,0 +1,45 @@
+//! Typed access to a call's rendered parameters, with errors that name the parameter.
+
+use super::ActionSpec;
+use crate::aws::ApiError;
+use serde_json::{Map, Value};
+
+pub struct Params<'a> {
+    spec: &'a ActionSpec,
+    values: &'a Map<String, Value>,
+}
+
+impl<'a> Params<'a> {
+    pub fn new(spec: &'a ActionSpec, values: &'a Map<String, Value>) -> Self {
+        Params { spec, values }
+    }
+
+    fn bad(&self, name: &str, want: &str) -> ApiError {
+        ApiError::invalid(
+            self.spec.operation,
+            format!("parameter `{name}` of `{}` must be {want}", self.spec.name),
+        )
+    }
+
+    pub fn string(&self, name: &str) -> Result<String, ApiError> {
+        self.opt_string(name)?.ok_or_else(|| self.bad(name, "a non-empty text"))
+    }
+
+    pub fn opt_string(&self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.values.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(_) => Err(self.bad(name, "a non-empty text")),
+        }
+    }
+
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.values.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if s == "true" || s == "false" => Ok(Some(s == "true")),
+            Some(_) => Err(self.bad(name, "true or false")),
+        }
+    }
+}

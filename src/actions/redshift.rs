@@ -1,0 +1,96 @@
+//! Redshift calls: describe a cluster, modify it (enhanced VPC routing).
+
+use super::{ActionSpec, Params};
+use crate::aws::ApiError;
+use aws_sdk_redshift::Client;
+use aws_sdk_redshift::types::{Cluster, PendingModifiedValues};
+use serde_json::{Map, Value, json};
+
+pub const DESCRIBE_CLUSTER: ActionSpec = ActionSpec {
+    name: "redshift.describe_cluster",
+    operation: "redshift:DescribeClusters",
+    mutating: false,
+    params: &[("ClusterIdentifier", true)],
+    secret_params: &[],
+};
+
+pub const MODIFY_CLUSTER: ActionSpec = ActionSpec {
+    name: "redshift.modify_cluster",
+    operation: "redshift:ModifyCluster",
+    mutating: true,
+    params: &[("ClusterIdentifier", true), ("EnhancedVpcRouting", false)],
+    secret_params: &[],
+};
+
+fn insert<T: Into<Value>>(map: &mut Map<String, Value>, key: &str, value: Option<T>) {
+    if let Some(v) = value {
+        map.insert(key.to_owned(), v.into());
+    }
+}
+
+/// Only the pending values that are set: an empty object means nothing is pending.
+fn pending_json(p: Option<&PendingModifiedValues>) -> Value {
+    let mut m = Map::new();
+    if let Some(p) = p {
+        insert(&mut m, "EnhancedVpcRouting", p.enhanced_vpc_routing());
+        insert(&mut m, "NodeType", p.node_type());
+        insert(&mut m, "NumberOfNodes", p.number_of_nodes());
+        insert(&mut m, "ClusterType", p.cluster_type());
+        insert(&mut m, "ClusterVersion", p.cluster_version());
+        insert(&mut m, "PubliclyAccessible", p.publicly_accessible());
+        insert(&mut m, "ClusterIdentifier", p.cluster_identifier());
+        insert(&mut m, "MaintenanceTrackName", p.maintenance_track_name());
+        insert(&mut m, "EncryptionType", p.encryption_type());
+        if p.master_user_password().is_some() {
+            m.insert("MasterUserPassword".into(), Value::String("<redacted>".into()));
+        }
+    }
+    Value::Object(m)
+}
+
+fn cluster_json(c: &Cluster) -> Value {
+    let mut m = Map::new();
+    insert(&mut m, "ClusterIdentifier", c.cluster_identifier());
+    insert(&mut m, "ClusterStatus", c.cluster_status());
+    insert(&mut m, "ClusterAvailabilityStatus", c.cluster_availability_status());
+    insert(&mut m, "NodeType", c.node_type());
+    insert(&mut m, "NumberOfNodes", c.number_of_nodes());
+    insert(&mut m, "VpcId", c.vpc_id());
+    insert(&mut m, "AvailabilityZone", c.availability_zone());
+    insert(&mut m, "PubliclyAccessible", c.publicly_accessible());
+    insert(&mut m, "ClusterNamespaceArn", c.cluster_namespace_arn());
+    m.insert(
+        "EnhancedVpcRouting".into(),
+        Value::Bool(c.enhanced_vpc_routing().unwrap_or(false)),
+    );
+    m.insert("PendingModifiedValues".into(), pending_json(c.pending_modified_values()));
+    Value::Object(m)
+}
+
+pub async fn describe_cluster(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let id = p.string("ClusterIdentifier")?;
+    let out = client
+        .describe_clusters()
+        .cluster_identifier(&id)
+        .send()
+        .await
+        .map_err(|e| ApiError::from_sdk(DESCRIBE_CLUSTER.operation, e))?;
+    match out.clusters().first() {
+        Some(c) => Ok(cluster_json(c)),
+        None => Err(ApiError::not_found(
+            DESCRIBE_CLUSTER.operation,
+            format!("no Redshift cluster `{id}`"),
+        )),
+    }
+}
+
+pub async fn modify_cluster(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let out = client
+        .modify_cluster()
+        .cluster_identifier(p.string("ClusterIdentifier")?)
+        .set_enhanced_vpc_routing(p.opt_bool("EnhancedVpcRouting")?)
+        .send()
+        .await
+        .map_err(|e| ApiError::from_sdk(MODIFY_CLUSTER.operation, e))?;
+    Ok(out.cluster().map_or_else(|| json!({}), cluster_json))
+}

@@ -1,0 +1,78 @@
+//! SDK clients, one configuration loaded once, one client per service and region on demand
+//! (a finding's resource may live in another region than the default one).
+
+use aws_config::{BehaviorVersion, SdkConfig, Region};
+use std::collections::HashMap;
+use tokio::sync::{Mutex, OnceCell};
+
+/// Where and as whom to talk to AWS; each falls back to the usual AWS environment.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+pub struct Clients {
+    settings: AwsSettings,
+    base: OnceCell<SdkConfig>,
+    regional: Mutex<HashMap<String, SdkConfig>>,
+}
+
+impl Clients {
+    pub fn new(settings: AwsSettings) -> Self {
+        Clients {
+            settings,
+            base: OnceCell::new(),
+            regional: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn base(&self) -> &SdkConfig {
+        self.base
+            .get_or_init(|| async {
+                let mut loader = aws_config::defaults(BehaviorVersion::latest());
+                if let Some(p) = &self.settings.profile {
+                    loader = loader.profile_name(p);
+                }
+                if let Some(r) = &self.settings.region {
+                    loader = loader.region(Region::new(r.clone()));
+                }
+                if let Some(u) = &self.settings.endpoint_url {
+                    loader = loader.endpoint_url(u);
+                }
+                loader.load().await
+            })
+            .await
+    }
+
+    /// The configuration for a region (the default one when `None`).
+    pub async fn config(&self, region: Option<&str>) -> SdkConfig {
+        let base = self.base().await;
+        let Some(region) = region.filter(|r| Some(*r) != base.region().map(|r| r.as_ref())) else {
+            return base.clone();
+        };
+        let mut cache = self.regional.lock().await;
+        cache
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                base.to_builder()
+                    .region(Region::new(region.to_owned()))
+                    .build()
+            })
+            .clone()
+    }
+
+    /// The default region, if any is configured.
+    pub async fn region(&self) -> Option<String> {
+        self.base().await.region().map(|r| r.to_string())
+    }
+
+    pub async fn redshift(&self, region: Option<&str>) -> aws_sdk_redshift::Client {
+        aws_sdk_redshift::Client::new(&self.config(region).await)
+    }
+
+    pub async fn securityhub(&self, region: Option<&str>) -> aws_sdk_securityhub::Client {
+        aws_sdk_securityhub::Client::new(&self.config(region).await)
+    }
+}

@@ -1,0 +1,145 @@
+//! The command line (clap): global options and one subcommand per verb.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hubfix",
+    version,
+    about = "Fix failed AWS Security Hub controls by walking reviewed runbooks",
+    long_about = "hubfix finds failed Security Hub findings and walks a runbook for each: it asks the \
+stakeholder question, suppresses the finding after sign-off or fixes the resource with the AWS SDK, \
+waits for it to come back, verifies, and journals every step so a run can be resumed."
+)]
+pub struct Cli {
+    /// AWS profile (default: AWS_PROFILE or the default profile).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// AWS region (default: AWS_REGION / the profile's region).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator, a VPC endpoint); also AWS_ENDPOINT_URL.
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// Use the runbooks of this directory instead of the built-in ones.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub runbooks: Option<PathBuf>,
+    /// Where run journals are kept (default: $XDG_STATE_HOME/hubfix).
+    #[arg(long, global = true, value_name = "DIR", env = "HUBFIX_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// More log output (-v, -vv, -vvv); logs go to stderr and never contain secrets.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors and data.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No spinners, plain status lines instead.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// Format of data output.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Language of operator texts (default: from LANG).
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<LangArg>,
+    /// First poll interval of waits in milliseconds (tests and demos use a short one).
+    #[arg(long, global = true, hide = true, env = "HUBFIX_POLL_MS")]
+    pub poll_ms: Option<u64>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    En,
+    Ja,
+}
+
+/// Which findings or resources to work on.
+#[derive(Debug, Clone, Args, Default)]
+pub struct Selectors {
+    /// A control id, e.g. Redshift.7 (repeatable; default: every supported control).
+    #[arg(long = "control", value_name = "ID")]
+    pub controls: Vec<String>,
+    /// A resource ARN or identifier (repeatable; needs --control). Works without a finding.
+    #[arg(long = "resource", value_name = "ARN|ID")]
+    pub resources: Vec<String>,
+    /// A Security Hub finding id (repeatable).
+    #[arg(long = "finding", value_name = "ID")]
+    pub findings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub selectors: Selectors,
+    /// Show every step and the exact calls, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Answer prompts from this file instead of a terminal.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Who signed the decisions off (recorded in finding notes and the journal).
+    #[arg(long, value_name = "NAME")]
+    pub approver: Option<String>,
+    /// How many resources to fix at once.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub parallel: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the supported controls.
+    Controls,
+    /// List failed, active, unsuppressed findings of the supported controls.
+    Findings {
+        /// Only these controls (repeatable).
+        #[arg(long = "control", value_name = "ID")]
+        controls: Vec<String>,
+    },
+    /// Walk the runbooks for failed findings or given resources.
+    Run(RunArgs),
+    /// Preview a run: every step and call, nothing changed (same as `run --dry-run`).
+    Plan {
+        #[command(flatten)]
+        selectors: Selectors,
+    },
+    /// Suppress findings after sign-off, without a runbook.
+    Suppress {
+        /// The finding id (repeatable).
+        #[arg(long = "finding", value_name = "ID", required = true)]
+        findings: Vec<String>,
+        /// Why the setting is intended.
+        #[arg(long)]
+        reason: String,
+        /// Who signed it off.
+        #[arg(long)]
+        approver: String,
+        /// Do not ask for confirmation (needed without a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List run journals.
+    Runs,
+    /// Continue an interrupted or stopped run (default: the newest resumable one).
+    Resume {
+        run_id: Option<String>,
+        /// Answer prompts from this file instead of a terminal.
+        #[arg(long, value_name = "FILE")]
+        answers: Option<PathBuf>,
+        /// Who signs the decisions off.
+        #[arg(long, value_name = "NAME")]
+        approver: Option<String>,
+    },
+    /// Check runbook files or directories (default: the runbooks in use).
+    Validate { paths: Vec<PathBuf> },
+    /// Print the JSON schema of the runbook format.
+    Schema,
+}

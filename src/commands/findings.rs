@@ -1,0 +1,52 @@
+//! `hubfix findings`: failed, active, NEW or NOTIFIED findings of the supported controls.
+
+use super::App;
+use super::targets::resolve_controls;
+use crate::cli::Output;
+use crate::error::Result;
+use crate::findings::{SdkSecurityHub, SecurityHub, resource_name};
+use crate::ui::Table;
+
+/// How long ago an RFC 3339 time was, as `3d`, `5h` or `12m`.
+pub fn age(created_at: Option<&str>) -> String {
+    let Some(t) = created_at.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) else {
+        return "-".into();
+    };
+    let d = chrono::Utc::now().signed_duration_since(t);
+    if d.num_days() > 0 {
+        format!("{}d", d.num_days())
+    } else if d.num_hours() > 0 {
+        format!("{}h", d.num_hours())
+    } else {
+        format!("{}m", d.num_minutes().max(0))
+    }
+}
+
+pub async fn run(app: &App, controls: &[String]) -> Result<i32> {
+    let catalog = app.catalog()?;
+    let controls = resolve_controls(&catalog, controls)?;
+    let hub = SdkSecurityHub::new(app.clients());
+    let findings = hub.failed_findings(&controls).await?;
+    match app.output {
+        Output::Json => app.print_json(&findings),
+        Output::Table => {
+            if findings.is_empty() {
+                eprintln!("No failed findings for {}.", controls.join(", "));
+                return Ok(0);
+            }
+            let mut t = Table::new(&["FINDING ID", "CONTROL", "RESOURCE", "REGION", "WORKFLOW", "AGE"]);
+            for f in &findings {
+                t.row(vec![
+                    f.id.clone(),
+                    f.control.clone(),
+                    resource_name(&f.resource_id).to_owned(),
+                    f.region.clone(),
+                    f.workflow_status.clone(),
+                    age(f.created_at.as_deref()),
+                ]);
+            }
+            print!("{}", t.render());
+        }
+    }
+    Ok(0)
+}

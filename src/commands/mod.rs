@@ -1,0 +1,123 @@
+//! One file per subcommand; this file holds what they share: the runbook catalog, the
+//! language, the state directory, AWS clients built on first use, and target selection.
+
+mod controls;
+mod findings;
+mod resume;
+mod run;
+mod runs;
+mod suppress;
+mod targets;
+mod validate;
+
+use crate::aws::{AwsSettings, Clients};
+use crate::cli::{Cli, Command, LangArg, Output};
+use crate::engine::{PollPolicy, RunOptions};
+use crate::error::{Error, Result};
+use crate::runbook::{Catalog, Lang};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What every command may need, built from the global options.
+pub struct App {
+    pub cli_runbooks: Option<PathBuf>,
+    pub output: Output,
+    pub lang: Lang,
+    pub quiet: bool,
+    pub progress: bool,
+    pub state_dir: PathBuf,
+    pub aws: AwsSettings,
+    pub poll: PollPolicy,
+}
+
+impl App {
+    fn new(cli: &Cli) -> App {
+        let lang = match cli.lang {
+            Some(LangArg::Ja) => Lang::Ja,
+            Some(LangArg::En) => Lang::En,
+            None => Lang::from_locale(std::env::var("LANG").ok().as_deref()),
+        };
+        let state_dir = cli.state_dir.clone().unwrap_or_else(|| {
+            dirs::state_dir()
+                .or_else(|| dirs::home_dir().map(|h| h.join(".local/state")))
+                .unwrap_or_else(std::env::temp_dir)
+                .join("hubfix")
+        });
+        App {
+            cli_runbooks: cli.runbooks.clone(),
+            output: cli.output,
+            lang,
+            quiet: cli.quiet,
+            progress: !cli.no_progress,
+            state_dir,
+            aws: AwsSettings {
+                profile: cli.profile.clone(),
+                region: cli.region.clone(),
+                endpoint_url: cli.endpoint_url.clone(),
+            },
+            poll: cli
+                .poll_ms
+                .map(|ms| PollPolicy::starting_at(Duration::from_millis(ms.max(1))))
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn catalog(&self) -> Result<Catalog> {
+        Catalog::load(self.cli_runbooks.as_deref(), &crate::actions::Catalog).map_err(Error::Runbook)
+    }
+
+    pub fn clients(&self) -> Arc<Clients> {
+        Arc::new(Clients::new(self.aws.clone()))
+    }
+
+    pub fn run_options(&self, approver: Option<String>) -> RunOptions {
+        RunOptions {
+            lang: self.lang,
+            approver,
+            poll: self.poll,
+            state_dir: self.state_dir.clone(),
+            default_wait_timeout: Duration::from_secs(60 * 60),
+        }
+    }
+
+    /// Prints data to stdout (tables or JSON); everything else goes to stderr.
+    pub fn print_json<T: serde::Serialize>(&self, value: &T) {
+        println!("{}", serde_json::to_string_pretty(value).expect("serializable output"));
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))
+}
+
+/// Runs one command; the result is the exit code.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    let app = App::new(&cli);
+    match cli.command {
+        Command::Controls => controls::run(&app),
+        Command::Validate { paths } => validate::run(&app, &paths),
+        Command::Schema => {
+            print!("{}", crate::runbook::schema_json());
+            Ok(0)
+        }
+        Command::Runs => runs::run(&app),
+        Command::Findings { controls } => runtime()?.block_on(findings::run(&app, &controls)),
+        Command::Run(args) => runtime()?.block_on(run::run(&app, args)),
+        Command::Plan { selectors } => runtime()?.block_on(run::plan(&app, selectors)),
+        Command::Suppress {
+            findings,
+            reason,
+            approver,
+            yes,
+        } => runtime()?.block_on(suppress::run(&app, &findings, &reason, &approver, yes)),
+        Command::Resume {
+            run_id,
+            answers,
+            approver,
+        } => runtime()?.block_on(resume::run(&app, run_id, answers, approver)),
+    }
+}

@@ -1,0 +1,57 @@
+//! `hubfix resume`: continue an interrupted or stopped run from its journal.
+
+use super::App;
+use super::run::prompter_for;
+use crate::aws::AwsApi;
+use crate::engine::{Engine, list_runs};
+use crate::error::{Error, Result};
+use crate::findings::SdkSecurityHub;
+use crate::ui::TerminalReporter;
+use std::path::PathBuf;
+
+pub async fn run(app: &App, run_id: Option<String>, answers: Option<PathBuf>, approver: Option<String>) -> Result<i32> {
+    let runs = list_runs(&app.state_dir);
+    let run = match &run_id {
+        Some(id) => runs.iter().find(|r| &r.run_id == id).ok_or_else(|| {
+            Error::Usage(format!(
+                "no run `{id}` in {}; `hubfix runs` lists them",
+                app.state_dir.display()
+            ))
+        })?,
+        None => runs.iter().find(|r| r.resumable()).ok_or_else(|| {
+            Error::Usage(format!("no resumable run in {}", app.state_dir.display()))
+        })?,
+    };
+    if !run.resumable() {
+        return Err(Error::Usage(format!(
+            "run {} ended ({}); there is nothing to resume",
+            run.run_id, run.state
+        )));
+    }
+    let mut prompter = prompter_for(answers.as_deref(), approver.clone())?;
+    let catalog = app.catalog()?;
+    let plan = catalog.get(&run.control).ok_or_else(|| {
+        Error::Usage(format!("run {} is for {}, which has no runbook now", run.run_id, run.control))
+    })?;
+    let clients = app.clients();
+    let api = AwsApi::new(clients.clone());
+    let hub = SdkSecurityHub::new(clients);
+    let reporter = TerminalReporter::new(app.progress, app.quiet);
+    let options = app.run_options(approver);
+    let engine = Engine {
+        api: &api,
+        hub: &hub,
+        reporter: &reporter,
+        options: &options,
+    };
+    eprintln!("Resuming {} ({} on {}) at `{}`", run.run_id, run.control, run.resource, run.resume_at.as_deref().unwrap_or("?"));
+    let report = engine
+        .resume(plan, &run.path, prompter.as_mut())
+        .await
+        .map_err(|e| Error::Failed(e.to_string()))?;
+    eprintln!("{}: {}", report.outcome.name(), report.message);
+    if report.resume_at.is_some() && report.exit_code() != 0 {
+        eprintln!("To continue: hubfix resume {}", report.run_id);
+    }
+    Ok(report.exit_code())
+}

@@ -1,0 +1,33 @@
+//! `hubfix runs`: the run journals, newest first, with what can be resumed.
+
+use super::App;
+use crate::cli::Output;
+use crate::engine::list_runs;
+use crate::error::Result;
+use crate::ui::Table;
+
+pub fn run(app: &App) -> Result<i32> {
+    let runs = list_runs(&app.state_dir);
+    match app.output {
+        Output::Json => app.print_json(&runs),
+        Output::Table => {
+            if runs.is_empty() {
+                eprintln!("No runs in {}.", app.state_dir.display());
+                return Ok(0);
+            }
+            let mut t = Table::new(&["RUN ID", "STARTED", "CONTROL", "RESOURCE", "STATE", "RESUME AT"]);
+            for r in &runs {
+                t.row(vec![
+                    r.run_id.clone(),
+                    r.started.clone(),
+                    r.control.clone(),
+                    r.resource.clone(),
+                    r.state.clone(),
+                    r.resume_at.clone().unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            print!("{}", t.render());
+        }
+    }
+    Ok(0)
+}

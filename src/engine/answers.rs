@@ -1,0 +1,149 @@
+//! The answers file: every prompt answered without a terminal (contract in design.md).
+//! A missing answer stops the run naming the key to add; it never guesses, never hangs.
+//! Secrets are never literals in the file, only `{env: NAME}` or `{file: PATH}`.
+
+use super::prompt::{Answer, PromptError, Prompter, Question, Secret};
+use crate::runbook::PromptKind;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AnswersFile {
+    /// Recorded as Note.UpdatedBy and in the journal.
+    #[serde(default)]
+    pub approver: Option<String>,
+    /// Answers for every resource of a control.
+    #[serde(default)]
+    pub controls: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Per-resource overrides, by ARN or identifier.
+    #[serde(default)]
+    pub resources: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+impl AnswersFile {
+    pub fn load(path: &Path) -> Result<AnswersFile, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the answers file {}: {e}", path.display()))?;
+        serde_saphyr::from_str(&text).map_err(|e| {
+            let inner = e.without_snippet();
+            let at = inner
+                .location()
+                .map(|l| format!(":{}:{}", l.line(), l.column()))
+                .unwrap_or_default();
+            format!("{}{at}: {inner}", path.display())
+        })
+    }
+}
+
+pub struct AnswersPrompter {
+    file: AnswersFile,
+    path: PathBuf,
+}
+
+impl AnswersPrompter {
+    pub fn new(file: AnswersFile, path: PathBuf) -> Self {
+        AnswersPrompter { file, path }
+    }
+
+    fn lookup(&self, q: &Question) -> Option<&Value> {
+        q.resource_keys
+            .iter()
+            .find_map(|k| self.file.resources.get(k).and_then(|m| m.get(&q.id)))
+            .or_else(|| {
+                self.file
+                    .controls
+                    .iter()
+                    .find(|(c, _)| c.eq_ignore_ascii_case(&q.control))
+                    .and_then(|(_, m)| m.get(&q.id))
+            })
+    }
+
+    fn secret(&self, q: &Question, value: &Value) -> Result<Secret, PromptError> {
+        let bad = || {
+            PromptError::Invalid(format!(
+                "answers file {}: `{}` is a secret: write `{{env: NAME}}` or `{{file: PATH}}`, never the secret itself",
+                self.path.display(),
+                q.id
+            ))
+        };
+        let Value::Object(map) = value else { return Err(bad()) };
+        if map.len() != 1 {
+            return Err(bad());
+        }
+        match (map.get("env"), map.get("file")) {
+            (Some(Value::String(name)), _) => std::env::var(name).map(Secret::new).map_err(|_| {
+                PromptError::Missing(format!(
+                    "answers file {}: `{}` comes from the environment variable {name}, which is not set",
+                    self.path.display(),
+                    q.id
+                ))
+            }),
+            (_, Some(Value::String(file))) => std::fs::read_to_string(file)
+                .map(|s| Secret::new(s.trim_end_matches(['\n', '\r'])))
+                .map_err(|e| {
+                    PromptError::Missing(format!(
+                        "answers file {}: cannot read the file {file} for `{}`: {}",
+                        self.path.display(),
+                        q.id,
+                        e.kind()
+                    ))
+                }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl Prompter for AnswersPrompter {
+    fn ask(&mut self, q: &Question) -> Result<Answer, PromptError> {
+        let Some(value) = self.lookup(q) else {
+            let resource = q.resource_keys.first().cloned().unwrap_or_default();
+            return Err(PromptError::Missing(format!(
+                "the answers file {} has no answer for prompt `{id}` ({control} on {resource}): add `{id}: ...` under `controls: {{ {control}: ... }}` or under `resources: {{ \"{resource}\": ... }}`",
+                self.path.display(),
+                id = q.id,
+                control = q.control,
+            )));
+        };
+        let wrong = |want: &str| {
+            PromptError::Invalid(format!(
+                "answers file {}: `{}` must be {want}",
+                self.path.display(),
+                q.id
+            ))
+        };
+        match q.kind {
+            PromptKind::Confirm => value.as_bool().map(Answer::Bool).ok_or_else(|| wrong("true or false")),
+            PromptKind::Input => match value {
+                Value::String(s) => Ok(Answer::Text(s.clone())),
+                Value::Number(n) => Ok(Answer::Text(n.to_string())),
+                _ => Err(wrong("a text")),
+            },
+            PromptKind::Select => {
+                let allowed: Vec<&str> = q.options.iter().map(|(v, _)| v.as_str()).collect();
+                match value.as_str() {
+                    Some(v) if allowed.contains(&v) => Ok(Answer::Text(v.to_owned())),
+                    _ => Err(wrong(&format!("one of: {}", allowed.join(", ")))),
+                }
+            }
+            PromptKind::Secret => self.secret(q, value).map(Answer::Secret),
+        }
+    }
+
+    fn source(&self) -> String {
+        format!("answers file {}", self.path.display())
+    }
+
+    fn who(&self) -> String {
+        self.file
+            .approver
+            .clone()
+            .unwrap_or_else(|| format!("answers file {}", self.path.display()))
+    }
+
+    fn approver(&self) -> Option<String> {
+        self.file.approver.clone()
+    }
+}

@@ -1,0 +1,145 @@
+//! The run context templates and conditions read: the finding, the resource, the run,
+//! earlier step outputs and answers. Secrets live beside it, never in it, so anything
+//! rendered from the context for a person or the journal cannot carry one.
+
+use super::prompt::Secret;
+use crate::findings::{Finding, resource_name};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// The resource a run works on, and the finding that named it (if any).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub control: String,
+    /// ARN or identifier, as given or as the finding has it.
+    pub resource: String,
+    pub region: Option<String>,
+    pub finding: Option<Finding>,
+}
+
+impl Target {
+    pub fn name(&self) -> &str {
+        resource_name(&self.resource)
+    }
+
+    /// The keys an answers file may use for this resource.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys = vec![self.resource.clone()];
+        if self.name() != self.resource {
+            keys.push(self.name().to_owned());
+        }
+        keys
+    }
+}
+
+pub const REDACTED: &str = "<redacted>";
+
+pub struct Context {
+    pub value: Value,
+    secrets: BTreeMap<String, Secret>,
+}
+
+impl Context {
+    pub fn new(target: &Target, run_id: &str, approver: Option<&str>) -> Context {
+        let arn = target.resource.starts_with("arn:").then(|| target.resource.clone());
+        Context {
+            value: json!({
+                "finding": target.finding,
+                "resource": {
+                    "id": target.resource,
+                    "arn": arn,
+                    "name": target.name(),
+                    "region": target.region,
+                },
+                "run": {
+                    "id": run_id,
+                    "control": target.control,
+                    "date": chrono::Utc::now().format("%Y-%m-%d").to_string(),
+                    "approver": approver,
+                },
+                "steps": {},
+                "answers": {},
+            }),
+            secrets: BTreeMap::new(),
+        }
+    }
+
+    pub fn from_value(value: Value) -> Context {
+        Context {
+            value,
+            secrets: BTreeMap::new(),
+        }
+    }
+
+    fn section(&mut self, name: &str) -> &mut serde_json::Map<String, Value> {
+        if !self.value[name].is_object() {
+            self.value[name] = json!({});
+        }
+        self.value[name].as_object_mut().expect("an object section")
+    }
+
+    pub fn set_output(&mut self, step: &str, output: Value) {
+        self.section("steps").insert(step.to_owned(), output);
+    }
+
+    pub fn set_answer(&mut self, step: &str, value: Value) {
+        self.section("answers").insert(step.to_owned(), value);
+    }
+
+    pub fn remove_answer(&mut self, step: &str) {
+        self.section("answers").remove(step);
+    }
+
+    pub fn set_secret(&mut self, step: &str, secret: Secret) {
+        self.set_answer(step, Value::String(REDACTED.into()));
+        self.secrets.insert(step.to_owned(), secret);
+    }
+
+    pub fn has_secret(&self, step: &str) -> bool {
+        self.secrets.contains_key(step)
+    }
+
+    pub fn answer(&self, step: &str) -> Option<&Value> {
+        self.value["answers"].get(step)
+    }
+
+    pub fn approver(&self) -> Option<String> {
+        self.value["run"]["approver"].as_str().map(str::to_owned)
+    }
+
+    pub fn set_approver(&mut self, approver: &str) {
+        self.section("run").insert("approver".into(), Value::String(approver.to_owned()));
+    }
+
+    /// The context with secrets in place, only for rendering what is sent to AWS.
+    pub fn with_secrets(&self) -> Value {
+        let mut value = self.value.clone();
+        for (step, secret) in &self.secrets {
+            value["answers"][step] = Value::String(secret.expose().to_owned());
+        }
+        value
+    }
+
+    /// Replaces every string that contains a secret with `<redacted>`.
+    pub fn redact(&self, value: Value) -> Value {
+        match value {
+            Value::String(s) if self.secrets.values().any(|sec| !sec.expose().is_empty() && s.contains(sec.expose())) => {
+                Value::String(REDACTED.into())
+            }
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.redact(v)).collect()),
+            Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, self.redact(v))).collect()),
+            other => other,
+        }
+    }
+
+    /// Redacts secrets out of a free text (error messages from AWS, for instance).
+    pub fn redact_text(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in self.secrets.values() {
+            if !secret.expose().is_empty() {
+                out = out.replace(secret.expose(), REDACTED);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,225 @@
+//! The audit journal: one JSON line per event, flushed and synced to disk before the run
+//! goes on, so that what was asked, answered, called and seen survives any crash, and a run
+//! can be resumed from it. Secrets never reach it: callers pass redacted values only.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+/// What happened, one line per event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStart {
+        run_id: String,
+        who: String,
+        control: String,
+        resource: String,
+        region: Option<String>,
+        finding_id: Option<String>,
+        runbook: String,
+        hubfix_version: String,
+        answers_from: String,
+        /// The context the run started with (finding, resource, run).
+        context: Value,
+    },
+    Resumed {
+        who: String,
+        from_step: String,
+    },
+    StepStart {
+        step: String,
+        kind: String,
+    },
+    Answer {
+        step: String,
+        /// The answer; `<redacted>` for secrets.
+        value: Value,
+        source: String,
+        by: String,
+    },
+    ApiCall {
+        step: String,
+        operation: String,
+        params: Value,
+        ok: bool,
+        result: Value,
+    },
+    Status {
+        step: String,
+        status: String,
+        pending: bool,
+        elapsed_ms: u64,
+    },
+    StepEnd {
+        step: String,
+        result: String,
+        output: Option<Value>,
+        next: Option<String>,
+        error: Option<String>,
+    },
+    RunEnd {
+        outcome: String,
+        exit_code: i32,
+        message: String,
+        /// The step `hubfix resume` starts from; `None` when nothing is left to do.
+        resume_at: Option<String>,
+    },
+}
+
+/// One journal line: when, and what.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Record {
+    pub at: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+pub struct Journal {
+    file: File,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// The folder of run journals under a state directory.
+    pub fn runs_dir(state_dir: &Path) -> PathBuf {
+        state_dir.join("runs")
+    }
+
+    pub fn path_for(state_dir: &Path, run_id: &str) -> PathBuf {
+        Self::runs_dir(state_dir).join(format!("{run_id}.jsonl"))
+    }
+
+    /// Creates a new journal (fails if one exists under that id).
+    pub fn create(state_dir: &Path, run_id: &str) -> std::io::Result<Journal> {
+        let dir = Self::runs_dir(state_dir);
+        std::fs::create_dir_all(&dir)?;
+        let path = Self::path_for(state_dir, run_id);
+        let file = OpenOptions::new().append(true).create_new(true).open(&path)?;
+        Ok(Journal { file, path })
+    }
+
+    /// Opens an existing journal to continue it.
+    pub fn append_to(path: &Path) -> std::io::Result<Journal> {
+        let file = OpenOptions::new().append(true).open(path)?;
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends an event and syncs it to disk before returning.
+    pub fn record(&mut self, event: Event) -> std::io::Result<()> {
+        let record = Record {
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            event,
+        };
+        let mut line = serde_json::to_string(&record)?;
+        line.push('\n');
+        self.file.write_all(line.as_bytes())?;
+        self.file.sync_data()
+    }
+
+    /// Reads every record of a journal file; a torn last line (a crash mid-write) is ignored.
+    pub fn read(path: &Path) -> std::io::Result<Vec<Record>> {
+        let reader = BufReader::new(File::open(path)?);
+        let mut records = Vec::new();
+        for line in reader.lines() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str(&line) {
+                Ok(r) => records.push(r),
+                Err(e) => tracing::warn!(path = %path.display(), "skipping unreadable journal line: {e}"),
+            }
+        }
+        Ok(records)
+    }
+}
+
+/// A run as `hubfix runs` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub started: String,
+    pub control: String,
+    pub resource: String,
+    /// The outcome, or `interrupted` when the journal has no end.
+    pub state: String,
+    pub resume_at: Option<String>,
+    pub path: PathBuf,
+}
+
+impl RunSummary {
+    pub fn resumable(&self) -> bool {
+        self.resume_at.is_some()
+    }
+}
+
+/// Summarizes one journal; `None` if it is not a run journal.
+pub fn summarize(path: &Path) -> Option<RunSummary> {
+    let records = Journal::read(path).ok()?;
+    let first = records.first()?;
+    let Event::RunStart {
+        run_id,
+        control,
+        resource,
+        ..
+    } = &first.event
+    else {
+        return None;
+    };
+    let last_end = records.iter().rev().find_map(|r| match &r.event {
+        Event::RunEnd {
+            outcome, resume_at, ..
+        } => Some((outcome.clone(), resume_at.clone())),
+        _ => None,
+    });
+    // A run resumed after its last end has no end of its own yet.
+    let ended_last = matches!(records.last().map(|r| &r.event), Some(Event::RunEnd { .. }));
+    let (state, resume_at) = match last_end {
+        Some((outcome, resume_at)) if ended_last => (outcome, resume_at),
+        _ => ("interrupted".to_owned(), last_started_step(&records)),
+    };
+    Some(RunSummary {
+        run_id: run_id.clone(),
+        started: first.at.clone(),
+        control: control.clone(),
+        resource: resource.clone(),
+        state,
+        resume_at,
+        path: path.to_path_buf(),
+    })
+}
+
+/// The step an interrupted run was in: the last one started, or the next of the last ended.
+pub fn last_started_step(records: &[Record]) -> Option<String> {
+    records.iter().rev().find_map(|r| match &r.event {
+        Event::StepStart { step, .. } => Some(step.clone()),
+        Event::StepEnd { next, .. } => next.clone(),
+        Event::Resumed { from_step, .. } => Some(from_step.clone()),
+        _ => None,
+    })
+}
+
+/// Every run journal under a state directory, newest first.
+pub fn list_runs(state_dir: &Path) -> Vec<RunSummary> {
+    let Ok(entries) = std::fs::read_dir(Journal::runs_dir(state_dir)) else {
+        return Vec::new();
+    };
+    let mut runs: Vec<RunSummary> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .filter_map(|p| summarize(&p))
+        .collect();
+    runs.sort_by(|a, b| b.started.cmp(&a.started).then(b.run_id.cmp(&a.run_id)));
+    runs
+}

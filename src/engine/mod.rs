@@ -1,0 +1,25 @@
+//! The engine walks a checked plan for one resource: it renders templates from the context,
+//! asks through a [`Prompter`], calls AWS through [`crate::aws::Api`], waits with live status,
+//! journals every event, and resumes from the journal. It knows no control by name and no
+//! terminal library: runbooks say what to do, `ui` says how it looks.
+
+mod answers;
+mod context;
+mod describe;
+pub mod journal;
+mod preview;
+mod prompt;
+mod reporter;
+mod scripted;
+mod session;
+mod wait;
+
+pub use answers::{AnswersFile, AnswersPrompter};
+pub use context::{Context, REDACTED, Target};
+pub use journal::{Event, Journal, Record, RunSummary, list_runs};
+pub use preview::preview;
+pub use prompt::{Answer, PromptError, Prompter, Question, Secret};
+pub use reporter::{RecordingReporter, Reporter, WaitDisplay};
+pub use scripted::ScriptedPrompter;
+pub use session::{Engine, RunOptions, RunReport, StartError};
+pub use wait::PollPolicy;

@@ -1,0 +1,805 @@
+//! Walking a plan for one resource: ask, act, wait, verify, and journal every move.
+//!
+//! Safety lives here, not in the runbooks: a mutating step runs only after the confirm prompt
+//! that approves it was answered yes, and that prompt is preceded by the exact calls a yes
+//! allows. Every event is journaled and synced before the run goes on; a run that cannot
+//! journal does not change anything.
+
+use super::context::{Context, Target};
+use super::describe::describe_change;
+use super::journal::{Event, Journal, Record, last_started_step};
+use super::prompt::{Answer, PromptError, Prompter, Question};
+use super::reporter::Reporter;
+use super::wait::{PollPolicy, WaitEnd, wait_until_ready};
+use crate::actions;
+use crate::aws::Api;
+use crate::findings::{FindingRef, SecurityHub, WorkflowStatus, compose_note, update_findings};
+use crate::runbook::{Lang, OnFailure, Outcome, Plan, PromptKind, Step, StepKind};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Settings every run of a session shares.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub lang: Lang,
+    pub approver: Option<String>,
+    pub poll: PollPolicy,
+    pub state_dir: PathBuf,
+    /// Longest wait when a wait step names no timeout.
+    pub default_wait_timeout: Duration,
+}
+
+/// The services and displays a run uses.
+pub struct Engine<'a> {
+    pub api: &'a dyn Api,
+    pub hub: &'a dyn SecurityHub,
+    pub reporter: &'a dyn Reporter,
+    pub options: &'a RunOptions,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub run_id: String,
+    pub outcome: Outcome,
+    pub message: String,
+    pub journal: PathBuf,
+    pub resume_at: Option<String>,
+}
+
+impl RunReport {
+    pub fn exit_code(&self) -> i32 {
+        self.outcome.exit_code()
+    }
+}
+
+/// A run that could not start or be resumed at all.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot write the journal {path}: {source}; nothing was changed")]
+    Journal {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Resume(String),
+}
+
+enum Flow {
+    Next,
+    End(Outcome, String),
+}
+
+enum Failure {
+    /// The step failed; the step's `on_failure` decides what follows.
+    Step(String),
+    /// The run must end now, whatever `on_failure` says.
+    Stop(Outcome, String),
+}
+
+impl From<PromptError> for Failure {
+    fn from(e: PromptError) -> Self {
+        match e {
+            PromptError::Interrupted => Failure::Stop(Outcome::Stopped, e.to_string()),
+            PromptError::Missing(m) | PromptError::Invalid(m) => Failure::Stop(Outcome::NeedsInput, m),
+            PromptError::Io { .. } => Failure::Stop(Outcome::NeedsInput, e.to_string()),
+        }
+    }
+}
+
+fn journal_failure(e: std::io::Error) -> Failure {
+    Failure::Stop(
+        Outcome::Failed,
+        format!("cannot write the journal ({e}); stopped before changing anything more"),
+    )
+}
+
+pub fn new_run_id(target: &Target) -> String {
+    let now = chrono::Utc::now();
+    let control: String = target
+        .control
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let name: String = target
+        .name()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '-' })
+        .take(40)
+        .collect();
+    let salt = (now.timestamp_subsec_nanos() ^ std::process::id()) & 0xffff;
+    format!("{}-{control}-{name}-{salt:04x}", now.format("%Y%m%dT%H%M%SZ"))
+}
+
+fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+struct Walk<'r, 'e> {
+    engine: &'r Engine<'e>,
+    plan: &'r Plan,
+    target: Target,
+    prompter: &'r mut dyn Prompter,
+    journal: Journal,
+    ctx: Context,
+    run_id: String,
+    last_prompt: Option<String>,
+}
+
+impl<'e> Engine<'e> {
+    /// Runs a plan on a target from its first step.
+    pub async fn run(
+        &self,
+        plan: &Plan,
+        target: &Target,
+        prompter: &mut dyn Prompter,
+    ) -> Result<RunReport, StartError> {
+        let run_id = new_run_id(target);
+        let approver = self.options.approver.clone().or_else(|| prompter.approver());
+        let ctx = Context::new(target, &run_id, approver.as_deref());
+        let path = Journal::path_for(&self.options.state_dir, &run_id);
+        let mut journal = Journal::create(&self.options.state_dir, &run_id)
+            .map_err(|source| StartError::Journal { path: path.clone(), source })?;
+        journal
+            .record(Event::RunStart {
+                run_id: run_id.clone(),
+                who: os_user(),
+                control: plan.control.clone(),
+                resource: target.resource.clone(),
+                region: target.region.clone(),
+                finding_id: target.finding.as_ref().map(|f| f.id.clone()),
+                runbook: plan.source.display().to_string(),
+                hubfix_version: env!("CARGO_PKG_VERSION").into(),
+                answers_from: prompter.source(),
+                context: ctx.value.clone(),
+            })
+            .map_err(|source| StartError::Journal { path, source })?;
+        let mut walk = Walk {
+            engine: self,
+            plan,
+            target: target.clone(),
+            prompter,
+            journal,
+            ctx,
+            run_id,
+            last_prompt: None,
+        };
+        Ok(walk.walk(0).await)
+    }
+
+    /// Continues an interrupted or stopped run from its journal.
+    pub async fn resume(
+        &self,
+        plan: &Plan,
+        journal_path: &Path,
+        prompter: &mut dyn Prompter,
+    ) -> Result<RunReport, StartError> {
+        let records = Journal::read(journal_path).map_err(|e| {
+            StartError::Resume(format!("cannot read the journal {}: {e}", journal_path.display()))
+        })?;
+        let resumable = ResumePoint::find(&records).map_err(StartError::Resume)?;
+        let start = plan.index_of(&resumable.step).ok_or_else(|| {
+            StartError::Resume(format!(
+                "the runbook of {} has no step `{}` any more; the journal {} shows where the run stopped",
+                plan.control,
+                resumable.step,
+                journal_path.display()
+            ))
+        })?;
+        let mut journal = Journal::append_to(journal_path).map_err(|source| StartError::Journal {
+            path: journal_path.to_path_buf(),
+            source,
+        })?;
+        journal
+            .record(Event::Resumed {
+                who: os_user(),
+                from_step: resumable.step.clone(),
+            })
+            .map_err(|source| StartError::Journal {
+                path: journal_path.to_path_buf(),
+                source,
+            })?;
+        let mut walk = Walk {
+            engine: self,
+            plan,
+            target: resumable.target,
+            prompter,
+            journal,
+            ctx: resumable.context,
+            run_id: resumable.run_id,
+            last_prompt: resumable.last_prompt,
+        };
+        // Secrets were never journaled: ask for them again before going on.
+        for id in resumable.secrets_to_ask {
+            if let Some(index) = plan.index_of(&id) {
+                if let Err(f) = walk.prompt(&plan.steps[index]).await {
+                    return Ok(walk.finish_with_failure(&plan.steps[index], f));
+                }
+            }
+        }
+        Ok(walk.walk(start).await)
+    }
+}
+
+/// What replaying a journal gives back: the context at the step to resume from.
+struct ResumePoint {
+    run_id: String,
+    step: String,
+    target: Target,
+    context: Context,
+    last_prompt: Option<String>,
+    secrets_to_ask: Vec<String>,
+}
+
+impl ResumePoint {
+    fn find(records: &[Record]) -> Result<ResumePoint, String> {
+        let Some(Record {
+            event:
+                Event::RunStart {
+                    run_id,
+                    control,
+                    resource,
+                    region,
+                    context,
+                    ..
+                },
+            ..
+        }) = records.first()
+        else {
+            return Err("this is not a hubfix run journal (no run start)".into());
+        };
+        let ended = match records.last().map(|r| &r.event) {
+            Some(Event::RunEnd { resume_at, outcome, .. }) => Some((resume_at.clone(), outcome.clone())),
+            _ => None,
+        };
+        let step = match ended {
+            Some((Some(step), _)) => step,
+            Some((None, outcome)) => {
+                return Err(format!("run {run_id} ended ({outcome}); there is nothing to resume"));
+            }
+            None => last_started_step(records)
+                .ok_or_else(|| format!("run {run_id} never started a step; start a new run instead"))?,
+        };
+        // Replay up to the last time that step started: the state it started with.
+        let cut = records
+            .iter()
+            .rposition(|r| matches!(&r.event, Event::StepStart { step: s, .. } if *s == step))
+            .unwrap_or(records.len());
+        let finding = context.get("finding").cloned().and_then(|f| serde_json::from_value(f).ok());
+        let mut ctx = Context::from_value(context.clone());
+        let mut last_prompt = None;
+        let mut secrets = Vec::new();
+        for record in &records[..cut] {
+            match &record.event {
+                Event::Answer { step, value, .. } if step == "approver" => {
+                    if let Some(a) = value.as_str() {
+                        ctx.set_approver(a);
+                    }
+                }
+                Event::Answer { step, value, .. } => {
+                    if value.as_str() == Some(super::context::REDACTED) {
+                        secrets.retain(|s| s != step);
+                        secrets.push(step.clone());
+                    }
+                    ctx.set_answer(step, value.clone());
+                    last_prompt = Some(step.clone());
+                }
+                Event::StepEnd {
+                    step,
+                    output: Some(output),
+                    ..
+                } => ctx.set_output(step, output.clone()),
+                _ => {}
+            }
+        }
+        Ok(ResumePoint {
+            run_id: run_id.clone(),
+            step,
+            target: Target {
+                control: control.clone(),
+                resource: resource.clone(),
+                region: region.clone(),
+                finding,
+            },
+            context: ctx,
+            last_prompt,
+            secrets_to_ask: secrets,
+        })
+    }
+}
+
+impl Walk<'_, '_> {
+    fn lang(&self) -> Lang {
+        self.engine.options.lang
+    }
+
+    fn reporter(&self) -> &dyn Reporter {
+        self.engine.reporter
+    }
+
+    fn record(&mut self, event: Event) -> Result<(), Failure> {
+        self.journal.record(event).map_err(journal_failure)
+    }
+
+    fn end(&mut self, outcome: Outcome, message: String, resume_at: Option<String>) -> RunReport {
+        let message = self.ctx.redact_text(&message);
+        let ended = self.journal.record(Event::RunEnd {
+            outcome: outcome.name().into(),
+            exit_code: outcome.exit_code(),
+            message: message.clone(),
+            resume_at: resume_at.clone(),
+        });
+        if let Err(e) = ended {
+            self.reporter().warn(&format!("cannot write the end of the journal: {e}"));
+        }
+        RunReport {
+            run_id: self.run_id.clone(),
+            outcome,
+            message,
+            journal: self.journal.path().to_path_buf(),
+            resume_at,
+        }
+    }
+
+    fn finish_with_failure(&mut self, step: &Step, failure: Failure) -> RunReport {
+        let (outcome, message) = match failure {
+            Failure::Step(m) => (Outcome::Failed, m),
+            Failure::Stop(o, m) => (o, m),
+        };
+        self.end(outcome, message, Some(step.id.clone()))
+    }
+
+    async fn walk(&mut self, mut index: usize) -> RunReport {
+        let plan = self.plan;
+        loop {
+            let Some(step) = plan.steps.get(index) else {
+                return self.end(Outcome::Failed, "the runbook ran past its last step".into(), None);
+            };
+            if let Err(f) = self.record(Event::StepStart {
+                step: step.id.clone(),
+                kind: step.kind.name().into(),
+            }) {
+                return self.finish_with_failure(step, f);
+            }
+            if let Some(when) = &step.when {
+                if !when.eval(&self.ctx.value) {
+                    let next = plan.steps.get(index + 1).map(|s| s.id.clone());
+                    if let Err(f) = self.record(Event::StepEnd {
+                        step: step.id.clone(),
+                        result: "skipped".into(),
+                        output: None,
+                        next,
+                        error: None,
+                    }) {
+                        return self.finish_with_failure(step, f);
+                    }
+                    index += 1;
+                    continue;
+                }
+            }
+            let result = match (step.timeout, &step.kind) {
+                (Some(limit), kind) if !matches!(kind, StepKind::Wait(_) | StepKind::Prompt { .. }) => {
+                    tokio::time::timeout(limit, self.execute(step))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(Failure::Stop(
+                                Outcome::TimedOut,
+                                format!("step `{}` took longer than {}s", step.id, limit.as_secs()),
+                            ))
+                        })
+                }
+                _ => self.execute(step).await,
+            };
+            let output = self.ctx.value["steps"].get(&step.id).cloned();
+            match result {
+                Ok(Flow::Next) => {
+                    let next = step
+                        .branches
+                        .iter()
+                        .find(|b| b.when.eval(&self.ctx.value))
+                        .map(|b| b.next)
+                        .or(step.next);
+                    let next_id = next.and_then(|n| plan.steps.get(n)).map(|s| s.id.clone());
+                    if let Err(f) = self.record(Event::StepEnd {
+                        step: step.id.clone(),
+                        result: "ok".into(),
+                        output,
+                        next: next_id,
+                        error: None,
+                    }) {
+                        return self.finish_with_failure(step, f);
+                    }
+                    match next {
+                        Some(n) => index = n,
+                        None => return self.end(Outcome::Failed, "the runbook has no next step".into(), None),
+                    }
+                }
+                Ok(Flow::End(outcome, message)) => {
+                    let _ = self.record(Event::StepEnd {
+                        step: step.id.clone(),
+                        result: "ok".into(),
+                        output,
+                        next: None,
+                        error: None,
+                    });
+                    let resume_at = (outcome == Outcome::Stopped).then(|| self.last_prompt.clone()).flatten();
+                    return self.end(outcome, message, resume_at);
+                }
+                Err(failure) => {
+                    let text = match &failure {
+                        Failure::Step(m) | Failure::Stop(_, m) => self.ctx.redact_text(m),
+                    };
+                    let _ = self.record(Event::StepEnd {
+                        step: step.id.clone(),
+                        result: "failed".into(),
+                        output,
+                        next: None,
+                        error: Some(text.clone()),
+                    });
+                    match (failure, step.on_failure) {
+                        (Failure::Step(_), OnFailure::Continue) if step.next.is_some() => {
+                            self.reporter().warn(&format!("step `{}` failed, continuing: {text}", step.id));
+                            index = step.next.expect("checked above");
+                        }
+                        (Failure::Step(_), OnFailure::Goto(target)) => {
+                            self.reporter().warn(&format!("step `{}` failed: {text}", step.id));
+                            index = target;
+                        }
+                        (failure, _) => return self.finish_with_failure(step, failure),
+                    }
+                }
+            }
+        }
+    }
+
+    async fn execute(&mut self, step: &Step) -> Result<Flow, Failure> {
+        let lang = self.lang();
+        match &step.kind {
+            StepKind::Prompt { .. } => {
+                self.prompt(step).await?;
+                Ok(Flow::Next)
+            }
+            StepKind::Note { text } => {
+                self.reporter().say(&text.render(lang, &self.ctx.value));
+                Ok(Flow::Next)
+            }
+            StepKind::End { outcome, text } => {
+                let message = text.render(lang, &self.ctx.value);
+                Ok(Flow::End(*outcome, message))
+            }
+            StepKind::Action {
+                call,
+                params,
+                text,
+                ..
+            } => {
+                self.check_approval(step)?;
+                if let Some(text) = text {
+                    self.reporter().say(&text.render(lang, &self.ctx.value));
+                }
+                let action = actions::find(call).expect("validated call");
+                let output = self.call(step, action, params).await?;
+                self.ctx.set_output(&step.id, output);
+                Ok(Flow::Next)
+            }
+            StepKind::Wait(spec) => self.wait(step, spec).await,
+            StepKind::Assert {
+                call,
+                params,
+                that,
+                text,
+            } => {
+                let what = text.render(lang, &self.ctx.value);
+                let mut view = self.ctx.value.clone();
+                if let Some(call) = call {
+                    let action = actions::find(call).expect("validated call");
+                    let output = self.call(step, action, params).await?;
+                    self.ctx.set_output(&step.id, output.clone());
+                    view["output"] = output;
+                }
+                if that.eval(&view) {
+                    self.reporter().say(&format!("✓ {what}"));
+                    Ok(Flow::Next)
+                } else {
+                    Err(Failure::Step(format!(
+                        "verification failed: {what} (`{}` does not hold)",
+                        that.source()
+                    )))
+                }
+            }
+            StepKind::Suppress { note, .. } => {
+                self.update_finding(step, WorkflowStatus::Suppressed, note).await
+            }
+            StepKind::Resolve { note, .. } => {
+                self.update_finding(step, WorkflowStatus::Resolved, note).await
+            }
+        }
+    }
+
+    fn check_approval(&self, step: &Step) -> Result<(), Failure> {
+        let Some(approver) = step.kind.approved_by() else {
+            return Ok(());
+        };
+        let prompt = &self.plan.steps[approver].id;
+        match self.ctx.answer(prompt) {
+            Some(Value::Bool(true)) => Ok(()),
+            _ => Err(Failure::Stop(
+                Outcome::Failed,
+                format!(
+                    "refusing to run `{}`: it needs a yes to `{prompt}` first (the runbook reached it without one)",
+                    step.id
+                ),
+            )),
+        }
+    }
+
+    async fn call(
+        &mut self,
+        step: &Step,
+        action: &'static actions::ActionSpec,
+        params: &crate::runbook::Params,
+    ) -> Result<Value, Failure> {
+        let sent = params.render(&self.ctx.with_secrets());
+        let shown = Value::Object(actions::redact(action, &self.ctx.redact(Value::Object(sent.clone())).as_object().cloned().unwrap_or_default()));
+        tracing::info!(operation = action.operation, params = %shown, "calling");
+        let result = self
+            .engine
+            .api
+            .call(action, self.target.region.as_deref(), &sent)
+            .await;
+        let (ok, logged) = match &result {
+            Ok(v) => (true, self.ctx.redact(v.clone())),
+            Err(e) => (false, Value::String(self.ctx.redact_text(&e.to_string()))),
+        };
+        self.record(Event::ApiCall {
+            step: step.id.clone(),
+            operation: action.operation.into(),
+            params: shown,
+            ok,
+            result: logged,
+        })?;
+        result
+            .map(|v| self.ctx.redact(v))
+            .map_err(|e| Failure::Step(self.ctx.redact_text(&e.to_string())))
+    }
+
+    pub(super) async fn prompt(&mut self, step: &Step) -> Result<(), Failure> {
+        let StepKind::Prompt {
+            kind,
+            text,
+            options,
+            default,
+        } = &step.kind
+        else {
+            return Ok(());
+        };
+        let lang = self.lang();
+        let index = self.plan.index_of(&step.id).expect("a plan step");
+        let approved: Vec<String> = self
+            .plan
+            .steps
+            .iter()
+            .filter(|s| s.kind.approved_by() == Some(index))
+            .filter_map(|s| describe_change(s, &self.ctx, self.target.finding.as_ref(), lang))
+            .collect();
+        if !approved.is_empty() {
+            self.reporter().say(lang.pick("If you answer yes, hubfix will:", "「はい」と答えると hubfix は次を実行します:"));
+            for change in &approved {
+                self.reporter().say(&format!("  • {change}"));
+            }
+        }
+        let question = Question {
+            id: step.id.clone(),
+            kind: *kind,
+            text: text.render(lang, &self.ctx.value),
+            options: options
+                .iter()
+                .map(|o| (o.value.clone(), o.label.get(lang).to_owned()))
+                .collect(),
+            default: default.clone(),
+            control: self.plan.control.clone(),
+            resource_keys: self.target.keys(),
+        };
+        let answer = self.prompter.ask(&question)?;
+        let value = match answer {
+            Answer::Bool(b) => Value::Bool(b),
+            Answer::Text(t) => {
+                if *kind == PromptKind::Select && !options.iter().any(|o| o.value == t) {
+                    return Err(Failure::Stop(
+                        Outcome::NeedsInput,
+                        format!("`{t}` is not an option of `{}`", step.id),
+                    ));
+                }
+                Value::String(t)
+            }
+            Answer::Secret(s) => {
+                self.ctx.set_secret(&step.id, s);
+                Value::String(super::context::REDACTED.into())
+            }
+        };
+        if !matches!(value, Value::String(ref s) if s == super::context::REDACTED) {
+            self.ctx.set_answer(&step.id, value.clone());
+        }
+        self.last_prompt = Some(step.id.clone());
+        let source = self.prompter.source();
+        let by = self.prompter.who();
+        self.record(Event::Answer {
+            step: step.id.clone(),
+            value,
+            source,
+            by,
+        })
+    }
+
+    async fn wait(&mut self, step: &Step, spec: &crate::runbook::WaitSpec) -> Result<Flow, Failure> {
+        let lang = self.lang();
+        let action = actions::find(&spec.call).expect("validated call");
+        let params = spec.params.render(&self.ctx.with_secrets());
+        let label = spec.text.render(lang, &self.ctx.value);
+        let timeout = step.timeout.unwrap_or(self.engine.options.default_wait_timeout);
+        let mut display = self.engine.reporter.wait(&label);
+        let base = self.ctx.value.clone();
+        let until = |output: &Value| {
+            spec.until.as_ref().is_none_or(|c| {
+                let mut view = base.clone();
+                view["output"] = output.clone();
+                c.eval(&view)
+            })
+        };
+        let journal = &mut self.journal;
+        let step_id = step.id.clone();
+        let mut on_reading = |r: super::wait::Reading<'_>| {
+            tracing::info!(step = %step_id, status = r.status, pending = r.pending, "status");
+            journal
+                .record(Event::Status {
+                    step: step_id.clone(),
+                    status: r.status.to_owned(),
+                    pending: r.pending,
+                    elapsed_ms: r.elapsed.as_millis() as u64,
+                })
+                .map_err(|e| format!("cannot write the journal: {e}"))
+        };
+        let end = wait_until_ready(
+            self.engine.api,
+            action,
+            self.target.region.as_deref(),
+            &params,
+            spec,
+            &until,
+            timeout,
+            self.engine.options.poll,
+            display.as_mut(),
+            &mut on_reading,
+        )
+        .await;
+        match end {
+            WaitEnd::Ready(output) => {
+                display.finish(&format!("✓ {label}"));
+                self.ctx.set_output(&step.id, self.ctx.redact(output));
+                Ok(Flow::Next)
+            }
+            WaitEnd::Failed(message) => {
+                display.finish(&format!("✗ {label}: {message}"));
+                Err(Failure::Step(format!("{label}: {message}")))
+            }
+            WaitEnd::TimedOut(message) => {
+                display.finish(&format!("✗ {label}: {message}"));
+                Err(Failure::Stop(
+                    Outcome::TimedOut,
+                    format!("{label}: timed out, {message}; `hubfix resume {}` waits again", self.run_id),
+                ))
+            }
+        }
+    }
+
+    async fn approver(&mut self) -> Result<String, Failure> {
+        if let Some(a) = self.ctx.approver() {
+            return Ok(a);
+        }
+        let lang = self.lang();
+        let question = Question {
+            id: "approver".into(),
+            kind: PromptKind::Input,
+            text: lang
+                .pick(
+                    "Who signed this off? (name recorded in the finding note)",
+                    "承認者は誰ですか?(Finding のメモに記録されます)",
+                )
+                .into(),
+            options: Vec::new(),
+            default: None,
+            control: self.plan.control.clone(),
+            resource_keys: self.target.keys(),
+        };
+        let approver = match self.prompter.ask(&question) {
+            Ok(Answer::Text(t)) if !t.trim().is_empty() => t.trim().to_owned(),
+            Ok(_) => {
+                return Err(Failure::Stop(Outcome::NeedsInput, "the approver's name cannot be empty".into()));
+            }
+            Err(PromptError::Missing(_)) => {
+                return Err(Failure::Stop(
+                    Outcome::NeedsInput,
+                    "a suppression needs the approver's name: pass --approver NAME or set `approver:` in the answers file".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.ctx.set_approver(&approver);
+        let source = self.prompter.source();
+        let by = self.prompter.who();
+        self.record(Event::Answer {
+            step: "approver".into(),
+            value: Value::String(approver.clone()),
+            source,
+            by,
+        })?;
+        Ok(approver)
+    }
+
+    async fn update_finding(
+        &mut self,
+        step: &Step,
+        status: WorkflowStatus,
+        note: &crate::runbook::Message,
+    ) -> Result<Flow, Failure> {
+        self.check_approval(step)?;
+        let lang = self.lang();
+        let Some(finding) = self.target.finding.clone() else {
+            self.reporter().say(lang.pick(
+                "No Security Hub finding was given for this resource, so there is nothing to mark; nothing was changed in Security Hub.",
+                "このリソースには Security Hub の Finding が指定されていないため、Security Hub は変更しません。",
+            ));
+            self.ctx.set_output(&step.id, serde_json::json!({"skipped": "no finding"}));
+            return Ok(Flow::Next);
+        };
+        let updated_by = match status {
+            WorkflowStatus::Suppressed => self.approver().await?,
+            _ => self.ctx.approver().unwrap_or_else(os_user),
+        };
+        let date = self.ctx.value["run"]["date"].as_str().unwrap_or_default().to_owned();
+        let body = self.ctx.redact_text(&note.render(lang, &self.ctx.value));
+        let text = compose_note(&body, &updated_by, &date);
+        let refs = vec![FindingRef::from(&finding)];
+        let result = update_findings(self.engine.hub, &refs, status, &text, &updated_by).await;
+        let (ok, logged) = match &result {
+            Ok(failed) if failed.is_empty() => (true, Value::String("processed".into())),
+            Ok(failed) => (false, serde_json::to_value(failed).unwrap_or_default()),
+            Err(e) => (false, Value::String(e.to_string())),
+        };
+        self.record(Event::ApiCall {
+            step: step.id.clone(),
+            operation: "securityhub:BatchUpdateFindings".into(),
+            params: serde_json::json!({
+                "FindingIdentifiers": [{"Id": finding.id, "ProductArn": finding.product_arn}],
+                "Workflow": {"Status": status.as_str()},
+                "Note": {"Text": text, "UpdatedBy": updated_by},
+            }),
+            ok,
+            result: logged,
+        })?;
+        match result {
+            Ok(failed) if failed.is_empty() => {
+                self.reporter().say(&format!(
+                    "✓ {} {} → {}",
+                    lang.pick("finding", "Finding"),
+                    finding.id,
+                    status.as_str()
+                ));
+                self.ctx.set_output(
+                    &step.id,
+                    serde_json::json!({"status": status.as_str(), "note": text}),
+                );
+                Ok(Flow::Next)
+            }
+            Ok(failed) => Err(Failure::Step(format!(
+                "Security Hub did not update the finding {}: {} ({})",
+                finding.id, failed[0].error_code, failed[0].error_message
+            ))),
+            Err(e) => Err(Failure::Step(e.to_string())),
+        }
+    }
+}

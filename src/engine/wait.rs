@@ -1,0 +1,136 @@
+//! Waiting for a change to finish. The wait first looks for the change to start (the status
+//! leaves the ready set, or pending changes appear) so that it never mistakes the moment
+//! right after a modify call for the end of it, then polls until ready. Polling starts fast
+//! and backs off to a short ceiling, so a finished change is noticed within seconds.
+
+use crate::actions::ActionSpec;
+use crate::aws::{Api, ApiErrorKind};
+use crate::engine::reporter::WaitDisplay;
+use crate::runbook::WaitSpec;
+use serde_json::{Map, Value};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How often a wait polls.
+#[derive(Debug, Clone, Copy)]
+pub struct PollPolicy {
+    /// The first interval; each later one is 1.5 times longer, up to `max`.
+    pub first: Duration,
+    pub max: Duration,
+    /// Without an `until` condition, how long to look for the change to start before
+    /// taking a steady ready status as a change that finished before the first poll.
+    pub settle: Duration,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy {
+            first: Duration::from_secs(2),
+            max: Duration::from_secs(8),
+            settle: Duration::from_secs(30),
+        }
+    }
+}
+
+impl PollPolicy {
+    /// A policy starting at `first` and keeping its proportions.
+    pub fn starting_at(first: Duration) -> Self {
+        PollPolicy {
+            first,
+            max: first * 4,
+            settle: first * 15,
+        }
+    }
+}
+
+/// One poll's reading.
+pub struct Reading<'a> {
+    pub status: &'a str,
+    pub pending: bool,
+    pub elapsed: Duration,
+}
+
+pub enum WaitEnd {
+    Ready(Value),
+    Failed(String),
+    TimedOut(String),
+}
+
+/// Polls until ready, failed or out of time. `until` is checked on each output;
+/// `on_reading` records what was seen (the journal) and may stop the wait with an error.
+#[allow(clippy::too_many_arguments)]
+pub async fn wait_until_ready(
+    api: &dyn Api,
+    action: &'static ActionSpec,
+    region: Option<&str>,
+    params: &Map<String, Value>,
+    spec: &WaitSpec,
+    until: &dyn Fn(&Value) -> bool,
+    timeout: Duration,
+    poll: PollPolicy,
+    display: &mut dyn WaitDisplay,
+    on_reading: &mut dyn FnMut(Reading<'_>) -> Result<(), String>,
+) -> WaitEnd {
+    let start = Instant::now();
+    let mut interval = poll.first;
+    let mut started = false;
+    let mut last: Option<(String, bool)> = None;
+    loop {
+        let elapsed = start.elapsed();
+        match api.call(action, region, params).await {
+            Ok(output) => {
+                let status = spec
+                    .status
+                    .lookup(&output)
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown")
+                    .to_owned();
+                let pending = spec.pending.as_ref().is_some_and(|p| match p.lookup(&output) {
+                    None | Some(Value::Null) => false,
+                    Some(Value::Object(m)) => !m.is_empty(),
+                    Some(Value::Array(a)) => !a.is_empty(),
+                    Some(Value::String(s)) => !s.is_empty(),
+                    Some(_) => true,
+                });
+                display.update(&status, elapsed);
+                if last.as_ref() != Some(&(status.clone(), pending)) {
+                    if let Err(e) = on_reading(Reading {
+                        status: &status,
+                        pending,
+                        elapsed,
+                    }) {
+                        return WaitEnd::Failed(e);
+                    }
+                    last = Some((status.clone(), pending));
+                }
+                if spec.failed.iter().any(|f| f == &status) {
+                    return WaitEnd::Failed(format!("the resource went to `{status}`"));
+                }
+                let ready = spec.ready.iter().any(|r| r == &status) && !pending;
+                if !ready {
+                    started = true;
+                }
+                let target_reached = until(&output);
+                let done = ready
+                    && target_reached
+                    && (started || spec.until.is_some() || elapsed >= poll.settle);
+                if done {
+                    return WaitEnd::Ready(output);
+                }
+            }
+            Err(e) if matches!(e.kind, ApiErrorKind::Throttled | ApiErrorKind::Network) => {
+                tracing::warn!("poll failed, will retry: {e}");
+            }
+            Err(e) => return WaitEnd::Failed(e.to_string()),
+        }
+        if start.elapsed() + interval > timeout {
+            let status = last.map(|(s, _)| s).unwrap_or_else(|| "unknown".into());
+            return WaitEnd::TimedOut(format!(
+                "still `{status}` after {}s",
+                start.elapsed().as_secs()
+            ));
+        }
+        tokio::time::sleep(interval).await;
+        interval = (interval.mul_f64(1.5)).min(poll.max);
+    }
+}

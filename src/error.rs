@@ -1,0 +1,31 @@
+//! The errors a command ends with, each with its exit code (design.md): 1 a step or
+//! verification failed, 2 bad usage or input, 3 stopped by the operator, 4 timed out.
+
+use crate::aws::{ApiError, ApiErrorKind};
+use crate::runbook::RunbookError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad usage or bad input.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Runbook(Vec<RunbookError>),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// Something failed; the message says what.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) | Error::Runbook(_) => 2,
+            Error::Api(e) if e.kind == ApiErrorKind::NoCredentials => 2,
+            Error::Api(_) | Error::Failed(_) => 1,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

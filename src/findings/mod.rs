@@ -1,0 +1,190 @@
+//! Security Hub: which findings are failing, and marking them SUPPRESSED (after sign-off),
+//! NOTIFIED or RESOLVED (after a verified fix) with a note. The batch update never drops a
+//! finding silently: unprocessed ones are retried when AWS says it may work, and reported.
+
+mod note;
+mod securityhub;
+
+pub use note::compose_note;
+pub use securityhub::SdkSecurityHub;
+
+use crate::aws::ApiError;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A failed control finding, as much of it as hubfix needs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Finding {
+    pub id: String,
+    pub product_arn: String,
+    /// The control id, e.g. `Redshift.7`.
+    pub control: String,
+    pub title: String,
+    pub severity: String,
+    pub resource_type: String,
+    /// The resource ARN (`Resources[0].Id`).
+    pub resource_id: String,
+    pub region: String,
+    pub account: String,
+    pub workflow_status: String,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// Identifies a finding to BatchUpdateFindings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FindingRef {
+    pub id: String,
+    pub product_arn: String,
+}
+
+impl From<&Finding> for FindingRef {
+    fn from(f: &Finding) -> Self {
+        FindingRef {
+            id: f.id.clone(),
+            product_arn: f.product_arn.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum WorkflowStatus {
+    New,
+    Notified,
+    Resolved,
+    Suppressed,
+}
+
+impl WorkflowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkflowStatus::New => "NEW",
+            WorkflowStatus::Notified => "NOTIFIED",
+            WorkflowStatus::Resolved => "RESOLVED",
+            WorkflowStatus::Suppressed => "SUPPRESSED",
+        }
+    }
+}
+
+/// A finding BatchUpdateFindings did not process, with AWS's reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unprocessed {
+    pub finding: FindingRef,
+    pub error_code: String,
+    pub error_message: String,
+}
+
+impl Unprocessed {
+    /// Whether trying again may succeed.
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self.error_code.as_str(),
+            "ConcurrentUpdateError" | "DuplicatedFindingIdentifier" | "LimitExceededException" | "InternalException"
+        ) || self.error_code.contains("Throttl")
+    }
+}
+
+/// The Security Hub operations hubfix uses.
+#[async_trait]
+pub trait SecurityHub: Send + Sync {
+    /// Failed, active, NEW or NOTIFIED findings of these controls, every page.
+    async fn failed_findings(&self, controls: &[String]) -> Result<Vec<Finding>, ApiError>;
+    /// The findings with these ids.
+    async fn findings_by_id(&self, ids: &[String]) -> Result<Vec<Finding>, ApiError>;
+    /// One BatchUpdateFindings call (at most 100 findings): the unprocessed ones.
+    async fn batch_update(
+        &self,
+        findings: &[FindingRef],
+        status: WorkflowStatus,
+        note: &str,
+        updated_by: &str,
+    ) -> Result<Vec<Unprocessed>, ApiError>;
+}
+
+/// The largest batch BatchUpdateFindings takes.
+pub const BATCH_LIMIT: usize = 100;
+const RETRIES: u32 = 4;
+
+/// Updates any number of findings: batches of 100, retryable failures retried with backoff,
+/// and every finding that still failed returned, never dropped.
+pub async fn update_findings(
+    hub: &dyn SecurityHub,
+    findings: &[FindingRef],
+    status: WorkflowStatus,
+    note: &str,
+    updated_by: &str,
+) -> Result<Vec<Unprocessed>, ApiError> {
+    let mut failed = Vec::new();
+    for chunk in findings.chunks(BATCH_LIMIT) {
+        let mut pending: Vec<FindingRef> = chunk.to_vec();
+        let mut attempt = 0;
+        loop {
+            let unprocessed = hub.batch_update(&pending, status, note, updated_by).await?;
+            let (retry, fatal): (Vec<_>, Vec<_>) =
+                unprocessed.into_iter().partition(Unprocessed::retryable);
+            failed.extend(fatal);
+            if retry.is_empty() {
+                break;
+            }
+            attempt += 1;
+            if attempt > RETRIES {
+                failed.extend(retry);
+                break;
+            }
+            tracing::debug!(count = retry.len(), attempt, "retrying unprocessed findings");
+            tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
+            pending = retry.into_iter().map(|u| u.finding).collect();
+        }
+    }
+    Ok(failed)
+}
+
+/// The control id of a finding: the consolidated `Compliance.SecurityControlId`, else the
+/// `security-control/<ID>` generator, else the last part of a legacy StandardsControlArn.
+pub fn control_of(security_control_id: Option<&str>, generator_id: &str, standards_control_arn: Option<&str>) -> String {
+    if let Some(id) = security_control_id.filter(|s| !s.is_empty()) {
+        return id.to_owned();
+    }
+    if let Some(id) = generator_id.strip_prefix("security-control/") {
+        return id.to_owned();
+    }
+    standards_control_arn
+        .and_then(|arn| arn.rsplit('/').next())
+        .unwrap_or(generator_id)
+        .to_owned()
+}
+
+/// The last part of an ARN (`...:cluster:name` → `name`), or the text itself.
+pub fn resource_name(arn_or_id: &str) -> &str {
+    if arn_or_id.starts_with("arn:") {
+        arn_or_id
+            .rsplit([':', '/'])
+            .next()
+            .unwrap_or(arn_or_id)
+    } else {
+        arn_or_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_ids_from_consolidated_and_legacy_findings() {
+        assert_eq!(control_of(Some("Redshift.7"), "x", None), "Redshift.7");
+        assert_eq!(control_of(None, "security-control/DMS.1", None), "DMS.1");
+        assert_eq!(
+            control_of(None, "aws-foundational-security-best-practices/v/1.0.0/Redshift.7", Some("arn:aws:securityhub:ap-northeast-1:1:control/aws-foundational-security-best-practices/v/1.0.0/Redshift.7")),
+            "Redshift.7"
+        );
+    }
+
+    #[test]
+    fn resource_names_from_arns() {
+        assert_eq!(resource_name("arn:aws:redshift:ap-northeast-1:1:cluster:c1"), "c1");
+        assert_eq!(resource_name("c1"), "c1");
+    }
+}

@@ -1,0 +1,146 @@
+//! The Security Hub operations through the SDK: GetFindings with the control filters and
+//! paging of aws-facts.md, BatchUpdateFindings one batch at a time.
+
+use super::{Finding, FindingRef, SecurityHub, Unprocessed, WorkflowStatus, control_of};
+use crate::aws::{ApiError, Clients};
+use async_trait::async_trait;
+use aws_sdk_securityhub::types::{
+    AwsSecurityFinding, AwsSecurityFindingFilters, AwsSecurityFindingIdentifier, NoteUpdate,
+    StringFilter, StringFilterComparison, WorkflowUpdate,
+};
+use std::sync::Arc;
+
+pub struct SdkSecurityHub {
+    clients: Arc<Clients>,
+}
+
+impl SdkSecurityHub {
+    pub fn new(clients: Arc<Clients>) -> Self {
+        SdkSecurityHub { clients }
+    }
+
+    async fn get_all(&self, filters: AwsSecurityFindingFilters) -> Result<Vec<Finding>, ApiError> {
+        let client = self.clients.securityhub(None).await;
+        let mut pages = client
+            .get_findings()
+            .filters(filters)
+            .max_results(100)
+            .into_paginator()
+            .send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| ApiError::from_sdk("securityhub:GetFindings", e))?;
+            found.extend(page.findings().iter().map(to_finding));
+        }
+        Ok(found)
+    }
+}
+
+fn eq(value: &str) -> StringFilter {
+    StringFilter::builder()
+        .value(value)
+        .comparison(StringFilterComparison::Equals)
+        .build()
+}
+
+fn to_finding(f: &AwsSecurityFinding) -> Finding {
+    let resource = f.resources().first();
+    let standards_arn = f
+        .product_fields()
+        .and_then(|m| m.get("StandardsControlArn"))
+        .map(String::as_str);
+    Finding {
+        id: f.id().unwrap_or_default().to_owned(),
+        product_arn: f.product_arn().unwrap_or_default().to_owned(),
+        control: control_of(
+            f.compliance().and_then(|c| c.security_control_id()),
+            f.generator_id().unwrap_or_default(),
+            standards_arn,
+        ),
+        title: f.title().unwrap_or_default().to_owned(),
+        severity: f
+            .severity()
+            .and_then(|s| s.label())
+            .map(|l| l.as_str().to_owned())
+            .unwrap_or_default(),
+        resource_type: resource.and_then(|r| r.r#type()).unwrap_or_default().to_owned(),
+        resource_id: resource.and_then(|r| r.id()).unwrap_or_default().to_owned(),
+        region: resource
+            .and_then(|r| r.region())
+            .or(f.region())
+            .unwrap_or_default()
+            .to_owned(),
+        account: f.aws_account_id().unwrap_or_default().to_owned(),
+        workflow_status: f
+            .workflow()
+            .and_then(|w| w.status())
+            .map_or("NEW", |s| s.as_str())
+            .to_owned(),
+        created_at: f.created_at().map(str::to_owned),
+        updated_at: f.updated_at().map(str::to_owned),
+    }
+}
+
+#[async_trait]
+impl SecurityHub for SdkSecurityHub {
+    async fn failed_findings(&self, controls: &[String]) -> Result<Vec<Finding>, ApiError> {
+        let filters = AwsSecurityFindingFilters::builder()
+            .set_compliance_security_control_id(Some(controls.iter().map(|c| eq(c)).collect()))
+            .compliance_status(eq("FAILED"))
+            .record_state(eq("ACTIVE"))
+            .workflow_status(eq("NEW"))
+            .workflow_status(eq("NOTIFIED"))
+            .build();
+        self.get_all(filters).await
+    }
+
+    async fn findings_by_id(&self, ids: &[String]) -> Result<Vec<Finding>, ApiError> {
+        let filters = AwsSecurityFindingFilters::builder()
+            .set_id(Some(ids.iter().map(|i| eq(i)).collect()))
+            .build();
+        self.get_all(filters).await
+    }
+
+    async fn batch_update(
+        &self,
+        findings: &[FindingRef],
+        status: WorkflowStatus,
+        note: &str,
+        updated_by: &str,
+    ) -> Result<Vec<Unprocessed>, ApiError> {
+        let client = self.clients.securityhub(None).await;
+        let identifiers = findings
+            .iter()
+            .map(|f| {
+                AwsSecurityFindingIdentifier::builder()
+                    .id(&f.id)
+                    .product_arn(&f.product_arn)
+                    .build()
+            })
+            .collect::<Vec<_>>();
+        let out = client
+            .batch_update_findings()
+            .set_finding_identifiers(Some(identifiers))
+            .workflow(WorkflowUpdate::builder().status(status.as_str().into()).build())
+            .note(NoteUpdate::builder().text(note).updated_by(updated_by).build())
+            .send()
+            .await
+            .map_err(|e| ApiError::from_sdk("securityhub:BatchUpdateFindings", e))?;
+        Ok(out
+            .unprocessed_findings()
+            .iter()
+            .map(|u| Unprocessed {
+                finding: FindingRef {
+                    id: u.finding_identifier().and_then(|i| i.id()).unwrap_or_default().to_owned(),
+                    product_arn: u
+                        .finding_identifier()
+                        .and_then(|i| i.product_arn())
+                        .unwrap_or_default()
+                        .to_owned(),
+                },
+                error_code: u.error_code().unwrap_or("Unknown").to_owned(),
+                error_message: u.error_message().unwrap_or_default().to_owned(),
+            })
+            .collect())
+    }
+}

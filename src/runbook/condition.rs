@@ -1,0 +1,151 @@
+//! `when`, `until` and `that` conditions: `path`, `not path`, `path == literal`,
+//! `path != literal`, joined with `and` / `or` (`and` binds tighter, no parentheses).
+//!
+//! Deliberately tiny: a runbook condition should read like the article's sentence, and
+//! anything more complex belongs in an action that returns a simple value.
+
+use super::template::Path;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Atom {
+    Truthy { negated: bool, path: Path },
+    Compare { path: Path, equal: bool, literal: Value },
+}
+
+/// A parsed condition over the run context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    source: String,
+    /// Disjunction of conjunctions.
+    any_of: Vec<Vec<Atom>>,
+}
+
+fn parse_literal(text: &str) -> Value {
+    let text = text.trim();
+    if let Some(inner) = text
+        .strip_prefix('\'')
+        .and_then(|t| t.strip_suffix('\''))
+        .or_else(|| text.strip_prefix('"').and_then(|t| t.strip_suffix('"')))
+    {
+        return Value::String(inner.to_owned());
+    }
+    match text {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        "null" => Value::Null,
+        _ => text
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::String(text.to_owned())),
+    }
+}
+
+fn parse_atom(text: &str) -> Result<Atom, String> {
+    let text = text.trim();
+    for (op, equal) in [("==", true), ("!=", false)] {
+        if let Some((left, right)) = text.split_once(op) {
+            if right.trim().is_empty() {
+                return Err(format!("`{text}` compares with nothing after `{op}`"));
+            }
+            return Ok(Atom::Compare {
+                path: Path::parse(left)?,
+                equal,
+                literal: parse_literal(right),
+            });
+        }
+    }
+    match text.strip_prefix("not ") {
+        Some(rest) => Ok(Atom::Truthy {
+            negated: true,
+            path: Path::parse(rest)?,
+        }),
+        None => Ok(Atom::Truthy {
+            negated: false,
+            path: Path::parse(text)?,
+        }),
+    }
+}
+
+fn truthy(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+    }
+}
+
+fn loosely_equal(actual: Option<&Value>, literal: &Value) -> bool {
+    match (actual, literal) {
+        (None, Value::Null) => true,
+        (Some(a), l) if a == l => true,
+        // API outputs sometimes carry booleans and numbers as strings ("true", "5").
+        (Some(Value::String(a)), l) if !l.is_string() => *a == l.to_string(),
+        _ => false,
+    }
+}
+
+impl Condition {
+    pub fn parse(text: &str) -> Result<Condition, String> {
+        let any_of = text
+            .split(" or ")
+            .map(|conj| conj.split(" and ").map(parse_atom).collect())
+            .collect::<Result<Vec<Vec<Atom>>, String>>()?;
+        Ok(Condition {
+            source: text.trim().to_owned(),
+            any_of,
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.any_of.iter().flatten().map(|atom| match atom {
+            Atom::Truthy { path, .. } | Atom::Compare { path, .. } => path,
+        })
+    }
+
+    pub fn eval(&self, context: &Value) -> bool {
+        self.any_of.iter().any(|conj| {
+            conj.iter().all(|atom| match atom {
+                Atom::Truthy { negated, path } => truthy(path.lookup(context)) != *negated,
+                Atom::Compare {
+                    path,
+                    equal,
+                    literal,
+                } => loosely_equal(path.lookup(context), literal) == *equal,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn evaluates_comparisons_negation_and_connectives() {
+        let ctx = json!({"a": {"on": true, "status": "available", "n": "3"}, "b": false});
+        let c = |s: &str| Condition::parse(s).unwrap().eval(&ctx);
+        assert!(c("a.on == true"));
+        assert!(c("a.status == available"));
+        assert!(c("a.status != 'modifying'"));
+        assert!(c("not b"));
+        assert!(c("a.n == 3"));
+        assert!(!c("b and a.on"));
+        assert!(c("b or a.on"));
+        assert!(c("missing == null"));
+    }
+
+    #[test]
+    fn rejects_bad_paths() {
+        assert!(Condition::parse("a b").is_err());
+        assert!(Condition::parse("a ==").is_err());
+    }
+}

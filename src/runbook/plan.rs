@@ -1,0 +1,708 @@
+//! Validation of a raw runbook into a [`Plan`]: every `next`, branch and approval names a
+//! real step, every step is reachable, every variable is defined, every call exists with
+//! the parameters it takes. The engine walks plans and never re-checks any of this.
+
+use super::condition::Condition;
+use super::error::{Location, RunbookError};
+use super::model::*;
+use super::template::{Params, Path, Template};
+use super::text::{Lang, Text};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path as FsPath, PathBuf};
+use std::time::Duration;
+
+/// What validation needs to know of an API call; the `actions` catalog provides it.
+#[derive(Debug, Clone, Copy)]
+pub struct CallSignature {
+    pub mutating: bool,
+    /// Parameter names and whether each is required.
+    pub params: &'static [(&'static str, bool)],
+}
+
+/// The calls a runbook may make, by name.
+pub trait CallCatalog {
+    fn signature(&self, call: &str) -> Option<CallSignature>;
+    fn names(&self) -> Vec<&'static str>;
+}
+
+/// A text in both languages, with templates.
+#[derive(Debug, Clone)]
+pub struct Message {
+    en: Template,
+    ja: Template,
+}
+
+impl Message {
+    pub fn render(&self, lang: Lang, context: &Value) -> String {
+        // Both languages were checked at load time; either renders.
+        match lang {
+            Lang::En => self.en.render(context),
+            Lang::Ja => self.ja.render(context),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Confirm,
+    Select,
+    Input,
+    Secret,
+}
+
+impl PromptKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PromptKind::Confirm => "confirm",
+            PromptKind::Select => "select",
+            PromptKind::Input => "input",
+            PromptKind::Secret => "secret",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SelectOption {
+    pub value: String,
+    pub label: Text,
+}
+
+/// How a run ends; each maps to an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Compliant,
+    Suppressed,
+    Fixed,
+    Stopped,
+    Failed,
+    /// A needed answer was missing or invalid (exit 2).
+    NeedsInput,
+    TimedOut,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Compliant | Outcome::Suppressed | Outcome::Fixed => 0,
+            Outcome::Failed => 1,
+            Outcome::NeedsInput => 2,
+            Outcome::Stopped => 3,
+            Outcome::TimedOut => 4,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Compliant => "compliant",
+            Outcome::Suppressed => "suppressed",
+            Outcome::Fixed => "fixed",
+            Outcome::Stopped => "stopped",
+            Outcome::Failed => "failed",
+            Outcome::NeedsInput => "needs input",
+            Outcome::TimedOut => "timed out",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WaitSpec {
+    pub call: String,
+    pub params: Params,
+    pub status: Path,
+    pub ready: Vec<String>,
+    pub failed: Vec<String>,
+    pub pending: Option<Path>,
+    pub until: Option<Condition>,
+    pub text: Message,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Prompt {
+        kind: PromptKind,
+        text: Message,
+        options: Vec<SelectOption>,
+        default: Option<Value>,
+    },
+    Action {
+        call: String,
+        mutating: bool,
+        params: Params,
+        approved_by: Option<usize>,
+        text: Option<Message>,
+    },
+    Wait(WaitSpec),
+    Assert {
+        call: Option<String>,
+        params: Params,
+        that: Condition,
+        text: Message,
+    },
+    Note {
+        text: Message,
+    },
+    Suppress {
+        approved_by: usize,
+        note: Message,
+    },
+    Resolve {
+        approved_by: usize,
+        note: Message,
+    },
+    End {
+        outcome: Outcome,
+        text: Message,
+    },
+}
+
+impl StepKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepKind::Prompt { .. } => "prompt",
+            StepKind::Action { .. } => "action",
+            StepKind::Wait(_) => "wait",
+            StepKind::Assert { .. } => "assert",
+            StepKind::Note { .. } => "note",
+            StepKind::Suppress { .. } => "suppress",
+            StepKind::Resolve { .. } => "resolve",
+            StepKind::End { .. } => "end",
+        }
+    }
+
+    /// The confirm prompt that approves this step, when the step changes something.
+    pub fn approved_by(&self) -> Option<usize> {
+        match self {
+            StepKind::Action {
+                approved_by,
+                mutating: true,
+                ..
+            } => *approved_by,
+            StepKind::Suppress { approved_by, .. } | StepKind::Resolve { approved_by, .. } => {
+                Some(*approved_by)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Branch {
+    pub when: Condition,
+    pub next: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    Abort,
+    Continue,
+    Goto(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: String,
+    pub location: Location,
+    pub kind: StepKind,
+    pub when: Option<Condition>,
+    /// Where to go after the step; `None` only for `end` steps.
+    pub next: Option<usize>,
+    pub branches: Vec<Branch>,
+    pub on_failure: OnFailure,
+    pub timeout: Option<Duration>,
+}
+
+/// A checked runbook, ready to walk.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub control: String,
+    pub title: Text,
+    pub severity: String,
+    pub resource_type: String,
+    pub source: PathBuf,
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.id == id)
+    }
+}
+
+/// Parses `90s`, `30m`, `2h`, `500ms`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    match unit {
+        "ms" => Some(Duration::from_millis(n)),
+        "s" => Some(Duration::from_secs(n)),
+        "m" => Some(Duration::from_secs(n * 60)),
+        "h" => Some(Duration::from_secs(n * 3600)),
+        _ => None,
+    }
+}
+
+const ROOTS: &str = "finding.*, resource.*, run.*, steps.<step id>.*, answers.<prompt id>";
+
+struct Checker<'a> {
+    file: &'a FsPath,
+    ids: HashMap<String, usize>,
+    raw: &'a [serde_saphyr::Spanned<RawStep>],
+    catalog: &'a dyn CallCatalog,
+    errors: Vec<RunbookError>,
+}
+
+fn common(step: &RawStep) -> Common<'_> {
+    macro_rules! pick {
+        ($s:expr) => {
+            Common {
+                id: &$s.id,
+                when: $s.when.as_ref(),
+                next: $s.next.as_ref(),
+                branches: &$s.branches,
+                on_failure: $s.on_failure.as_ref(),
+                timeout: $s.timeout.as_ref(),
+            }
+        };
+    }
+    match step {
+        RawStep::Prompt(s) => pick!(s),
+        RawStep::Action(s) => pick!(s),
+        RawStep::Wait(s) => pick!(s),
+        RawStep::Assert(s) => pick!(s),
+        RawStep::Note(s) => pick!(s),
+        RawStep::Suppress(s) | RawStep::Resolve(s) => pick!(s),
+        RawStep::End(s) => pick!(s),
+    }
+}
+
+type Sp<T> = serde_saphyr::Spanned<T>;
+
+struct Common<'a> {
+    id: &'a Sp<String>,
+    when: Option<&'a Sp<String>>,
+    next: Option<&'a Sp<String>>,
+    branches: &'a [RawBranch],
+    on_failure: Option<&'a RawOnFailure>,
+    timeout: Option<&'a Sp<String>>,
+}
+
+impl Checker<'_> {
+    fn loc(&self, spanned_loc: &serde_saphyr::Location) -> Location {
+        Location::new(self.file, spanned_loc)
+    }
+
+    fn err(&mut self, at: &serde_saphyr::Location, message: impl Into<String>) {
+        let location = self.loc(at);
+        self.errors.push(RunbookError::new(location, message));
+    }
+
+    fn target(&mut self, name: &Sp<String>, what: &str) -> Option<usize> {
+        match self.ids.get(name.value.as_str()) {
+            Some(&i) => Some(i),
+            None => {
+                let known: Vec<&str> = self.raw.iter().map(|s| common(&s.value).id.value.as_str()).collect();
+                self.err(
+                    &name.referenced,
+                    format!(
+                        "{what} names no step: `{}`; the steps are: {}",
+                        name.value,
+                        known.join(", ")
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks that a variable path starts at a context root and names real steps.
+    fn check_path(&mut self, path: &Path, at: &serde_saphyr::Location, output_allowed: bool) {
+        let ok = match path.root() {
+            "finding" | "resource" | "run" => true,
+            "output" => output_allowed,
+            "steps" => match path.0.get(1).and_then(|id| self.ids.get(id)) {
+                Some(&i) => matches!(
+                    self.raw[i].value,
+                    RawStep::Action(_) | RawStep::Wait(_) | RawStep::Assert(_)
+                ),
+                None => false,
+            },
+            "answers" => match path.0.get(1).and_then(|id| self.ids.get(id)) {
+                Some(&i) => matches!(self.raw[i].value, RawStep::Prompt(_)),
+                None => false,
+            },
+            _ => false,
+        };
+        if !ok {
+            let extra = if output_allowed { ", output.*" } else { "" };
+            self.err(
+                at,
+                format!("unknown variable `{path}`: a variable is one of {ROOTS}{extra}"),
+            );
+        }
+    }
+
+    fn template(&mut self, text: &str, at: &serde_saphyr::Location, output: bool) -> Template {
+        match Template::parse(text) {
+            Ok(t) => {
+                let paths: Vec<Path> = t.paths().cloned().collect();
+                for p in &paths {
+                    self.check_path(p, at, output);
+                }
+                t
+            }
+            Err(e) => {
+                self.err(at, e);
+                Template::parse("").expect("empty template")
+            }
+        }
+    }
+
+    fn message(&mut self, text: &Text, at: &serde_saphyr::Location, output: bool) -> Message {
+        Message {
+            en: self.template(&text.en, at, output),
+            ja: self.template(&text.ja, at, output),
+        }
+    }
+
+    fn condition(&mut self, text: &Sp<String>, output: bool) -> Condition {
+        match Condition::parse(&text.value) {
+            Ok(c) => {
+                let paths: Vec<Path> = c.paths().cloned().collect();
+                for p in &paths {
+                    self.check_path(p, &text.referenced, output);
+                }
+                c
+            }
+            Err(e) => {
+                self.err(&text.referenced, e);
+                Condition::parse("false").expect("literal condition")
+            }
+        }
+    }
+
+    fn params(
+        &mut self,
+        call: &Sp<String>,
+        raw: &BTreeMap<String, Value>,
+        at: &serde_saphyr::Location,
+    ) -> (Params, Option<CallSignature>) {
+        let params = match Params::compile(raw) {
+            Ok(p) => p,
+            Err(e) => {
+                self.err(at, e);
+                Params::default()
+            }
+        };
+        for p in params.paths() {
+            self.check_path(p, at, false);
+        }
+        let Some(sig) = self.catalog.signature(&call.value) else {
+            let names = self.catalog.names().join(", ");
+            self.err(
+                &call.referenced,
+                format!("unknown call `{}`; the calls are: {names}", call.value),
+            );
+            return (params, None);
+        };
+        let allowed: Vec<&str> = sig.params.iter().map(|(n, _)| *n).collect();
+        for name in params.names() {
+            if !allowed.contains(&name) {
+                self.err(
+                    at,
+                    format!(
+                        "`{}` takes no parameter `{name}`; it takes: {}",
+                        call.value,
+                        allowed.join(", ")
+                    ),
+                );
+            }
+        }
+        for (name, required) in sig.params {
+            if *required && !params.names().any(|n| n == *name) {
+                self.err(
+                    at,
+                    format!("`{}` needs the parameter `{name}`", call.value),
+                );
+            }
+        }
+        (params, Some(sig))
+    }
+
+    fn approval(&mut self, name: &Sp<String>) -> usize {
+        let index = self.target(name, "`approved_by`").unwrap_or(0);
+        let is_confirm = matches!(
+            &self.raw.get(index).map(|s| &s.value),
+            Some(RawStep::Prompt(p)) if p.kind == RawPromptKind::Confirm
+        );
+        if self.ids.contains_key(&name.value) && !is_confirm {
+            self.err(
+                &name.referenced,
+                format!(
+                    "`approved_by` must name a confirm prompt; `{}` is not one",
+                    name.value
+                ),
+            );
+        }
+        index
+    }
+
+    fn step(&mut self, index: usize) -> Step {
+        let spanned = &self.raw[index];
+        let at = spanned.referenced;
+        let c = common(&spanned.value);
+        let id = c.id.value.clone();
+        let when = c.when.map(|w| self.condition(w, false));
+        let branches = c
+            .branches
+            .iter()
+            .filter_map(|b| {
+                let when = self.condition(&b.when, false);
+                self.target(&b.next, "a branch's `next`")
+                    .map(|next| Branch { when, next })
+            })
+            .collect();
+        let is_end = matches!(spanned.value, RawStep::End(_));
+        let next = match c.next {
+            Some(n) => self.target(n, "`next`"),
+            None if is_end => None,
+            None if index + 1 < self.raw.len() => Some(index + 1),
+            None => {
+                self.err(
+                    &at,
+                    format!("step `{id}` is the last one but is not an `end` step: add an `end` step or a `next`"),
+                );
+                None
+            }
+        };
+        if is_end && c.next.is_some() {
+            self.err(&at, format!("`end` step `{id}` cannot have a `next`"));
+        }
+        let on_failure = match c.on_failure {
+            None | Some(RawOnFailure::Abort) => OnFailure::Abort,
+            Some(RawOnFailure::Continue) => OnFailure::Continue,
+            Some(RawOnFailure::Goto(target)) => self
+                .target(target, "`on_failure: goto`")
+                .map_or(OnFailure::Abort, OnFailure::Goto),
+        };
+        let timeout = c.timeout.and_then(|t| {
+            let parsed = parse_duration(&t.value);
+            if parsed.is_none() {
+                self.err(
+                    &t.referenced,
+                    format!("`{}` is not a duration: write e.g. `90s`, `30m` or `2h`", t.value),
+                );
+            }
+            parsed
+        });
+        let kind = self.kind(&spanned.value, &at);
+        Step {
+            id,
+            location: self.loc(&at),
+            kind,
+            when,
+            next,
+            branches,
+            on_failure,
+            timeout,
+        }
+    }
+
+    fn kind(&mut self, raw: &RawStep, at: &serde_saphyr::Location) -> StepKind {
+        match raw {
+            RawStep::Prompt(p) => {
+                let kind = match p.kind {
+                    RawPromptKind::Confirm => PromptKind::Confirm,
+                    RawPromptKind::Select => PromptKind::Select,
+                    RawPromptKind::Input => PromptKind::Input,
+                    RawPromptKind::Secret => PromptKind::Secret,
+                };
+                if kind == PromptKind::Select && p.options.is_empty() {
+                    self.err(at, format!("select prompt `{}` needs `options`", p.id.value));
+                }
+                if kind != PromptKind::Select && !p.options.is_empty() {
+                    self.err(
+                        at,
+                        format!("only select prompts take `options`; `{}` is a {} prompt", p.id.value, kind.name()),
+                    );
+                }
+                if kind == PromptKind::Secret && p.default.is_some() {
+                    self.err(at, format!("secret prompt `{}` cannot have a default", p.id.value));
+                }
+                StepKind::Prompt {
+                    kind,
+                    text: self.message(&p.text, at, false),
+                    options: p
+                        .options
+                        .iter()
+                        .map(|o| SelectOption {
+                            value: o.value.clone(),
+                            label: o.label.clone(),
+                        })
+                        .collect(),
+                    default: p.default.clone(),
+                }
+            }
+            RawStep::Action(a) => {
+                let (params, sig) = self.params(&a.call, &a.params, at);
+                let mutating = sig.is_some_and(|s| s.mutating);
+                let approved_by = a.approved_by.as_ref().map(|n| self.approval(n));
+                if mutating && approved_by.is_none() {
+                    self.err(
+                        at,
+                        format!(
+                            "`{}` changes the resource: step `{}` needs `approved_by: <confirm prompt id>`",
+                            a.call.value, a.id.value
+                        ),
+                    );
+                }
+                StepKind::Action {
+                    call: a.call.value.clone(),
+                    mutating,
+                    params,
+                    approved_by,
+                    text: a.text.as_ref().map(|t| self.message(t, at, false)),
+                }
+            }
+            RawStep::Wait(w) => {
+                let (params, sig) = self.params(&w.call, &w.params, at);
+                if sig.is_some_and(|s| s.mutating) {
+                    self.err(&w.call.referenced, "a wait must poll a read-only call");
+                }
+                let path = |s: &str, this: &mut Self| {
+                    Path::parse(s).unwrap_or_else(|e| {
+                        this.err(at, e);
+                        Path(vec!["_".into()])
+                    })
+                };
+                if w.ready.is_empty() {
+                    self.err(at, "a wait needs at least one `ready` status");
+                }
+                StepKind::Wait(WaitSpec {
+                    call: w.call.value.clone(),
+                    params,
+                    status: path(&w.status, self),
+                    ready: w.ready.clone(),
+                    failed: w.failed.clone(),
+                    pending: w.pending.as_deref().map(|p| path(p, self)),
+                    until: w.until.as_ref().map(|u| self.condition(u, true)),
+                    text: self.message(&w.text, at, false),
+                })
+            }
+            RawStep::Assert(a) => {
+                let params = match &a.call {
+                    Some(call) => {
+                        let (params, sig) = self.params(call, &a.params, at);
+                        if sig.is_some_and(|s| s.mutating) {
+                            self.err(&call.referenced, "an assert must use a read-only call");
+                        }
+                        params
+                    }
+                    None => Params::default(),
+                };
+                StepKind::Assert {
+                    call: a.call.as_ref().map(|c| c.value.clone()),
+                    params,
+                    that: self.condition(&a.that, a.call.is_some()),
+                    text: self.message(&a.text, at, false),
+                }
+            }
+            RawStep::Note(n) => StepKind::Note {
+                text: self.message(&n.text, at, false),
+            },
+            RawStep::Suppress(s) => StepKind::Suppress {
+                approved_by: self.approval(&s.approved_by),
+                note: self.message(&s.note, at, false),
+            },
+            RawStep::Resolve(s) => StepKind::Resolve {
+                approved_by: self.approval(&s.approved_by),
+                note: self.message(&s.note, at, false),
+            },
+            RawStep::End(e) => StepKind::End {
+                outcome: match e.outcome {
+                    RawOutcome::Compliant => Outcome::Compliant,
+                    RawOutcome::Suppressed => Outcome::Suppressed,
+                    RawOutcome::Fixed => Outcome::Fixed,
+                    RawOutcome::Stopped => Outcome::Stopped,
+                    RawOutcome::Failed => Outcome::Failed,
+                },
+                text: self.message(&e.text, at, false),
+            },
+        }
+    }
+}
+
+/// Checks a raw runbook and builds its plan, or returns every problem found.
+pub fn build(
+    raw: RawRunbook,
+    file: &FsPath,
+    catalog: &dyn CallCatalog,
+) -> Result<Plan, Vec<RunbookError>> {
+    let mut checker = Checker {
+        file,
+        ids: HashMap::new(),
+        raw: &raw.steps,
+        catalog,
+        errors: Vec::new(),
+    };
+    if raw.steps.is_empty() {
+        checker.err(&raw.control.referenced, "a runbook needs at least one step");
+    }
+    for (i, step) in raw.steps.iter().enumerate() {
+        let id = common(&step.value).id;
+        if id.value.trim().is_empty() {
+            checker.err(&id.referenced, "a step id cannot be empty");
+        }
+        if let Some(&first) = checker.ids.get(&id.value) {
+            let first_at = checker.loc(&raw.steps[first].referenced);
+            checker.err(
+                &id.referenced,
+                format!("duplicate step id `{}` (first used at {first_at}); ids must be unique", id.value),
+            );
+        } else {
+            checker.ids.insert(id.value.clone(), i);
+        }
+    }
+    let steps: Vec<Step> = (0..raw.steps.len()).map(|i| checker.step(i)).collect();
+    if checker.errors.is_empty() {
+        // Reachability from the first step, over fall-through, `next`, branches and goto.
+        let mut seen = vec![false; steps.len()];
+        let mut todo = vec![0usize];
+        while let Some(i) = todo.pop() {
+            if i >= steps.len() || std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            let s = &steps[i];
+            todo.extend(s.next);
+            todo.extend(s.branches.iter().map(|b| b.next));
+            if let OnFailure::Goto(t) = s.on_failure {
+                todo.push(t);
+            }
+            if s.when.is_some() {
+                todo.push(i + 1);
+            }
+        }
+        for (i, s) in steps.iter().enumerate() {
+            if !seen[i] {
+                checker.err(
+                    &raw.steps[i].referenced,
+                    format!("step `{}` is unreachable: no step leads to it (add a `next` or a branch naming it, or remove it)", s.id),
+                );
+            }
+        }
+    }
+    if !checker.errors.is_empty() {
+        return Err(checker.errors);
+    }
+    Ok(Plan {
+        control: raw.control.value,
+        title: raw.title,
+        severity: raw.severity,
+        resource_type: raw.resource_type,
+        source: file.to_path_buf(),
+        steps,
+    })
+}

@@ -1,0 +1,240 @@
+//! `{{ path }}` templates in runbook texts and API parameters.
+//!
+//! A path is dotted (`steps.cluster.VpcId`, `answers.reason`); its first segment must be one
+//! of the context roots, which validation checks so an unknown variable is a load error and
+//! never an empty string in front of an operator.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A dotted path into the run context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path(pub Vec<String>);
+
+impl Path {
+    pub fn parse(text: &str) -> Result<Path, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("an empty variable name".into());
+        }
+        let segments: Vec<String> = text.split('.').map(str::to_owned).collect();
+        for s in &segments {
+            if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(format!(
+                    "`{text}` is not a variable path: use dotted names of letters, digits, `_` and `-`"
+                ));
+            }
+        }
+        Ok(Path(segments))
+    }
+
+    pub fn root(&self) -> &str {
+        &self.0[0]
+    }
+
+    /// Looks the path up in a JSON value; arrays are indexed by number segments.
+    pub fn lookup<'a>(&self, mut value: &'a Value) -> Option<&'a Value> {
+        for segment in &self.0 {
+            value = match value {
+                Value::Object(map) => map.get(segment)?,
+                Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(value)
+    }
+}
+
+impl std::fmt::Display for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("."))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Literal(String),
+    Var(Path),
+}
+
+/// A text with `{{ path }}` holes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pieces: Vec<Piece>,
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Result<Template, String> {
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            if start > 0 {
+                pieces.push(Piece::Literal(rest[..start].to_owned()));
+            }
+            let after = &rest[start + 2..];
+            let end = after
+                .find("}}")
+                .ok_or_else(|| format!("`{{{{` without a closing `}}}}` in `{text}`"))?;
+            pieces.push(Piece::Var(Path::parse(&after[..end])?));
+            rest = &after[end + 2..];
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Literal(rest.to_owned()));
+        }
+        Ok(Template { pieces })
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Var(path) => Some(path),
+            Piece::Literal(_) => None,
+        })
+    }
+
+    /// Renders the text; a variable the context does not have yet is shown as `<path>`.
+    pub fn render(&self, context: &Value) -> String {
+        let mut out = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(text) => out.push_str(text),
+                Piece::Var(path) => match path.lookup(context) {
+                    Some(Value::String(s)) => out.push_str(s),
+                    Some(Value::Null) | None => {
+                        out.push('<');
+                        out.push_str(&path.to_string());
+                        out.push('>');
+                    }
+                    Some(other) => out.push_str(&other.to_string()),
+                },
+            }
+        }
+        out
+    }
+
+    /// Renders to a JSON value: a template that is one variable keeps the variable's type.
+    pub fn render_value(&self, context: &Value) -> Value {
+        if let [Piece::Var(path)] = self.pieces.as_slice() {
+            if let Some(value) = path.lookup(context) {
+                return value.clone();
+            }
+        }
+        Value::String(self.render(context))
+    }
+
+    /// True when every variable is defined in the context.
+    pub fn is_resolved(&self, context: &Value) -> bool {
+        self.paths()
+            .all(|p| p.lookup(context).is_some_and(|v| !v.is_null()))
+    }
+}
+
+/// API parameters of a step: JSON values whose strings may hold templates.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Params(BTreeMap<String, ParamValue>);
+
+#[derive(Debug, Clone, PartialEq)]
+enum ParamValue {
+    Plain(Value),
+    Text(Template),
+    List(Vec<ParamValue>),
+    Map(BTreeMap<String, ParamValue>),
+}
+
+impl ParamValue {
+    fn compile(value: &Value) -> Result<ParamValue, String> {
+        Ok(match value {
+            Value::String(s) if s.contains("{{") => ParamValue::Text(Template::parse(s)?),
+            Value::Array(items) => {
+                ParamValue::List(items.iter().map(Self::compile).collect::<Result<_, _>>()?)
+            }
+            Value::Object(map) => ParamValue::Map(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), Self::compile(v)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            other => ParamValue::Plain(other.clone()),
+        })
+    }
+
+    fn render(&self, context: &Value) -> Value {
+        match self {
+            ParamValue::Plain(v) => v.clone(),
+            ParamValue::Text(t) => t.render_value(context),
+            ParamValue::List(items) => Value::Array(items.iter().map(|i| i.render(context)).collect()),
+            ParamValue::Map(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.render(context)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn collect_paths<'a>(&'a self, out: &mut Vec<&'a Path>) {
+        match self {
+            ParamValue::Plain(_) => {}
+            ParamValue::Text(t) => out.extend(t.paths()),
+            ParamValue::List(items) => items.iter().for_each(|i| i.collect_paths(out)),
+            ParamValue::Map(map) => map.values().for_each(|v| v.collect_paths(out)),
+        }
+    }
+}
+
+impl Params {
+    pub fn compile(raw: &BTreeMap<String, Value>) -> Result<Params, String> {
+        raw.iter()
+            .map(|(k, v)| Ok((k.clone(), ParamValue::compile(v)?)))
+            .collect::<Result<_, String>>()
+            .map(Params)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    pub fn paths(&self) -> Vec<&Path> {
+        let mut out = Vec::new();
+        self.0.values().for_each(|v| v.collect_paths(&mut out));
+        out
+    }
+
+    pub fn render(&self, context: &Value) -> serde_json::Map<String, Value> {
+        self.0
+            .iter()
+            .map(|(k, v)| (k.clone(), v.render(context)))
+            .collect()
+    }
+
+    /// True when every variable the parameters use is defined in the context.
+    pub fn is_resolved(&self, context: &Value) -> bool {
+        self.paths()
+            .iter()
+            .all(|p| p.lookup(context).is_some_and(|v| !v.is_null()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn renders_known_and_marks_unknown_variables() {
+        let t = Template::parse("cluster {{ resource.name }} in {{steps.c.VpcId}}").unwrap();
+        let ctx = json!({"resource": {"name": "c1"}, "steps": {}});
+        assert_eq!(t.render(&ctx), "cluster c1 in <steps.c.VpcId>");
+        assert!(!t.is_resolved(&ctx));
+    }
+
+    #[test]
+    fn a_lone_variable_keeps_its_type() {
+        let t = Template::parse("{{ answers.ok }}").unwrap();
+        assert_eq!(t.render_value(&json!({"answers": {"ok": true}})), json!(true));
+    }
+
+    #[test]
+    fn rejects_unclosed_and_malformed_variables() {
+        assert!(Template::parse("{{ a.b").is_err());
+        assert!(Template::parse("{{ a b }}").is_err());
+    }
+}

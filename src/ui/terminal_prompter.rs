@@ -1,0 +1,102 @@
+//! Questions on a terminal with dialoguer. Esc or Ctrl-C stops the run (exit 3, journal
+//! saved); a secret is typed twice and never echoed.
+
+use crate::engine::{Answer, PromptError, Prompter, Question, Secret};
+use crate::runbook::PromptKind;
+use dialoguer::theme::ColorfulTheme;
+use dialoguer::{Confirm, Input, Password, Select};
+
+pub struct TerminalPrompter {
+    theme: ColorfulTheme,
+    approver: Option<String>,
+}
+
+impl TerminalPrompter {
+    pub fn new(approver: Option<String>) -> Self {
+        TerminalPrompter {
+            theme: ColorfulTheme::default(),
+            approver,
+        }
+    }
+}
+
+fn io_error(id: &str, e: dialoguer::Error) -> PromptError {
+    let dialoguer::Error::IO(io) = e;
+    if io.kind() == std::io::ErrorKind::Interrupted {
+        return PromptError::Interrupted;
+    }
+    PromptError::Io {
+        id: id.to_owned(),
+        message: io.to_string(),
+    }
+}
+
+impl Prompter for TerminalPrompter {
+    fn ask(&mut self, q: &Question) -> Result<Answer, PromptError> {
+        let id = q.id.as_str();
+        match q.kind {
+            PromptKind::Confirm => {
+                let mut c = Confirm::with_theme(&self.theme).with_prompt(&q.text);
+                if let Some(d) = q.default.as_ref().and_then(|d| d.as_bool()) {
+                    c = c.default(d);
+                }
+                c.interact_opt()
+                    .map_err(|e| io_error(id, e))?
+                    .map(Answer::Bool)
+                    .ok_or(PromptError::Interrupted)
+            }
+            PromptKind::Select => {
+                let labels: Vec<&str> = q.options.iter().map(|(_, l)| l.as_str()).collect();
+                let default = q
+                    .default
+                    .as_ref()
+                    .and_then(|d| d.as_str())
+                    .and_then(|d| q.options.iter().position(|(v, _)| v == d))
+                    .unwrap_or(0);
+                let chosen = Select::with_theme(&self.theme)
+                    .with_prompt(&q.text)
+                    .items(&labels)
+                    .default(default)
+                    .interact_opt()
+                    .map_err(|e| io_error(id, e))?
+                    .ok_or(PromptError::Interrupted)?;
+                Ok(Answer::Text(q.options[chosen].0.clone()))
+            }
+            PromptKind::Input => {
+                let mut input = Input::<String>::with_theme(&self.theme).with_prompt(&q.text);
+                if let Some(d) = q.default.as_ref().and_then(|d| d.as_str()) {
+                    input = input.default(d.to_owned());
+                }
+                input
+                    .validate_with(|s: &String| {
+                        if s.trim().is_empty() {
+                            Err("an answer is needed")
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .interact_text()
+                    .map(Answer::Text)
+                    .map_err(|e| io_error(id, e))
+            }
+            PromptKind::Secret => Password::with_theme(&self.theme)
+                .with_prompt(&q.text)
+                .with_confirmation("Repeat", "The two entries differ; try again")
+                .interact()
+                .map(|s| Answer::Secret(Secret::new(s)))
+                .map_err(|e| io_error(id, e)),
+        }
+    }
+
+    fn source(&self) -> String {
+        "terminal".into()
+    }
+
+    fn who(&self) -> String {
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    }
+
+    fn approver(&self) -> Option<String> {
+        self.approver.clone()
+    }
+}

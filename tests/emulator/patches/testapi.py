@@ -1,0 +1,153 @@
+"""The /hubfix-test/ control API, plus request logging and denial of actions.
+
+Why: end-to-end tests must assert which AWS calls hubfix made (and did not
+make, e.g. in dry-run), and must provoke AccessDenied without real IAM. moto
+has neither, so this WSGI middleware wraps the app moto's server builds:
+
+  GET  /hubfix-test/requests      every AWS request since the last reset:
+                                  [{"service","action","method","path"}]
+  POST /hubfix-test/reset         clear the log, denials, fault hooks, config
+  GET  /hubfix-test/config        current config
+  POST /hubfix-test/config        {"redshift_modify_polls": N}
+  POST /hubfix-test/deny          {"action": "ModifyCluster"} (optional
+                                  "service", "code", "status"): that action
+                                  answers an AccessDenied error until reset
+  POST /hubfix-test/fail-updates  {"finding_id": ID, "times": N}: the next N
+                                  BatchUpdateFindings of ID are unprocessed
+                                  with ConcurrentUpdateError
+
+POST /moto-api/reset still resets moto and also does /hubfix-test/reset.
+"""
+
+import io
+import json
+import re
+import uuid
+from urllib.parse import parse_qs
+
+from moto.core.responses import _get_method_urls
+from werkzeug.wrappers import Request, Response
+
+from . import state
+
+ACCOUNT = "123456789012"
+
+
+def _service_region(environ):
+    # Authorization: AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...
+    try:
+        scope = environ["HTTP_AUTHORIZATION"].split("Credential=", 1)[1].split(",")[0]
+        _, _, region, service, _ = scope.split("/")
+        return service, region
+    except (KeyError, IndexError, ValueError):
+        return None, None
+
+
+def _query_action(environ):
+    """Action= of a query-protocol request (form body or query string), else None."""
+    params = parse_qs(environ.get("QUERY_STRING", ""))
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+        params.update(parse_qs(body.decode("utf-8", "replace")))
+    return (params.get("Action") or [None])[0]
+
+
+def _rest_action(service, region, method, path):
+    try:
+        patterns = _get_method_urls(service, region or "us-east-1")[method].items()
+        for pattern, name in sorted(patterns, key=lambda p: -len(p[0])):
+            if re.match(pattern, path):
+                return name
+    except Exception:
+        pass
+    return None
+
+
+def describe(environ):
+    """(service, action, protocol) of an AWS request; protocol: 'query', 'json' or 'rest-json'."""
+    service, region = _service_region(environ)
+    method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return service, target.split(".")[-1], "json"
+    action = _query_action(environ)
+    if action:
+        return service, action, "query"
+    return service, _rest_action(service, region, method, path) or f"{method} {path}", "rest-json"
+
+
+def _denial(service, action, protocol, code, status):
+    message = f"User: arn:aws:iam::{ACCOUNT}:user/test is not authorized to perform: {service}:{action}"
+    if protocol == "query":
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code or 'AccessDenied'}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+        )
+        return Response(body, status, content_type="text/xml")
+    code = code or "AccessDeniedException"
+    return Response(
+        json.dumps({"__type": code, "message": message}),
+        status,
+        content_type="application/json" if protocol == "rest-json" else "application/x-amz-json-1.1",
+        headers={"x-amzn-ErrorType": code, "x-amzn-RequestId": str(uuid.uuid4())},
+    )
+
+
+def _ok(value=None):
+    return Response(json.dumps({"status": "ok"} if value is None else value), 200, content_type="application/json")
+
+
+def _bad(message, status=400):
+    return Response(json.dumps({"error": message}), status, content_type="application/json")
+
+
+def control(request):
+    route = (request.method, request.path.rstrip("/"))
+    body = (request.get_json(force=True, silent=True) or {}) if request.method == "POST" else {}
+    with state.lock:
+        if route == ("GET", "/hubfix-test/requests"):
+            return _ok(list(state.requests))
+        if route == ("POST", "/hubfix-test/reset"):
+            state.reset()
+            return _ok()
+        if route == ("GET", "/hubfix-test/config"):
+            return _ok(dict(state.config))
+        if route == ("POST", "/hubfix-test/config"):
+            unknown = set(body) - set(state.DEFAULTS)
+            if unknown:
+                return _bad(f"unknown config keys: {sorted(unknown)}")
+            state.config.update(body)
+            return _ok(dict(state.config))
+        if route == ("POST", "/hubfix-test/deny"):
+            if not isinstance(body.get("action"), str):
+                return _bad('expected {"action": "ModifyCluster"}')
+            state.denied[body["action"]] = (body.get("service"), body.get("code"), int(body.get("status", 400)))
+            return _ok()
+        if route == ("POST", "/hubfix-test/fail-updates"):
+            if not isinstance(body.get("finding_id"), str) or not isinstance(body.get("times"), int):
+                return _bad('expected {"finding_id": "...", "times": N}')
+            state.fail_updates[body["finding_id"]] = body["times"]
+            return _ok()
+    return _bad(f"no such test API route: {request.method} {request.path}", 404)
+
+
+class Middleware:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/hubfix-test/"):
+            return control(Request(environ))(environ, start_response)
+        if path.startswith("/moto-api/"):
+            if path.rstrip("/") == "/moto-api/reset" and environ["REQUEST_METHOD"] == "POST":
+                state.reset()
+            return self.app(environ, start_response)
+        service, action, protocol = describe(environ)
+        with state.lock:
+            state.requests.append({"service": service, "action": action, "method": environ["REQUEST_METHOD"], "path": path})
+            rule = state.denied.get(action)
+        if rule and rule[0] in (None, service):
+            return _denial(service, action, protocol, rule[1], rule[2])(environ, start_response)
+        return self.app(environ, start_response)
