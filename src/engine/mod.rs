@@ -12,7 +12,7 @@ mod prompt;
 mod reporter;
 mod scripted;
 mod session;
-mod wait;
+pub mod wait;
 
 pub use answers::{AnswersFile, AnswersPrompter};
 pub use context::{Context, REDACTED, Target};
@@ -22,4 +22,4 @@ pub use prompt::{Answer, PromptError, Prompter, Question, Secret};
 pub use reporter::{RecordingReporter, Reporter, WaitDisplay};
 pub use scripted::ScriptedPrompter;
 pub use session::{Engine, RunOptions, RunReport, StartError};
-pub use wait::PollPolicy;
+pub use wait::{PollPolicy, Reading, WaitEnd, wait_until_ready};

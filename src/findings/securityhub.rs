@@ -8,19 +8,43 @@ use aws_sdk_securityhub::types::{
     AwsSecurityFinding, AwsSecurityFindingFilters, AwsSecurityFindingIdentifier, NoteUpdate,
     StringFilter, StringFilterComparison, WorkflowUpdate,
 };
+use aws_sdk_securityhub::Client;
 use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 pub struct SdkSecurityHub {
-    clients: Arc<Clients>,
+    clients: Option<Arc<Clients>>,
+    client: OnceCell<Client>,
 }
 
 impl SdkSecurityHub {
+    /// Builds its client from the shared configuration on first use.
     pub fn new(clients: Arc<Clients>) -> Self {
-        SdkSecurityHub { clients }
+        SdkSecurityHub {
+            clients: Some(clients),
+            client: OnceCell::new(),
+        }
+    }
+
+    /// Uses a ready client (tests pass a mocked one).
+    pub fn from_client(client: Client) -> Self {
+        SdkSecurityHub {
+            clients: None,
+            client: OnceCell::new_with(Some(client)),
+        }
+    }
+
+    async fn client(&self) -> &Client {
+        self.client
+            .get_or_init(|| async {
+                let clients = self.clients.as_ref().expect("a client or the clients to build it");
+                clients.securityhub(None).await
+            })
+            .await
     }
 
     async fn get_all(&self, filters: AwsSecurityFindingFilters) -> Result<Vec<Finding>, ApiError> {
-        let client = self.clients.securityhub(None).await;
+        let client = self.client().await;
         let mut pages = client
             .get_findings()
             .filters(filters)
@@ -108,7 +132,7 @@ impl SecurityHub for SdkSecurityHub {
         note: &str,
         updated_by: &str,
     ) -> Result<Vec<Unprocessed>, ApiError> {
-        let client = self.clients.securityhub(None).await;
+        let client = self.client().await;
         let identifiers = findings
             .iter()
             .map(|f| {

@@ -1,0 +1,183 @@
+//! An in-memory AWS double for engine tests: Redshift clusters that go through `modifying`
+//! for a set number of describes, and a Security Hub that records every update.
+
+use async_trait::async_trait;
+use hubfix::actions::ActionSpec;
+use hubfix::aws::{Api, ApiError, ApiErrorKind};
+use hubfix::findings::{Finding, FindingRef, SecurityHub, Unprocessed, WorkflowStatus};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub status: String,
+    pub evr: bool,
+    pub pending_evr: Option<bool>,
+    /// Describes left before a pending change applies; `usize::MAX` never applies it.
+    pub polls_left: usize,
+}
+
+#[derive(Default)]
+pub struct FakeAws {
+    pub clusters: Mutex<HashMap<String, Cluster>>,
+    pub calls: Mutex<Vec<(String, Value)>>,
+    /// Describes a modification stays `modifying` for.
+    pub modify_polls: usize,
+    pub deny: Mutex<Vec<String>>,
+}
+
+impl FakeAws {
+    pub fn with_cluster(name: &str, evr: bool) -> Self {
+        let aws = FakeAws {
+            modify_polls: 3,
+            ..Default::default()
+        };
+        aws.clusters.lock().unwrap().insert(
+            name.into(),
+            Cluster {
+                status: "available".into(),
+                evr,
+                pending_evr: None,
+                polls_left: 0,
+            },
+        );
+        aws
+    }
+
+    pub fn operations(&self) -> Vec<String> {
+        self.calls.lock().unwrap().iter().map(|(op, _)| op.clone()).collect()
+    }
+
+    pub fn count(&self, operation: &str) -> usize {
+        self.operations().iter().filter(|o| *o == operation).count()
+    }
+
+    pub fn cluster(&self, name: &str) -> Cluster {
+        self.clusters.lock().unwrap()[name].clone()
+    }
+
+    fn describe(&self, name: &str) -> Result<Value, ApiError> {
+        let mut clusters = self.clusters.lock().unwrap();
+        let c = clusters
+            .get_mut(name)
+            .ok_or_else(|| ApiError::new(ApiErrorKind::NotFound, "redshift:DescribeClusters", "ClusterNotFound", format!("Cluster {name} not found.")))?;
+        if let Some(pending) = c.pending_evr {
+            if c.polls_left == 0 {
+                c.evr = pending;
+                c.pending_evr = None;
+                c.status = "available".into();
+            } else if c.polls_left != usize::MAX {
+                c.polls_left -= 1;
+            }
+        }
+        let pending = match c.pending_evr {
+            Some(p) => json!({"EnhancedVpcRouting": p}),
+            None => json!({}),
+        };
+        Ok(json!({
+            "ClusterIdentifier": name,
+            "ClusterStatus": c.status,
+            "EnhancedVpcRouting": c.evr,
+            "VpcId": "vpc-0abc",
+            "NodeType": "ra3.xlplus",
+            "NumberOfNodes": 2,
+            "PubliclyAccessible": false,
+            "PendingModifiedValues": pending,
+        }))
+    }
+}
+
+#[async_trait]
+impl Api for FakeAws {
+    async fn call(&self, action: &'static ActionSpec, _region: Option<&str>, params: &Map<String, Value>) -> Result<Value, ApiError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push((action.operation.to_owned(), Value::Object(params.clone())));
+        if self.deny.lock().unwrap().iter().any(|d| d == action.operation) {
+            return Err(ApiError::new(
+                ApiErrorKind::AccessDenied,
+                action.operation,
+                "AccessDenied",
+                format!("User: arn:aws:iam::123456789012:user/test is not authorized to perform: {}", action.operation),
+            ));
+        }
+        let name = params["ClusterIdentifier"].as_str().unwrap_or_default().to_owned();
+        match action.name {
+            "redshift.describe_cluster" => self.describe(&name),
+            "redshift.modify_cluster" => {
+                {
+                    let mut clusters = self.clusters.lock().unwrap();
+                    let c = clusters.get_mut(&name).ok_or_else(|| ApiError::not_found(action.operation, "no cluster"))?;
+                    if c.status != "available" {
+                        return Err(ApiError::new(ApiErrorKind::InvalidState, action.operation, "InvalidClusterState", "busy"));
+                    }
+                    c.status = "modifying".into();
+                    c.pending_evr = params["EnhancedVpcRouting"].as_bool();
+                    c.polls_left = self.modify_polls;
+                }
+                let mut out = self.describe(&name)?;
+                out["ClusterStatus"] = json!("modifying");
+                Ok(out)
+            }
+            other => panic!("the double has no {other}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub findings: Vec<FindingRef>,
+    pub status: WorkflowStatus,
+    pub note: String,
+    pub updated_by: String,
+}
+
+#[derive(Default)]
+pub struct FakeHub {
+    pub findings: Vec<Finding>,
+    pub updates: Mutex<Vec<Update>>,
+    /// Unprocessed answers to give, one list per call, before answering normally.
+    pub unprocessed: Mutex<Vec<Vec<Unprocessed>>>,
+}
+
+pub fn finding(control: &str, resource: &str) -> Finding {
+    Finding {
+        id: format!("arn:aws:securityhub:ap-northeast-1:123456789012:security-control/{control}/finding/{resource}"),
+        product_arn: "arn:aws:securityhub:ap-northeast-1::product/aws/securityhub".into(),
+        control: control.into(),
+        title: "title".into(),
+        severity: "MEDIUM".into(),
+        resource_type: "AwsRedshiftCluster".into(),
+        resource_id: format!("arn:aws:redshift:ap-northeast-1:123456789012:cluster:{resource}"),
+        region: "ap-northeast-1".into(),
+        account: "123456789012".into(),
+        workflow_status: "NEW".into(),
+        created_at: Some("2026-11-01T00:00:00Z".into()),
+        updated_at: None,
+    }
+}
+
+#[async_trait]
+impl SecurityHub for FakeHub {
+    async fn failed_findings(&self, controls: &[String]) -> Result<Vec<Finding>, ApiError> {
+        Ok(self.findings.iter().filter(|f| controls.contains(&f.control)).cloned().collect())
+    }
+
+    async fn findings_by_id(&self, ids: &[String]) -> Result<Vec<Finding>, ApiError> {
+        Ok(self.findings.iter().filter(|f| ids.contains(&f.id)).cloned().collect())
+    }
+
+    async fn batch_update(&self, findings: &[FindingRef], status: WorkflowStatus, note: &str, updated_by: &str) -> Result<Vec<Unprocessed>, ApiError> {
+        assert!(findings.len() <= 100, "a batch of {} findings", findings.len());
+        self.updates.lock().unwrap().push(Update {
+            findings: findings.to_vec(),
+            status,
+            note: note.into(),
+            updated_by: updated_by.into(),
+        });
+        let mut scripted = self.unprocessed.lock().unwrap();
+        Ok(if scripted.is_empty() { Vec::new() } else { scripted.remove(0) })
+    }
+}

@@ -1,0 +1,270 @@
+//! End to end: the real binary against the emulator over HTTP, checked the way the article
+//! checks (the cluster's setting, the finding's workflow status and note).
+
+use crate::emulator::{Emulator, Hubfix};
+use std::time::Duration;
+
+const CLUSTER: &str = "test-redshift-cluster";
+const FIX: &str = "controls:\n  Redshift.7: { intended: false, prerequisites_met: true, apply_now: true }\n";
+const MUTATING: &[&str] = &["ModifyCluster", "BatchUpdateFindings", "BatchImportFindings", "CreateCluster"];
+
+fn mutating(actions: &[String]) -> Vec<&String> {
+    actions.iter().filter(|a| MUTATING.contains(&a.as_str())).collect()
+}
+
+#[test]
+fn findings_lists_only_failed_active_unsuppressed_findings_across_pages() {
+    let emu = Emulator::start();
+    emu.seed_demo();
+    let hubfix = Hubfix::new(&emu);
+    let run = hubfix.run(&["findings", "--output", "json"]);
+    run.expect_code(0);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(listed.len(), 1, "{}", run.stdout());
+    assert!(listed[0]["resource_id"].as_str().unwrap().ends_with(&format!(":cluster:{CLUSTER}")));
+    assert_eq!(listed[0]["control"], "Redshift.7");
+    assert_eq!(listed[0]["workflow_status"], "NEW");
+
+    tokio::runtime::Runtime::new().unwrap().block_on(emu.import_findings(230));
+    emu.forget_requests();
+    let run = hubfix.run(&["findings", "--control", "redshift.7", "--output", "json"]);
+    run.expect_code(0);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(listed.len(), 231);
+    assert_eq!(emu.actions(), ["GetFindings", "GetFindings", "GetFindings"]);
+
+    let table = hubfix.run(&["findings"]);
+    table.expect_code(0);
+    assert!(table.stdout().starts_with("FINDING ID"), "{}", table.stdout());
+    assert!(table.stdout().contains(CLUSTER));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fix_branch_enables_routing_and_resolves_the_finding() {
+    let emu = Emulator::start();
+    emu.seed_demo();
+    let hubfix = Hubfix::new(&emu);
+    let answers = hubfix.answers(FIX);
+    let run = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers, "--approver", "Taro Yamada"]);
+    run.expect_code(0);
+    assert!(run.stderr().contains("modifying"), "the wait showed the live status:\n{}", run.stderr());
+    assert!(emu.enhanced_vpc_routing(CLUSTER).await);
+    let (_, status, note, by) = emu.finding_of(CLUSTER).await;
+    assert_eq!(status, "RESOLVED");
+    assert!(note.contains("enhanced VPC routing enabled") && note.contains("EnhancedVpcRouting = true"), "{note}");
+    assert_eq!(by, "Taro Yamada");
+    let actions = emu.actions();
+    assert_eq!(actions.iter().filter(|a| *a == "ModifyCluster").count(), 1, "{actions:?}");
+    let runs = hubfix.run(&["runs"]);
+    assert!(runs.stdout().contains("fixed"), "{}", runs.stdout());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_suppress_branch_suppresses_with_a_note_naming_the_approver() {
+    let emu = Emulator::start();
+    emu.seed_demo();
+    let hubfix = Hubfix::new(&emu);
+    let answers = hubfix.answers(
+        "approver: Hanako Sato\nresources:\n  test-redshift-cluster: { intended: true, reason: \"Legacy ETL needs public S3 until 2027-03\" }\n",
+    );
+    let run = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers]);
+    run.expect_code(0);
+    let (_, status, note, by) = emu.finding_of(CLUSTER).await;
+    assert_eq!(status, "SUPPRESSED");
+    assert!(note.contains("Legacy ETL needs public S3 until 2027-03"), "{note}");
+    assert!(note.contains("approved by Hanako Sato"), "{note}");
+    assert_eq!(by, "Hanako Sato");
+    assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
+    assert!(!emu.actions().contains(&"ModifyCluster".to_owned()));
+}
+
+#[test]
+fn a_dry_run_shows_every_step_and_sends_nothing_that_changes() {
+    let emu = Emulator::start();
+    emu.seed_demo();
+    let hubfix = Hubfix::new(&emu);
+    for args in [&["plan", "--control", "Redshift.7"][..], &["run", "--dry-run", "--control", "Redshift.7"][..]] {
+        let run = hubfix.run(args);
+        run.expect_code(0);
+        let out = run.stdout();
+        assert!(out.contains(r#"redshift:ModifyCluster {"ClusterIdentifier":"test-redshift-cluster","EnhancedVpcRouting":true}"#), "{out}");
+        assert!(out.contains("→ if `answers.intended`: go to reason"), "{out}");
+        assert!(out.contains("→ otherwise: prerequisites"), "{out}");
+        assert!(out.contains("\"Status\":\"SUPPRESSED\"") && out.contains("\"Status\":\"RESOLVED\""), "{out}");
+    }
+    let actions = emu.actions();
+    assert!(actions.contains(&"DescribeClusters".to_owned()), "{actions:?}");
+    assert!(mutating(&actions).is_empty(), "{actions:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_answers_the_real_prompts_in_a_terminal() {
+    let emu = Emulator::start();
+    emu.seed_demo();
+    let hubfix = Hubfix::new(&emu);
+    let mut cmd = hubfix.command(&["run", "--control", "Redshift.7", "--approver", "Hanako Sato"]);
+    cmd.env("TERM", "xterm-256color");
+    use expectrl::Expect;
+    let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    p.expect("is it intended that enhanced VPC routing is disabled on test-redshift-cluster?").unwrap();
+    p.send("n").unwrap();
+    p.expect("Are the routes and DNS settings above in place?").unwrap();
+    p.send("y").unwrap();
+    p.expect(r#"redshift:ModifyCluster {"ClusterIdentifier":"test-redshift-cluster","EnhancedVpcRouting":true}"#).unwrap();
+    p.expect("Apply the change now?").unwrap();
+    p.send("y").unwrap();
+    p.expect("is enabled on test-redshift-cluster and verified").unwrap();
+    p.expect("fixed").unwrap();
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
+    assert!(emu.enhanced_vpc_routing(CLUSTER).await);
+    assert_eq!(emu.finding_of(CLUSTER).await.1, "RESOLVED");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_while_waiting_resumes_to_the_end() {
+    let emu = Emulator::start();
+    emu.seed_demo();
+    emu.test_api("POST", "/hubfix-test/config", serde_json::json!({"redshift_modify_polls": 400}));
+    let hubfix = Hubfix::new(&emu);
+    let answers = hubfix.answers(FIX);
+    let mut child = hubfix
+        .command(&["run", "--control", "Redshift.7", "--answers", &answers])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the journal shows the wait polling a modifying cluster.
+    let runs = hubfix.state_dir().join("runs");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let seen = std::fs::read_dir(&runs).ok().and_then(|mut d| d.next()).and_then(|e| e.ok()).map(|e| e.path());
+        if let Some(journal) = seen {
+            if std::fs::read_to_string(&journal).unwrap_or_default().contains(r#""status":"modifying""#) {
+                break;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "the run never reached the wait");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
+
+    let listed = hubfix.run(&["runs"]);
+    assert!(listed.stdout().contains("interrupted") && listed.stdout().contains("wait_available"), "{}", listed.stdout());
+    let run_id = listed.stdout().lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    emu.test_api("POST", "/hubfix-test/config", serde_json::json!({"redshift_modify_polls": 2}));
+    hubfix.run(&["resume", &run_id, "--answers", &answers]).expect_code(0);
+    assert!(emu.enhanced_vpc_routing(CLUSTER).await);
+    assert_eq!(emu.finding_of(CLUSTER).await.1, "RESOLVED");
+    assert_eq!(emu.actions().iter().filter(|a| *a == "ModifyCluster").count(), 1);
+    hubfix.run(&["resume", &run_id, "--answers", &answers]).expect_code(2);
+}
+
+mod bad_input {
+    use super::*;
+
+    #[test]
+    fn a_broken_runbook_names_file_line_and_column() {
+        let hubfix = Hubfix::offline();
+        let dir = hubfix.state.path().join("runbooks");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("broken.yaml");
+        std::fs::write(&file, "control: X.1\ntitle: {en: t, ja: t}\nseverity: LOW\nresource_type: T\nsteps:\n  - note: {id: a, text: {en: x}}\n").unwrap();
+        let run = hubfix.run(&["validate", file.to_str().unwrap()]);
+        run.expect_code(2);
+        assert!(run.stderr().contains(&format!("{}:6:", file.display())), "{}", run.stderr());
+        assert!(run.stderr().contains("ja"), "{}", run.stderr());
+        let run = hubfix.run(&["--runbooks", dir.to_str().unwrap(), "controls"]);
+        run.expect_code(2);
+        assert!(run.stderr().contains("broken.yaml:6:"), "{}", run.stderr());
+    }
+
+    #[test]
+    fn an_unknown_control_is_refused_naming_the_known_ones() {
+        let emu = Emulator::start();
+        let hubfix = Hubfix::new(&emu);
+        let answers = hubfix.answers(FIX);
+        let run = hubfix.run(&["run", "--control", "S3.1", "--answers", &answers]);
+        run.expect_code(2);
+        assert!(run.stderr().contains("unknown control `S3.1`; hubfix has runbooks for: Redshift.7"), "{}", run.stderr());
+        assert!(emu.actions().is_empty());
+    }
+
+    #[test]
+    fn a_missing_resource_fails_and_changes_nothing() {
+        let emu = Emulator::start();
+        emu.seed_demo();
+        let hubfix = Hubfix::new(&emu);
+        let answers = hubfix.answers(FIX);
+        let run = hubfix.run(&["run", "--control", "Redshift.7", "--resource", "no-such-cluster", "--answers", &answers]);
+        run.expect_code(1);
+        assert!(run.stderr().contains("redshift:DescribeClusters") && run.stderr().contains("no-such-cluster"), "{}", run.stderr());
+        assert!(mutating(&emu.actions()).is_empty());
+    }
+
+    #[test]
+    fn no_credentials_is_a_clear_setup_error() {
+        let emu = Emulator::start();
+        let hubfix = Hubfix::new(&emu);
+        let run = Run(hubfix
+            .command(&["findings"])
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .output()
+            .unwrap());
+        run.expect_code(2);
+        assert!(run.stderr().contains("no AWS credentials were found"), "{}", run.stderr());
+        assert!(run.stderr().contains("--profile"), "{}", run.stderr());
+    }
+    use crate::emulator::Run;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn access_denied_names_the_permission_and_changes_nothing() {
+        let emu = Emulator::start();
+        emu.seed_demo();
+        emu.test_api("POST", "/hubfix-test/deny", serde_json::json!({"action": "ModifyCluster"}));
+        let hubfix = Hubfix::new(&emu);
+        let answers = hubfix.answers(FIX);
+        let run = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers]);
+        run.expect_code(1);
+        assert!(run.stderr().contains("grant the IAM permission `redshift:ModifyCluster`"), "{}", run.stderr());
+        assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
+        assert_eq!(emu.finding_of(CLUSTER).await.1, "NEW");
+    }
+
+    #[test]
+    fn run_without_a_terminal_or_answers_refuses_before_calling_aws() {
+        let emu = Emulator::start();
+        emu.seed_demo();
+        let hubfix = Hubfix::new(&emu);
+        let run = hubfix.run(&["run", "--control", "Redshift.7"]);
+        run.expect_code(2);
+        assert!(run.stderr().contains("--answers FILE"), "{}", run.stderr());
+        assert!(emu.actions().is_empty(), "{:?}", emu.actions());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_answers_file_missing_an_answer_names_the_key_and_changes_nothing() {
+        let emu = Emulator::start();
+        emu.seed_demo();
+        let hubfix = Hubfix::new(&emu);
+        let answers = hubfix.answers("controls:\n  Redshift.7: { intended: false, prerequisites_met: true }\n");
+        let run = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers]);
+        run.expect_code(2);
+        assert!(run.stderr().contains("no answer for prompt `apply_now`"), "{}", run.stderr());
+        assert!(run.stderr().contains("add `apply_now: ...` under `controls: { Redshift.7: ... }`"), "{}", run.stderr());
+        assert!(mutating(&emu.actions()).is_empty());
+        assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
+    }
+
+    #[test]
+    fn a_malformed_answers_file_is_refused_with_its_location() {
+        let hubfix = Hubfix::offline();
+        let answers = hubfix.answers("controls:\n  Redshift.7: { intended: maybe-not\n");
+        let run = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers]);
+        run.expect_code(2);
+        assert!(run.stderr().contains(&format!("{answers}:")), "{}", run.stderr());
+    }
+}

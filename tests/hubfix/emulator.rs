@@ -1,0 +1,286 @@
+//! The test harness: moto's server with hubfix's patches on a free loopback port, its test
+//! API, SDK clients pointed at it, and the real `hubfix` binary run against it.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const REGION: &str = "ap-northeast-1";
+pub const ACCOUNT: &str = "123456789012";
+
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn emulator_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator")
+}
+
+impl Emulator {
+    /// Starts a fresh emulator and waits until it answers.
+    pub fn start() -> Emulator {
+        let python = std::env::var("HUBFIX_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        for _ in 0..3 {
+            let port = free_port();
+            let child = Command::new(&python)
+                .arg(emulator_dir().join("hubfix_moto.py"))
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("python3 with moto[server] (pip install -r tests/emulator/requirements.txt)");
+            let mut emulator = Emulator { child, port };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = emulator.child.try_wait() {
+                    break; // the port was taken in between: try another
+                }
+                if emulator.try_http("GET", "/hubfix-test/config", "").is_some_and(|(s, _)| s == 200) {
+                    return emulator;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        panic!("the AWS emulator did not start");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn try_http(&self, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .ok()?;
+        let mut response = String::new();
+        s.read_to_string(&mut response).ok()?;
+        let status = response.split_whitespace().nth(1)?.parse().ok()?;
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        Some((status, body))
+    }
+
+    /// A call to the emulator's test API.
+    pub fn test_api(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let (status, text) = self
+            .try_http(method, path, &body.to_string())
+            .expect("the emulator answers");
+        assert_eq!(status, 200, "{method} {path}: {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Every AWS action the emulator received since the last reset.
+    pub fn actions(&self) -> Vec<String> {
+        self.test_api("GET", "/hubfix-test/requests", serde_json::Value::Null)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["action"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    pub fn forget_requests(&self) {
+        self.test_api("POST", "/hubfix-test/reset", serde_json::json!({}));
+    }
+
+    /// Seeds the demo: a failing Redshift.7 cluster with its finding, plus a compliant
+    /// cluster and an already suppressed finding that listing must leave out.
+    pub fn seed_demo(&self) {
+        let out = Command::new(std::env::var("HUBFIX_TEST_PYTHON").unwrap_or_else(|_| "python3".into()))
+            .arg(emulator_dir().join("seed.py"))
+            .args(["--endpoint-url", &self.url(), "--region", REGION])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "seed failed: {}", String::from_utf8_lossy(&out.stderr));
+        self.forget_requests();
+    }
+
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(self.url())
+            .credentials_provider(aws_sdk_redshift::config::Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await
+    }
+
+    pub async fn redshift(&self) -> aws_sdk_redshift::Client {
+        aws_sdk_redshift::Client::new(&self.sdk_config().await)
+    }
+
+    pub async fn securityhub(&self) -> aws_sdk_securityhub::Client {
+        aws_sdk_securityhub::Client::new(&self.sdk_config().await)
+    }
+
+    pub async fn enhanced_vpc_routing(&self, cluster: &str) -> bool {
+        let out = self.redshift().await.describe_clusters().cluster_identifier(cluster).send().await.unwrap();
+        out.clusters()[0].enhanced_vpc_routing().unwrap_or(false)
+    }
+
+    /// The failing demo finding for a cluster: (id, workflow status, note text, note author).
+    pub async fn finding_of(&self, cluster: &str) -> (String, String, String, String) {
+        use aws_sdk_securityhub::types::{AwsSecurityFindingFilters, StringFilter, StringFilterComparison};
+        let arn = format!("arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:{cluster}");
+        let out = self
+            .securityhub()
+            .await
+            .get_findings()
+            .filters(
+                AwsSecurityFindingFilters::builder()
+                    .resource_id(StringFilter::builder().value(arn).comparison(StringFilterComparison::Equals).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let f = &out.findings()[0];
+        (
+            f.id().unwrap().to_owned(),
+            f.workflow().and_then(|w| w.status()).map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            f.note().map(|n| n.text().unwrap_or_default().to_owned()).unwrap_or_default(),
+            f.note().map(|n| n.updated_by().unwrap_or_default().to_owned()).unwrap_or_default(),
+        )
+    }
+
+    /// Imports failed Redshift.7 findings for clusters that need not exist.
+    pub async fn import_findings(&self, count: usize) {
+        use aws_sdk_securityhub::types::*;
+        let hub = self.securityhub().await;
+        let now = "2026-11-01T00:00:00.000Z";
+        let all: Vec<AwsSecurityFinding> = (0..count)
+            .map(|i| {
+                AwsSecurityFinding::builder()
+                    .schema_version("2018-10-08")
+                    .id(format!("arn:aws:securityhub:{REGION}:{ACCOUNT}:security-control/Redshift.7/finding/bulk-{i:05}"))
+                    .product_arn(format!("arn:aws:securityhub:{REGION}::product/aws/securityhub"))
+                    .generator_id("security-control/Redshift.7")
+                    .aws_account_id(ACCOUNT)
+                    .types("Software and Configuration Checks/Industry and Regulatory Standards")
+                    .created_at(now)
+                    .updated_at(now)
+                    .severity(Severity::builder().label(SeverityLabel::Medium).build())
+                    .title("Amazon Redshift clusters should use enhanced VPC routing")
+                    .description("bulk")
+                    .compliance(Compliance::builder().status(ComplianceStatus::Failed).security_control_id("Redshift.7").build())
+                    .record_state(RecordState::Active)
+                    .workflow(Workflow::builder().status(WorkflowStatus::New).build())
+                    .region(REGION)
+                    .resources(
+                        Resource::builder()
+                            .r#type("AwsRedshiftCluster")
+                            .id(format!("arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:bulk-{i:05}"))
+                            .region(REGION)
+                            .build(),
+                    )
+                    .build()
+            })
+            .collect();
+        for chunk in all.chunks(100) {
+            let out = hub.batch_import_findings().set_findings(Some(chunk.to_vec())).send().await.unwrap();
+            assert_eq!(out.failed_count(), Some(0));
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `hubfix` binary, run against the emulator with dummy credentials and its own state.
+pub struct Hubfix {
+    pub state: tempfile::TempDir,
+    endpoint: Option<String>,
+}
+
+impl Hubfix {
+    pub fn new(emulator: &Emulator) -> Hubfix {
+        Hubfix {
+            state: tempfile::tempdir().unwrap(),
+            endpoint: Some(emulator.url()),
+        }
+    }
+
+    pub fn offline() -> Hubfix {
+        Hubfix {
+            state: tempfile::tempdir().unwrap(),
+            endpoint: None,
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hubfix"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AWS_") || k.starts_with("HUBFIX_") {
+                c.env_remove(k);
+            }
+        }
+        c.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", self.state.path().join("no-aws-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.state.path().join("no-aws-credentials"))
+            .env("HUBFIX_STATE_DIR", self.state.path().join("state"))
+            .env("HUBFIX_POLL_MS", "50")
+            .env("LANG", "C")
+            .env("USER", "operator")
+            .stdin(Stdio::null());
+        if let Some(url) = &self.endpoint {
+            c.env("AWS_ENDPOINT_URL", url);
+        }
+        c.args(args);
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run(self.command(args).output().unwrap())
+    }
+
+    pub fn answers(&self, yaml: &str) -> String {
+        let path = self.state.path().join(format!("answers-{}.yaml", yaml.len()));
+        std::fs::write(&path, yaml).unwrap();
+        path.display().to_string()
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.state.path().join("state")
+    }
+}
+
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code(), code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout(), self.stderr());
+        self
+    }
+}
