@@ -58,9 +58,16 @@ pub async fn execute(
 ) -> Result<Value, ApiError> {
     let p = Params::new(spec, params);
     match spec.name {
-        "redshift.describe_cluster" => redshift::describe_cluster(&clients.redshift(region).await, &p).await,
-        "redshift.modify_cluster" => redshift::modify_cluster(&clients.redshift(region).await, &p).await,
-        other => Err(ApiError::invalid(spec.operation, format!("no implementation for `{other}`"))),
+        "redshift.describe_cluster" => {
+            redshift::describe_cluster(&clients.redshift(region).await, &p).await
+        }
+        "redshift.modify_cluster" => {
+            redshift::modify_cluster(&clients.redshift(region).await, &p).await
+        }
+        other => Err(ApiError::invalid(
+            spec.operation,
+            format!("no implementation for `{other}`"),
+        )),
     }
 }
 

@@ -22,7 +22,8 @@ impl<'a> Params<'a> {
     }
 
     pub fn string(&self, name: &str) -> Result<String, ApiError> {
-        self.opt_string(name)?.ok_or_else(|| self.bad(name, "a non-empty text"))
+        self.opt_string(name)?
+            .ok_or_else(|| self.bad(name, "a non-empty text"))
     }
 
     pub fn opt_string(&self, name: &str) -> Result<Option<String>, ApiError> {

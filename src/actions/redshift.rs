@@ -42,7 +42,10 @@ fn pending_json(p: Option<&PendingModifiedValues>) -> Value {
         insert(&mut m, "MaintenanceTrackName", p.maintenance_track_name());
         insert(&mut m, "EncryptionType", p.encryption_type());
         if p.master_user_password().is_some() {
-            m.insert("MasterUserPassword".into(), Value::String("<redacted>".into()));
+            m.insert(
+                "MasterUserPassword".into(),
+                Value::String("<redacted>".into()),
+            );
         }
     }
     Value::Object(m)
@@ -52,7 +55,11 @@ fn cluster_json(c: &Cluster) -> Value {
     let mut m = Map::new();
     insert(&mut m, "ClusterIdentifier", c.cluster_identifier());
     insert(&mut m, "ClusterStatus", c.cluster_status());
-    insert(&mut m, "ClusterAvailabilityStatus", c.cluster_availability_status());
+    insert(
+        &mut m,
+        "ClusterAvailabilityStatus",
+        c.cluster_availability_status(),
+    );
     insert(&mut m, "NodeType", c.node_type());
     insert(&mut m, "NumberOfNodes", c.number_of_nodes());
     insert(&mut m, "VpcId", c.vpc_id());
@@ -63,7 +70,10 @@ fn cluster_json(c: &Cluster) -> Value {
         "EnhancedVpcRouting".into(),
         Value::Bool(c.enhanced_vpc_routing().unwrap_or(false)),
     );
-    m.insert("PendingModifiedValues".into(), pending_json(c.pending_modified_values()));
+    m.insert(
+        "PendingModifiedValues".into(),
+        pending_json(c.pending_modified_values()),
+    );
     Value::Object(m)
 }
 

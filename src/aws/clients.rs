@@ -1,7 +1,7 @@
 //! SDK clients, one configuration loaded once, one client per service and region on demand
 //! (a finding's resource may live in another region than the default one).
 
-use aws_config::{BehaviorVersion, SdkConfig, Region};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::collections::HashMap;
 use tokio::sync::{Mutex, OnceCell};
 

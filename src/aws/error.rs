@@ -34,7 +34,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(kind: ApiErrorKind, operation: &str, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: ApiErrorKind,
+        operation: &str,
+        code: &str,
+        message: impl Into<String>,
+    ) -> Self {
         ApiError {
             kind,
             operation: operation.to_owned(),
@@ -48,7 +53,12 @@ impl ApiError {
     }
 
     pub fn invalid(operation: &str, message: impl Into<String>) -> Self {
-        Self::new(ApiErrorKind::Invalid, operation, "InvalidParameter", message)
+        Self::new(
+            ApiErrorKind::Invalid,
+            operation,
+            "InvalidParameter",
+            message,
+        )
     }
 
     /// What to do next, for the errors an operator can fix.
@@ -69,15 +79,22 @@ impl ApiError {
         let c = code.to_ascii_lowercase();
         if c.contains("notfound") || c.contains("nosuch") {
             ApiErrorKind::NotFound
-        } else if c.contains("accessdenied") || c.contains("unauthorized") || c.contains("notauthorized") {
+        } else if c.contains("accessdenied")
+            || c.contains("unauthorized")
+            || c.contains("notauthorized")
+        {
             ApiErrorKind::AccessDenied
         } else if c.contains("state") {
             ApiErrorKind::InvalidState
-        } else if c.contains("throttl") || c.contains("toomanyrequests") || c.contains("limitexceeded") {
+        } else if c.contains("throttl")
+            || c.contains("toomanyrequests")
+            || c.contains("limitexceeded")
+        {
             ApiErrorKind::Throttled
         } else if c.contains("invalid") || c.contains("validation") {
             ApiErrorKind::Invalid
-        } else if c.contains("credential") || c.contains("signature") || c.contains("expiredtoken") {
+        } else if c.contains("credential") || c.contains("signature") || c.contains("expiredtoken")
+        {
             ApiErrorKind::NoCredentials
         } else {
             ApiErrorKind::Other
@@ -100,9 +117,20 @@ impl ApiError {
         let chain = DisplayErrorContext(&err).to_string();
         let lower = chain.to_ascii_lowercase();
         let (kind, code, message) = if lower.contains("credential") {
-            (ApiErrorKind::NoCredentials, "NoCredentials", "no AWS credentials were found".to_owned())
-        } else if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
-            (ApiErrorKind::Network, "Unreachable", format!("could not reach AWS: {chain}"))
+            (
+                ApiErrorKind::NoCredentials,
+                "NoCredentials",
+                "no AWS credentials were found".to_owned(),
+            )
+        } else if matches!(
+            err,
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+        ) {
+            (
+                ApiErrorKind::Network,
+                "Unreachable",
+                format!("could not reach AWS: {chain}"),
+            )
         } else {
             (ApiErrorKind::Other, "Error", chain)
         };

@@ -34,7 +34,14 @@ pub async fn run(app: &App, controls: &[String]) -> Result<i32> {
                 eprintln!("No failed findings for {}.", controls.join(", "));
                 return Ok(0);
             }
-            let mut t = Table::new(&["FINDING ID", "CONTROL", "RESOURCE", "REGION", "WORKFLOW", "AGE"]);
+            let mut t = Table::new(&[
+                "FINDING ID",
+                "CONTROL",
+                "RESOURCE",
+                "REGION",
+                "WORKFLOW",
+                "AGE",
+            ]);
             for f in &findings {
                 t.row(vec![
                     f.id.clone(),

@@ -64,7 +64,8 @@ impl App {
     }
 
     pub fn catalog(&self) -> Result<Catalog> {
-        Catalog::load(self.cli_runbooks.as_deref(), &crate::actions::Catalog).map_err(Error::Runbook)
+        Catalog::load(self.cli_runbooks.as_deref(), &crate::actions::Catalog)
+            .map_err(Error::Runbook)
     }
 
     pub fn clients(&self) -> Arc<Clients> {
@@ -83,7 +84,10 @@ impl App {
 
     /// Prints data to stdout (tables or JSON); everything else goes to stderr.
     pub fn print_json<T: serde::Serialize>(&self, value: &T) {
-        println!("{}", serde_json::to_string_pretty(value).expect("serializable output"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("serializable output")
+        );
     }
 }
 

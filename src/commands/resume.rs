@@ -9,7 +9,12 @@ use crate::findings::SdkSecurityHub;
 use crate::ui::TerminalReporter;
 use std::path::PathBuf;
 
-pub async fn run(app: &App, run_id: Option<String>, answers: Option<PathBuf>, approver: Option<String>) -> Result<i32> {
+pub async fn run(
+    app: &App,
+    run_id: Option<String>,
+    answers: Option<PathBuf>,
+    approver: Option<String>,
+) -> Result<i32> {
     let runs = list_runs(&app.state_dir);
     let run = match &run_id {
         Some(id) => runs.iter().find(|r| &r.run_id == id).ok_or_else(|| {
@@ -31,7 +36,10 @@ pub async fn run(app: &App, run_id: Option<String>, answers: Option<PathBuf>, ap
     let mut prompter = prompter_for(answers.as_deref(), approver.clone())?;
     let catalog = app.catalog()?;
     let plan = catalog.get(&run.control).ok_or_else(|| {
-        Error::Usage(format!("run {} is for {}, which has no runbook now", run.run_id, run.control))
+        Error::Usage(format!(
+            "run {} is for {}, which has no runbook now",
+            run.run_id, run.control
+        ))
     })?;
     let clients = app.clients();
     let api = AwsApi::new(clients.clone());
@@ -44,7 +52,13 @@ pub async fn run(app: &App, run_id: Option<String>, answers: Option<PathBuf>, ap
         reporter: &reporter,
         options: &options,
     };
-    eprintln!("Resuming {} ({} on {}) at `{}`", run.run_id, run.control, run.resource, run.resume_at.as_deref().unwrap_or("?"));
+    eprintln!(
+        "Resuming {} ({} on {}) at `{}`",
+        run.run_id,
+        run.control,
+        run.resource,
+        run.resume_at.as_deref().unwrap_or("?")
+    );
     let report = engine
         .resume(plan, &run.path, prompter.as_mut())
         .await

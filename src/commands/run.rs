@@ -1,8 +1,8 @@
 //! `hubfix run` and `hubfix plan`: select the targets, show the triage table, then walk each
 //! target's runbook (or preview it), and end with a summary and the resume commands.
 
-use super::targets::select;
 use super::App;
+use super::targets::select;
 use crate::aws::AwsApi;
 use crate::cli::{RunArgs, Selectors};
 use crate::engine::{AnswersFile, AnswersPrompter, Engine, Prompter, RunReport, Target, preview};
@@ -84,7 +84,9 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
     };
     let mut reports = Vec::new();
     for target in targets {
-        let plan = catalog.get(&target.control).expect("selected targets have runbooks");
+        let plan = catalog
+            .get(&target.control)
+            .expect("selected targets have runbooks");
         eprintln!();
         eprintln!(
             "━━ {} {} — {}",
@@ -105,7 +107,11 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
     }
     eprintln!();
     eprint!("{}", summary(&reports));
-    Ok(reports.iter().map(|(_, r)| r.exit_code()).max().unwrap_or(0))
+    Ok(reports
+        .iter()
+        .map(|(_, r)| r.exit_code())
+        .max()
+        .unwrap_or(0))
 }
 
 pub async fn plan(app: &App, selectors: Selectors) -> Result<i32> {
@@ -127,7 +133,9 @@ pub async fn plan(app: &App, selectors: Selectors) -> Result<i32> {
         options: &options,
     };
     for target in &targets {
-        let plan = catalog.get(&target.control).expect("selected targets have runbooks");
+        let plan = catalog
+            .get(&target.control)
+            .expect("selected targets have runbooks");
         preview(&engine, plan, target).await?;
         println!();
     }

@@ -15,7 +15,14 @@ pub fn run(app: &App) -> Result<i32> {
                 eprintln!("No runs in {}.", app.state_dir.display());
                 return Ok(0);
             }
-            let mut t = Table::new(&["RUN ID", "STARTED", "CONTROL", "RESOURCE", "STATE", "RESUME AT"]);
+            let mut t = Table::new(&[
+                "RUN ID",
+                "STARTED",
+                "CONTROL",
+                "RESOURCE",
+                "STATE",
+                "RESUME AT",
+            ]);
             for r in &runs {
                 t.row(vec![
                     r.run_id.clone(),

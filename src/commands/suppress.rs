@@ -4,13 +4,23 @@
 use super::App;
 use crate::engine::{Answer, Prompter, Question};
 use crate::error::{Error, Result};
-use crate::findings::{FindingRef, SdkSecurityHub, SecurityHub, WorkflowStatus, compose_note, update_findings};
+use crate::findings::{
+    FindingRef, SdkSecurityHub, SecurityHub, WorkflowStatus, compose_note, update_findings,
+};
 use crate::runbook::PromptKind;
 use crate::ui::{TerminalPrompter, interactive};
 
-pub async fn run(app: &App, ids: &[String], reason: &str, approver: &str, yes: bool) -> Result<i32> {
+pub async fn run(
+    app: &App,
+    ids: &[String],
+    reason: &str,
+    approver: &str,
+    yes: bool,
+) -> Result<i32> {
     if reason.trim().is_empty() || approver.trim().is_empty() {
-        return Err(Error::Usage("--reason and --approver cannot be empty".into()));
+        return Err(Error::Usage(
+            "--reason and --approver cannot be empty".into(),
+        ));
     }
     if !yes && !interactive() {
         return Err(Error::Usage(
@@ -19,15 +29,26 @@ pub async fn run(app: &App, ids: &[String], reason: &str, approver: &str, yes: b
     }
     let hub = SdkSecurityHub::new(app.clients());
     let found = hub.findings_by_id(ids).await?;
-    let missing: Vec<&String> = ids.iter().filter(|id| !found.iter().any(|f| &f.id == *id)).collect();
+    let missing: Vec<&String> = ids
+        .iter()
+        .filter(|id| !found.iter().any(|f| &f.id == *id))
+        .collect();
     if !missing.is_empty() {
         return Err(Error::Usage(format!(
             "no Security Hub finding with id {} (check --region and --profile)",
-            missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let note = compose_note(&format!("Suppressed after sign-off: {reason}"), approver, &date);
+    let note = compose_note(
+        &format!("Suppressed after sign-off: {reason}"),
+        approver,
+        &date,
+    );
     eprintln!("hubfix will mark SUPPRESSED, with the note \"{note}\":");
     for f in &found {
         eprintln!("  • {} ({} on {})", f.id, f.control, f.resource_id);
@@ -52,8 +73,15 @@ pub async fn run(app: &App, ids: &[String], reason: &str, approver: &str, yes: b
     let refs: Vec<FindingRef> = found.iter().map(FindingRef::from).collect();
     let failed = update_findings(&hub, &refs, WorkflowStatus::Suppressed, &note, approver).await?;
     for u in &failed {
-        eprintln!("not suppressed: {} — {} {}", u.finding.id, u.error_code, u.error_message);
+        eprintln!(
+            "not suppressed: {} — {} {}",
+            u.finding.id, u.error_code, u.error_message
+        );
     }
-    eprintln!("Suppressed {} of {} findings.", refs.len() - failed.len(), refs.len());
+    eprintln!(
+        "Suppressed {} of {} findings.",
+        refs.len() - failed.len(),
+        refs.len()
+    );
     Ok(if failed.is_empty() { 0 } else { 1 })
 }

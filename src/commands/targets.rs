@@ -39,7 +39,11 @@ fn same_resource(finding: &Finding, given: &str) -> bool {
 }
 
 /// The targets the selectors name, in a stable order.
-pub async fn select(catalog: &Catalog, hub: &dyn SecurityHub, selectors: &Selectors) -> Result<Vec<Target>> {
+pub async fn select(
+    catalog: &Catalog,
+    hub: &dyn SecurityHub,
+    selectors: &Selectors,
+) -> Result<Vec<Target>> {
     let controls = resolve_controls(catalog, &selectors.controls)?;
     if !selectors.resources.is_empty() && selectors.controls.is_empty() {
         return Err(Error::Usage(
@@ -51,7 +55,9 @@ pub async fn select(catalog: &Catalog, hub: &dyn SecurityHub, selectors: &Select
         let found = hub.findings_by_id(&selectors.findings).await?;
         for id in &selectors.findings {
             let f = found.iter().find(|f| &f.id == id).ok_or_else(|| {
-                Error::Usage(format!("no Security Hub finding with id `{id}` (check --region and --profile)"))
+                Error::Usage(format!(
+                    "no Security Hub finding with id `{id}` (check --region and --profile)"
+                ))
             })?;
             if catalog.get(&f.control).is_none() {
                 return Err(Error::Usage(format!(
@@ -84,7 +90,12 @@ pub async fn select(catalog: &Catalog, hub: &dyn SecurityHub, selectors: &Select
     }
     if selectors.findings.is_empty() && selectors.resources.is_empty() {
         let failed = hub.failed_findings(&controls).await?;
-        targets.extend(failed.iter().filter(|f| controls.contains(&f.control)).map(target_of));
+        targets.extend(
+            failed
+                .iter()
+                .filter(|f| controls.contains(&f.control))
+                .map(target_of),
+        );
     }
     Ok(targets)
 }

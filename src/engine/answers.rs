@@ -69,7 +69,9 @@ impl AnswersPrompter {
                 q.id
             ))
         };
-        let Value::Object(map) = value else { return Err(bad()) };
+        let Value::Object(map) = value else {
+            return Err(bad());
+        };
         if map.len() != 1 {
             return Err(bad());
         }
@@ -115,7 +117,10 @@ impl Prompter for AnswersPrompter {
             ))
         };
         match q.kind {
-            PromptKind::Confirm => value.as_bool().map(Answer::Bool).ok_or_else(|| wrong("true or false")),
+            PromptKind::Confirm => value
+                .as_bool()
+                .map(Answer::Bool)
+                .ok_or_else(|| wrong("true or false")),
             PromptKind::Input => match value {
                 Value::String(s) => Ok(Answer::Text(s.clone())),
                 Value::Number(n) => Ok(Answer::Text(n.to_string())),

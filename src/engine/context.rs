@@ -41,7 +41,10 @@ pub struct Context {
 
 impl Context {
     pub fn new(target: &Target, run_id: &str, approver: Option<&str>) -> Context {
-        let arn = target.resource.starts_with("arn:").then(|| target.resource.clone());
+        let arn = target
+            .resource
+            .starts_with("arn:")
+            .then(|| target.resource.clone());
         Context {
             value: json!({
                 "finding": target.finding,
@@ -108,7 +111,8 @@ impl Context {
     }
 
     pub fn set_approver(&mut self, approver: &str) {
-        self.section("run").insert("approver".into(), Value::String(approver.to_owned()));
+        self.section("run")
+            .insert("approver".into(), Value::String(approver.to_owned()));
     }
 
     /// The context with secrets in place, only for rendering what is sent to AWS.
@@ -123,11 +127,20 @@ impl Context {
     /// Replaces every string that contains a secret with `<redacted>`.
     pub fn redact(&self, value: Value) -> Value {
         match value {
-            Value::String(s) if self.secrets.values().any(|sec| !sec.expose().is_empty() && s.contains(sec.expose())) => {
+            Value::String(s)
+                if self
+                    .secrets
+                    .values()
+                    .any(|sec| !sec.expose().is_empty() && s.contains(sec.expose())) =>
+            {
                 Value::String(REDACTED.into())
             }
-            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.redact(v)).collect()),
-            Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, self.redact(v))).collect()),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.redact(v)).collect())
+            }
+            Value::Object(map) => {
+                Value::Object(map.into_iter().map(|(k, v)| (k, self.redact(v))).collect())
+            }
             other => other,
         }
     }

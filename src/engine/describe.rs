@@ -9,7 +9,12 @@ use crate::runbook::{Lang, Step, StepKind};
 use serde_json::Value;
 
 /// The exact call a mutating step makes, or `None` for steps that change nothing.
-pub fn describe_change(step: &Step, ctx: &Context, finding: Option<&Finding>, lang: Lang) -> Option<String> {
+pub fn describe_change(
+    step: &Step,
+    ctx: &Context,
+    finding: Option<&Finding>,
+    lang: Lang,
+) -> Option<String> {
     match &step.kind {
         StepKind::Action {
             call,
@@ -17,8 +22,18 @@ pub fn describe_change(step: &Step, ctx: &Context, finding: Option<&Finding>, la
             mutating: true,
             ..
         } => Some(describe_call(call, params, ctx)),
-        StepKind::Suppress { note, .. } => Some(describe_update(finding, "SUPPRESSED", &note.render(lang, &ctx.value), ctx)),
-        StepKind::Resolve { note, .. } => Some(describe_update(finding, "RESOLVED", &note.render(lang, &ctx.value), ctx)),
+        StepKind::Suppress { note, .. } => Some(describe_update(
+            finding,
+            "SUPPRESSED",
+            &note.render(lang, &ctx.value),
+            ctx,
+        )),
+        StepKind::Resolve { note, .. } => Some(describe_update(
+            finding,
+            "RESOLVED",
+            &note.render(lang, &ctx.value),
+            ctx,
+        )),
         _ => None,
     }
 }

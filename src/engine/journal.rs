@@ -97,7 +97,10 @@ impl Journal {
         let dir = Self::runs_dir(state_dir);
         std::fs::create_dir_all(&dir)?;
         let path = Self::path_for(state_dir, run_id);
-        let file = OpenOptions::new().append(true).create_new(true).open(&path)?;
+        let file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .open(&path)?;
         Ok(Journal { file, path })
     }
 
@@ -137,7 +140,9 @@ impl Journal {
             }
             match serde_json::from_str(&line) {
                 Ok(r) => records.push(r),
-                Err(e) => tracing::warn!(path = %path.display(), "skipping unreadable journal line: {e}"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "skipping unreadable journal line: {e}")
+                }
             }
         }
         Ok(records)

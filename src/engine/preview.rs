@@ -10,7 +10,11 @@ use crate::runbook::{OnFailure, Plan, StepKind};
 
 /// Prints the plan for one target; an error when a read call fails (the resource is missing,
 /// access is denied, ...), since a preview of a resource that cannot be read would mislead.
-pub async fn preview(engine: &Engine<'_>, plan: &Plan, target: &Target) -> Result<(), crate::aws::ApiError> {
+pub async fn preview(
+    engine: &Engine<'_>,
+    plan: &Plan,
+    target: &Target,
+) -> Result<(), crate::aws::ApiError> {
     let lang = engine.options.lang;
     let say = |t: &str| engine.reporter.say(t);
     let mut ctx = Context::new(target, "dry-run", engine.options.approver.as_deref());
@@ -33,7 +37,12 @@ pub async fn preview(engine: &Engine<'_>, plan: &Plan, target: &Target) -> Resul
         }
         say(&line);
         let detail = match &step.kind {
-            StepKind::Prompt { kind, text, options, .. } => {
+            StepKind::Prompt {
+                kind,
+                text,
+                options,
+                ..
+            } => {
                 let mut d = format!("asks ({}): {}", kind.name(), text.render(lang, &ctx.value));
                 if !options.is_empty() {
                     let values: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
@@ -41,7 +50,12 @@ pub async fn preview(engine: &Engine<'_>, plan: &Plan, target: &Target) -> Resul
                 }
                 d
             }
-            StepKind::Action { call, params, mutating: false, .. } => {
+            StepKind::Action {
+                call,
+                params,
+                mutating: false,
+                ..
+            } => {
                 let described = describe_call(call, params, &ctx);
                 if params.is_resolved(&ctx.value) {
                     let action = actions::find(call).expect("validated call");
@@ -56,8 +70,12 @@ pub async fn preview(engine: &Engine<'_>, plan: &Plan, target: &Target) -> Resul
                 }
             }
             StepKind::Action { .. } | StepKind::Suppress { .. } | StepKind::Resolve { .. } => {
-                let change = describe_change(step, &ctx, target.finding.as_ref(), lang).unwrap_or_default();
-                let approver = step.kind.approved_by().map_or("?", |i| plan.steps[i].id.as_str());
+                let change =
+                    describe_change(step, &ctx, target.finding.as_ref(), lang).unwrap_or_default();
+                let approver = step
+                    .kind
+                    .approved_by()
+                    .map_or("?", |i| plan.steps[i].id.as_str());
                 format!("WOULD CHANGE (after a yes to `{approver}`): {change}")
             }
             StepKind::Wait(spec) => format!(
@@ -65,27 +83,58 @@ pub async fn preview(engine: &Engine<'_>, plan: &Plan, target: &Target) -> Resul
                 describe_call(&spec.call, &spec.params, &ctx),
                 spec.status,
                 spec.ready.join(", "),
-                spec.pending.as_ref().map(|p| format!(" with no {p}")).unwrap_or_default(),
-                spec.until.as_ref().map(|u| format!(" and `{}`", u.source())).unwrap_or_default(),
+                spec.pending
+                    .as_ref()
+                    .map(|p| format!(" with no {p}"))
+                    .unwrap_or_default(),
+                spec.until
+                    .as_ref()
+                    .map(|u| format!(" and `{}`", u.source()))
+                    .unwrap_or_default(),
             ),
-            StepKind::Assert { call, params, that, text } => {
+            StepKind::Assert {
+                call,
+                params,
+                that,
+                text,
+            } => {
                 let read = call
                     .as_ref()
                     .map(|c| format!(" after {}", describe_call(c, params, &ctx)))
                     .unwrap_or_default();
-                format!("verifies `{}`{read}: {}", that.source(), text.render(lang, &ctx.value))
+                format!(
+                    "verifies `{}`{read}: {}",
+                    that.source(),
+                    text.render(lang, &ctx.value)
+                )
             }
             StepKind::Note { text } => format!("shows: {}", text.render(lang, &ctx.value)),
-            StepKind::End { outcome, text } => format!("ends ({}): {}", outcome.name(), text.render(lang, &ctx.value)),
+            StepKind::End { outcome, text } => format!(
+                "ends ({}): {}",
+                outcome.name(),
+                text.render(lang, &ctx.value)
+            ),
         };
         for (i, l) in detail.lines().enumerate() {
-            say(&if i == 0 { format!("    {l}") } else { format!("  {l}") });
+            say(&if i == 0 {
+                format!("    {l}")
+            } else {
+                format!("  {l}")
+            });
         }
         for b in &step.branches {
-            say(&format!("    → if `{}`: go to {}", b.when.source(), plan.steps[b.next].id));
+            say(&format!(
+                "    → if `{}`: go to {}",
+                b.when.source(),
+                plan.steps[b.next].id
+            ));
         }
         if let Some(next) = step.next {
-            let prefix = if step.branches.is_empty() { "→ then" } else { "→ otherwise" };
+            let prefix = if step.branches.is_empty() {
+                "→ then"
+            } else {
+                "→ otherwise"
+            };
             say(&format!("    {prefix}: {}", plan.steps[next].id));
         }
         if let OnFailure::Goto(t) = step.on_failure {

@@ -45,7 +45,8 @@ impl WaitDisplay for RecordingWait {
     fn update(&mut self, status: &str, _elapsed: Duration) {
         if status != self.last {
             self.last = status.to_owned();
-            self.reporter.push(format!("[wait] {}: {status}", self.label));
+            self.reporter
+                .push(format!("[wait] {}: {status}", self.label));
         }
     }
 

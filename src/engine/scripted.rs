@@ -40,10 +40,9 @@ impl ScriptedPrompter {
 impl Prompter for ScriptedPrompter {
     fn ask(&mut self, question: &Question) -> Result<Answer, PromptError> {
         self.asked.push(question.clone());
-        self.answers
-            .get(&question.id)
-            .cloned()
-            .ok_or_else(|| PromptError::Missing(format!("the script has no answer for `{}`", question.id)))
+        self.answers.get(&question.id).cloned().ok_or_else(|| {
+            PromptError::Missing(format!("the script has no answer for `{}`", question.id))
+        })
     }
 
     fn source(&self) -> String {

@@ -82,7 +82,9 @@ impl From<PromptError> for Failure {
     fn from(e: PromptError) -> Self {
         match e {
             PromptError::Interrupted => Failure::Stop(Outcome::Stopped, e.to_string()),
-            PromptError::Missing(m) | PromptError::Invalid(m) => Failure::Stop(Outcome::NeedsInput, m),
+            PromptError::Missing(m) | PromptError::Invalid(m) => {
+                Failure::Stop(Outcome::NeedsInput, m)
+            }
             PromptError::Io { .. } => Failure::Stop(Outcome::NeedsInput, e.to_string()),
         }
     }
@@ -106,11 +108,20 @@ pub fn new_run_id(target: &Target) -> String {
     let name: String = target
         .name()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .take(40)
         .collect();
     let salt = (now.timestamp_subsec_nanos() ^ std::process::id()) & 0xffff;
-    format!("{}-{control}-{name}-{salt:04x}", now.format("%Y%m%dT%H%M%SZ"))
+    format!(
+        "{}-{control}-{name}-{salt:04x}",
+        now.format("%Y%m%dT%H%M%SZ")
+    )
 }
 
 fn os_user() -> String {
@@ -139,11 +150,19 @@ impl<'e> Engine<'e> {
         prompter: &mut dyn Prompter,
     ) -> Result<RunReport, StartError> {
         let run_id = new_run_id(target);
-        let approver = self.options.approver.clone().or_else(|| prompter.approver());
+        let approver = self
+            .options
+            .approver
+            .clone()
+            .or_else(|| prompter.approver());
         let ctx = Context::new(target, &run_id, approver.as_deref());
         let path = Journal::path_for(&self.options.state_dir, &run_id);
-        let mut journal = Journal::create(&self.options.state_dir, &run_id)
-            .map_err(|source| StartError::Journal { path: path.clone(), source })?;
+        let mut journal = Journal::create(&self.options.state_dir, &run_id).map_err(|source| {
+            StartError::Journal {
+                path: path.clone(),
+                source,
+            }
+        })?;
         journal
             .record(Event::RunStart {
                 run_id: run_id.clone(),
@@ -179,7 +198,10 @@ impl<'e> Engine<'e> {
         prompter: &mut dyn Prompter,
     ) -> Result<RunReport, StartError> {
         let records = Journal::read(journal_path).map_err(|e| {
-            StartError::Resume(format!("cannot read the journal {}: {e}", journal_path.display()))
+            StartError::Resume(format!(
+                "cannot read the journal {}: {e}",
+                journal_path.display()
+            ))
         })?;
         let resumable = ResumePoint::find(&records).map_err(StartError::Resume)?;
         let start = plan.index_of(&resumable.step).ok_or_else(|| {
@@ -190,10 +212,11 @@ impl<'e> Engine<'e> {
                 journal_path.display()
             ))
         })?;
-        let mut journal = Journal::append_to(journal_path).map_err(|source| StartError::Journal {
-            path: journal_path.to_path_buf(),
-            source,
-        })?;
+        let mut journal =
+            Journal::append_to(journal_path).map_err(|source| StartError::Journal {
+                path: journal_path.to_path_buf(),
+                source,
+            })?;
         journal
             .record(Event::Resumed {
                 who: os_user(),
@@ -215,10 +238,10 @@ impl<'e> Engine<'e> {
         };
         // Secrets were never journaled: ask for them again before going on.
         for id in resumable.secrets_to_ask {
-            if let Some(index) = plan.index_of(&id) {
-                if let Err(f) = walk.prompt(&plan.steps[index]).await {
-                    return Ok(walk.finish_with_failure(&plan.steps[index], f));
-                }
+            if let Some(index) = plan.index_of(&id)
+                && let Err(f) = walk.prompt(&plan.steps[index]).await
+            {
+                return Ok(walk.finish_with_failure(&plan.steps[index], f));
             }
         }
         Ok(walk.walk(start).await)
@@ -253,23 +276,31 @@ impl ResumePoint {
             return Err("this is not a hubfix run journal (no run start)".into());
         };
         let ended = match records.last().map(|r| &r.event) {
-            Some(Event::RunEnd { resume_at, outcome, .. }) => Some((resume_at.clone(), outcome.clone())),
+            Some(Event::RunEnd {
+                resume_at, outcome, ..
+            }) => Some((resume_at.clone(), outcome.clone())),
             _ => None,
         };
         let step = match ended {
             Some((Some(step), _)) => step,
             Some((None, outcome)) => {
-                return Err(format!("run {run_id} ended ({outcome}); there is nothing to resume"));
+                return Err(format!(
+                    "run {run_id} ended ({outcome}); there is nothing to resume"
+                ));
             }
-            None => last_started_step(records)
-                .ok_or_else(|| format!("run {run_id} never started a step; start a new run instead"))?,
+            None => last_started_step(records).ok_or_else(|| {
+                format!("run {run_id} never started a step; start a new run instead")
+            })?,
         };
         // Replay up to the last time that step started: the state it started with.
         let cut = records
             .iter()
             .rposition(|r| matches!(&r.event, Event::StepStart { step: s, .. } if *s == step))
             .unwrap_or(records.len());
-        let finding = context.get("finding").cloned().and_then(|f| serde_json::from_value(f).ok());
+        let finding = context
+            .get("finding")
+            .cloned()
+            .and_then(|f| serde_json::from_value(f).ok());
         let mut ctx = Context::from_value(context.clone());
         let mut last_prompt = None;
         let mut secrets = Vec::new();
@@ -334,7 +365,8 @@ impl Walk<'_, '_> {
             resume_at: resume_at.clone(),
         });
         if let Err(e) = ended {
-            self.reporter().warn(&format!("cannot write the end of the journal: {e}"));
+            self.reporter()
+                .warn(&format!("cannot write the end of the journal: {e}"));
         }
         RunReport {
             run_id: self.run_id.clone(),
@@ -357,7 +389,11 @@ impl Walk<'_, '_> {
         let plan = self.plan;
         loop {
             let Some(step) = plan.steps.get(index) else {
-                return self.end(Outcome::Failed, "the runbook ran past its last step".into(), None);
+                return self.end(
+                    Outcome::Failed,
+                    "the runbook ran past its last step".into(),
+                    None,
+                );
             };
             if let Err(f) = self.record(Event::StepStart {
                 step: step.id.clone(),
@@ -365,24 +401,24 @@ impl Walk<'_, '_> {
             }) {
                 return self.finish_with_failure(step, f);
             }
-            if let Some(when) = &step.when {
-                if !when.eval(&self.ctx.value) {
-                    let next = plan.steps.get(index + 1).map(|s| s.id.clone());
-                    if let Err(f) = self.record(Event::StepEnd {
-                        step: step.id.clone(),
-                        result: "skipped".into(),
-                        output: None,
-                        next,
-                        error: None,
-                    }) {
-                        return self.finish_with_failure(step, f);
-                    }
-                    index += 1;
-                    continue;
+            if step.when.as_ref().is_some_and(|w| !w.eval(&self.ctx.value)) {
+                let next = plan.steps.get(index + 1).map(|s| s.id.clone());
+                if let Err(f) = self.record(Event::StepEnd {
+                    step: step.id.clone(),
+                    result: "skipped".into(),
+                    output: None,
+                    next,
+                    error: None,
+                }) {
+                    return self.finish_with_failure(step, f);
                 }
+                index += 1;
+                continue;
             }
             let result = match (step.timeout, &step.kind) {
-                (Some(limit), kind) if !matches!(kind, StepKind::Wait(_) | StepKind::Prompt { .. }) => {
+                (Some(limit), kind)
+                    if !matches!(kind, StepKind::Wait(_) | StepKind::Prompt { .. }) =>
+                {
                     tokio::time::timeout(limit, self.execute(step))
                         .await
                         .unwrap_or_else(|_| {
@@ -415,7 +451,13 @@ impl Walk<'_, '_> {
                     }
                     match next {
                         Some(n) => index = n,
-                        None => return self.end(Outcome::Failed, "the runbook has no next step".into(), None),
+                        None => {
+                            return self.end(
+                                Outcome::Failed,
+                                "the runbook has no next step".into(),
+                                None,
+                            );
+                        }
                     }
                 }
                 Ok(Flow::End(outcome, message)) => {
@@ -426,7 +468,9 @@ impl Walk<'_, '_> {
                         next: None,
                         error: None,
                     });
-                    let resume_at = (outcome == Outcome::Stopped).then(|| self.last_prompt.clone()).flatten();
+                    let resume_at = (outcome == Outcome::Stopped)
+                        .then(|| self.last_prompt.clone())
+                        .flatten();
                     return self.end(outcome, message, resume_at);
                 }
                 Err(failure) => {
@@ -442,11 +486,13 @@ impl Walk<'_, '_> {
                     });
                     match (failure, step.on_failure) {
                         (Failure::Step(_), OnFailure::Continue) if step.next.is_some() => {
-                            self.reporter().warn(&format!("step `{}` failed, continuing: {text}", step.id));
+                            self.reporter()
+                                .warn(&format!("step `{}` failed, continuing: {text}", step.id));
                             index = step.next.expect("checked above");
                         }
                         (Failure::Step(_), OnFailure::Goto(target)) => {
-                            self.reporter().warn(&format!("step `{}` failed: {text}", step.id));
+                            self.reporter()
+                                .warn(&format!("step `{}` failed: {text}", step.id));
                             index = target;
                         }
                         (failure, _) => return self.finish_with_failure(step, failure),
@@ -472,10 +518,7 @@ impl Walk<'_, '_> {
                 Ok(Flow::End(*outcome, message))
             }
             StepKind::Action {
-                call,
-                params,
-                text,
-                ..
+                call, params, text, ..
             } => {
                 self.check_approval(step)?;
                 if let Some(text) = text {
@@ -512,10 +555,12 @@ impl Walk<'_, '_> {
                 }
             }
             StepKind::Suppress { note, .. } => {
-                self.update_finding(step, WorkflowStatus::Suppressed, note).await
+                self.update_finding(step, WorkflowStatus::Suppressed, note)
+                    .await
             }
             StepKind::Resolve { note, .. } => {
-                self.update_finding(step, WorkflowStatus::Resolved, note).await
+                self.update_finding(step, WorkflowStatus::Resolved, note)
+                    .await
             }
         }
     }
@@ -544,7 +589,15 @@ impl Walk<'_, '_> {
         params: &crate::runbook::Params,
     ) -> Result<Value, Failure> {
         let sent = params.render(&self.ctx.with_secrets());
-        let shown = Value::Object(actions::redact(action, &self.ctx.redact(Value::Object(sent.clone())).as_object().cloned().unwrap_or_default()));
+        let shown = Value::Object(actions::redact(
+            action,
+            &self
+                .ctx
+                .redact(Value::Object(sent.clone()))
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        ));
         tracing::info!(operation = action.operation, params = %shown, "calling");
         let result = self
             .engine
@@ -587,7 +640,10 @@ impl Walk<'_, '_> {
             .filter_map(|s| describe_change(s, &self.ctx, self.target.finding.as_ref(), lang))
             .collect();
         if !approved.is_empty() {
-            self.reporter().say(lang.pick("If you answer yes, hubfix will:", "「はい」と答えると hubfix は次を実行します:"));
+            self.reporter().say(lang.pick(
+                "If you answer yes, hubfix will:",
+                "「はい」と答えると hubfix は次を実行します:",
+            ));
             for change in &approved {
                 self.reporter().say(&format!("  • {change}"));
             }
@@ -635,12 +691,18 @@ impl Walk<'_, '_> {
         })
     }
 
-    async fn wait(&mut self, step: &Step, spec: &crate::runbook::WaitSpec) -> Result<Flow, Failure> {
+    async fn wait(
+        &mut self,
+        step: &Step,
+        spec: &crate::runbook::WaitSpec,
+    ) -> Result<Flow, Failure> {
         let lang = self.lang();
         let action = actions::find(&spec.call).expect("validated call");
         let params = spec.params.render(&self.ctx.with_secrets());
         let label = spec.text.render(lang, &self.ctx.value);
-        let timeout = step.timeout.unwrap_or(self.engine.options.default_wait_timeout);
+        let timeout = step
+            .timeout
+            .unwrap_or(self.engine.options.default_wait_timeout);
         let mut display = self.engine.reporter.wait(&label);
         let base = self.ctx.value.clone();
         let until = |output: &Value| {
@@ -690,7 +752,10 @@ impl Walk<'_, '_> {
                 display.finish(&format!("✗ {label}: {message}"));
                 Err(Failure::Stop(
                     Outcome::TimedOut,
-                    format!("{label}: timed out, {message}; `hubfix resume {}` waits again", self.run_id),
+                    format!(
+                        "{label}: timed out, {message}; `hubfix resume {}` waits again",
+                        self.run_id
+                    ),
                 ))
             }
         }
@@ -718,7 +783,10 @@ impl Walk<'_, '_> {
         let approver = match self.prompter.ask(&question) {
             Ok(Answer::Text(t)) if !t.trim().is_empty() => t.trim().to_owned(),
             Ok(_) => {
-                return Err(Failure::Stop(Outcome::NeedsInput, "the approver's name cannot be empty".into()));
+                return Err(Failure::Stop(
+                    Outcome::NeedsInput,
+                    "the approver's name cannot be empty".into(),
+                ));
             }
             Err(PromptError::Missing(_)) => {
                 return Err(Failure::Stop(
@@ -753,14 +821,18 @@ impl Walk<'_, '_> {
                 "No Security Hub finding was given for this resource, so there is nothing to mark; nothing was changed in Security Hub.",
                 "このリソースには Security Hub の Finding が指定されていないため、Security Hub は変更しません。",
             ));
-            self.ctx.set_output(&step.id, serde_json::json!({"skipped": "no finding"}));
+            self.ctx
+                .set_output(&step.id, serde_json::json!({"skipped": "no finding"}));
             return Ok(Flow::Next);
         };
         let updated_by = match status {
             WorkflowStatus::Suppressed => self.approver().await?,
             _ => self.ctx.approver().unwrap_or_else(os_user),
         };
-        let date = self.ctx.value["run"]["date"].as_str().unwrap_or_default().to_owned();
+        let date = self.ctx.value["run"]["date"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let body = self.ctx.redact_text(&note.render(lang, &self.ctx.value));
         let text = compose_note(&body, &updated_by, &date);
         let refs = vec![FindingRef::from(&finding)];

@@ -85,13 +85,16 @@ pub async fn wait_until_ready(
                     .and_then(Value::as_str)
                     .unwrap_or("unknown")
                     .to_owned();
-                let pending = spec.pending.as_ref().is_some_and(|p| match p.lookup(&output) {
-                    None | Some(Value::Null) => false,
-                    Some(Value::Object(m)) => !m.is_empty(),
-                    Some(Value::Array(a)) => !a.is_empty(),
-                    Some(Value::String(s)) => !s.is_empty(),
-                    Some(_) => true,
-                });
+                let pending = spec
+                    .pending
+                    .as_ref()
+                    .is_some_and(|p| match p.lookup(&output) {
+                        None | Some(Value::Null) => false,
+                        Some(Value::Object(m)) => !m.is_empty(),
+                        Some(Value::Array(a)) => !a.is_empty(),
+                        Some(Value::String(s)) => !s.is_empty(),
+                        Some(_) => true,
+                    });
                 display.update(&status, elapsed);
                 if last.as_ref() != Some(&(status.clone(), pending)) {
                     if let Err(e) = on_reading(Reading {

@@ -81,7 +81,10 @@ impl Unprocessed {
     pub fn retryable(&self) -> bool {
         matches!(
             self.error_code.as_str(),
-            "ConcurrentUpdateError" | "DuplicatedFindingIdentifier" | "LimitExceededException" | "InternalException"
+            "ConcurrentUpdateError"
+                | "DuplicatedFindingIdentifier"
+                | "LimitExceededException"
+                | "InternalException"
         ) || self.error_code.contains("Throttl")
     }
 }
@@ -133,7 +136,11 @@ pub async fn update_findings(
                 failed.extend(retry);
                 break;
             }
-            tracing::debug!(count = retry.len(), attempt, "retrying unprocessed findings");
+            tracing::debug!(
+                count = retry.len(),
+                attempt,
+                "retrying unprocessed findings"
+            );
             tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
             pending = retry.into_iter().map(|u| u.finding).collect();
         }
@@ -143,7 +150,11 @@ pub async fn update_findings(
 
 /// The control id of a finding: the consolidated `Compliance.SecurityControlId`, else the
 /// `security-control/<ID>` generator, else the last part of a legacy StandardsControlArn.
-pub fn control_of(security_control_id: Option<&str>, generator_id: &str, standards_control_arn: Option<&str>) -> String {
+pub fn control_of(
+    security_control_id: Option<&str>,
+    generator_id: &str,
+    standards_control_arn: Option<&str>,
+) -> String {
     if let Some(id) = security_control_id.filter(|s| !s.is_empty()) {
         return id.to_owned();
     }
@@ -159,10 +170,7 @@ pub fn control_of(security_control_id: Option<&str>, generator_id: &str, standar
 /// The last part of an ARN (`...:cluster:name` → `name`), or the text itself.
 pub fn resource_name(arn_or_id: &str) -> &str {
     if arn_or_id.starts_with("arn:") {
-        arn_or_id
-            .rsplit([':', '/'])
-            .next()
-            .unwrap_or(arn_or_id)
+        arn_or_id.rsplit([':', '/']).next().unwrap_or(arn_or_id)
     } else {
         arn_or_id
     }
@@ -177,14 +185,23 @@ mod tests {
         assert_eq!(control_of(Some("Redshift.7"), "x", None), "Redshift.7");
         assert_eq!(control_of(None, "security-control/DMS.1", None), "DMS.1");
         assert_eq!(
-            control_of(None, "aws-foundational-security-best-practices/v/1.0.0/Redshift.7", Some("arn:aws:securityhub:ap-northeast-1:1:control/aws-foundational-security-best-practices/v/1.0.0/Redshift.7")),
+            control_of(
+                None,
+                "aws-foundational-security-best-practices/v/1.0.0/Redshift.7",
+                Some(
+                    "arn:aws:securityhub:ap-northeast-1:1:control/aws-foundational-security-best-practices/v/1.0.0/Redshift.7"
+                )
+            ),
             "Redshift.7"
         );
     }
 
     #[test]
     fn resource_names_from_arns() {
-        assert_eq!(resource_name("arn:aws:redshift:ap-northeast-1:1:cluster:c1"), "c1");
+        assert_eq!(
+            resource_name("arn:aws:redshift:ap-northeast-1:1:cluster:c1"),
+            "c1"
+        );
         assert_eq!(resource_name("c1"), "c1");
     }
 }

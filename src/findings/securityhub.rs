@@ -4,11 +4,11 @@
 use super::{Finding, FindingRef, SecurityHub, Unprocessed, WorkflowStatus, control_of};
 use crate::aws::{ApiError, Clients};
 use async_trait::async_trait;
+use aws_sdk_securityhub::Client;
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, AwsSecurityFindingFilters, AwsSecurityFindingIdentifier, NoteUpdate,
     StringFilter, StringFilterComparison, WorkflowUpdate,
 };
-use aws_sdk_securityhub::Client;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -37,7 +37,10 @@ impl SdkSecurityHub {
     async fn client(&self) -> &Client {
         self.client
             .get_or_init(|| async {
-                let clients = self.clients.as_ref().expect("a client or the clients to build it");
+                let clients = self
+                    .clients
+                    .as_ref()
+                    .expect("a client or the clients to build it");
                 clients.securityhub(None).await
             })
             .await
@@ -87,7 +90,10 @@ fn to_finding(f: &AwsSecurityFinding) -> Finding {
             .and_then(|s| s.label())
             .map(|l| l.as_str().to_owned())
             .unwrap_or_default(),
-        resource_type: resource.and_then(|r| r.r#type()).unwrap_or_default().to_owned(),
+        resource_type: resource
+            .and_then(|r| r.r#type())
+            .unwrap_or_default()
+            .to_owned(),
         resource_id: resource.and_then(|r| r.id()).unwrap_or_default().to_owned(),
         region: resource
             .and_then(|r| r.region())
@@ -145,8 +151,17 @@ impl SecurityHub for SdkSecurityHub {
         let out = client
             .batch_update_findings()
             .set_finding_identifiers(Some(identifiers))
-            .workflow(WorkflowUpdate::builder().status(status.as_str().into()).build())
-            .note(NoteUpdate::builder().text(note).updated_by(updated_by).build())
+            .workflow(
+                WorkflowUpdate::builder()
+                    .status(status.as_str().into())
+                    .build(),
+            )
+            .note(
+                NoteUpdate::builder()
+                    .text(note)
+                    .updated_by(updated_by)
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| ApiError::from_sdk("securityhub:BatchUpdateFindings", e))?;
@@ -155,7 +170,11 @@ impl SecurityHub for SdkSecurityHub {
             .iter()
             .map(|u| Unprocessed {
                 finding: FindingRef {
-                    id: u.finding_identifier().and_then(|i| i.id()).unwrap_or_default().to_owned(),
+                    id: u
+                        .finding_identifier()
+                        .and_then(|i| i.id())
+                        .unwrap_or_default()
+                        .to_owned(),
                     product_arn: u
                         .finding_identifier()
                         .and_then(|i| i.product_arn())

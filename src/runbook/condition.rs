@@ -9,8 +9,15 @@ use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Atom {
-    Truthy { negated: bool, path: Path },
-    Compare { path: Path, equal: bool, literal: Value },
+    Truthy {
+        negated: bool,
+        path: Path,
+    },
+    Compare {
+        path: Path,
+        equal: bool,
+        literal: Value,
+    },
 }
 
 /// A parsed condition over the run context.
@@ -83,7 +90,7 @@ fn loosely_equal(actual: Option<&Value>, literal: &Value) -> bool {
         (None, Value::Null) => true,
         (Some(a), l) if a == l => true,
         // API outputs sometimes carry booleans and numbers as strings ("true", "5").
-        (Some(Value::String(a)), l) if !l.is_string() => *a == l.to_string(),
+        (Some(Value::String(a)), l) if !l.is_string() => a.as_str() == l.to_string().as_str(),
         _ => false,
     }
 }

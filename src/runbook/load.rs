@@ -15,12 +15,14 @@ pub fn embedded_runbooks() -> &'static [(&'static str, &'static str)] {
 }
 
 /// Parses and checks one runbook text; `file` names it in errors.
-pub fn load_str(text: &str, file: &Path, calls: &dyn CallCatalog) -> Result<Plan, Vec<RunbookError>> {
+pub fn load_str(
+    text: &str,
+    file: &Path,
+    calls: &dyn CallCatalog,
+) -> Result<Plan, Vec<RunbookError>> {
     let raw: RawRunbook = serde_saphyr::from_str(text).map_err(|e| {
         let inner = e.without_snippet();
-        let (line, column) = inner
-            .location()
-            .map_or((1, 1), |l| (l.line(), l.column()));
+        let (line, column) = inner.location().map_or((1, 1), |l| (l.line(), l.column()));
         let message = inner.to_string();
         vec![RunbookError::new(
             Location {
@@ -83,7 +85,11 @@ pub fn load_dir(dir: &Path, calls: &dyn CallCatalog) -> Result<Vec<Plan>, Vec<Ru
             Err(mut e) => errors.append(&mut e),
         }
     }
-    if errors.is_empty() { Ok(plans) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(plans)
+    } else {
+        Err(errors)
+    }
 }
 
 /// The controls hubfix can fix: one checked plan per control.

@@ -304,7 +304,11 @@ impl Checker<'_> {
         match self.ids.get(name.value.as_str()) {
             Some(&i) => Some(i),
             None => {
-                let known: Vec<&str> = self.raw.iter().map(|s| common(&s.value).id.value.as_str()).collect();
+                let known: Vec<&str> = self
+                    .raw
+                    .iter()
+                    .map(|s| common(&s.value).id.value.as_str())
+                    .collect();
                 self.err(
                     &name.referenced,
                     format!(
@@ -423,10 +427,7 @@ impl Checker<'_> {
         }
         for (name, required) in sig.params {
             if *required && !params.names().any(|n| n == *name) {
-                self.err(
-                    at,
-                    format!("`{}` needs the parameter `{name}`", call.value),
-                );
+                self.err(at, format!("`{}` needs the parameter `{name}`", call.value));
             }
         }
         (params, Some(sig))
@@ -493,7 +494,10 @@ impl Checker<'_> {
             if parsed.is_none() {
                 self.err(
                     &t.referenced,
-                    format!("`{}` is not a duration: write e.g. `90s`, `30m` or `2h`", t.value),
+                    format!(
+                        "`{}` is not a duration: write e.g. `90s`, `30m` or `2h`",
+                        t.value
+                    ),
                 );
             }
             parsed
@@ -521,16 +525,26 @@ impl Checker<'_> {
                     RawPromptKind::Secret => PromptKind::Secret,
                 };
                 if kind == PromptKind::Select && p.options.is_empty() {
-                    self.err(at, format!("select prompt `{}` needs `options`", p.id.value));
+                    self.err(
+                        at,
+                        format!("select prompt `{}` needs `options`", p.id.value),
+                    );
                 }
                 if kind != PromptKind::Select && !p.options.is_empty() {
                     self.err(
                         at,
-                        format!("only select prompts take `options`; `{}` is a {} prompt", p.id.value, kind.name()),
+                        format!(
+                            "only select prompts take `options`; `{}` is a {} prompt",
+                            p.id.value,
+                            kind.name()
+                        ),
                     );
                 }
                 if kind == PromptKind::Secret && p.default.is_some() {
-                    self.err(at, format!("secret prompt `{}` cannot have a default", p.id.value));
+                    self.err(
+                        at,
+                        format!("secret prompt `{}` cannot have a default", p.id.value),
+                    );
                 }
                 StepKind::Prompt {
                     kind,
@@ -660,7 +674,10 @@ pub fn build(
             let first_at = checker.loc(&raw.steps[first].referenced);
             checker.err(
                 &id.referenced,
-                format!("duplicate step id `{}` (first used at {first_at}); ids must be unique", id.value),
+                format!(
+                    "duplicate step id `{}` (first used at {first_at}); ids must be unique",
+                    id.value
+                ),
             );
         } else {
             checker.ids.insert(id.value.clone(), i);

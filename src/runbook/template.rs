@@ -19,7 +19,10 @@ impl Path {
         }
         let segments: Vec<String> = text.split('.').map(str::to_owned).collect();
         for s in &segments {
-            if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            if s.is_empty()
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 return Err(format!(
                     "`{text}` is not a variable path: use dotted names of letters, digits, `_` and `-`"
@@ -114,10 +117,10 @@ impl Template {
 
     /// Renders to a JSON value: a template that is one variable keeps the variable's type.
     pub fn render_value(&self, context: &Value) -> Value {
-        if let [Piece::Var(path)] = self.pieces.as_slice() {
-            if let Some(value) = path.lookup(context) {
-                return value.clone();
-            }
+        if let [Piece::Var(path)] = self.pieces.as_slice()
+            && let Some(value) = path.lookup(context)
+        {
+            return value.clone();
         }
         Value::String(self.render(context))
     }
@@ -161,7 +164,9 @@ impl ParamValue {
         match self {
             ParamValue::Plain(v) => v.clone(),
             ParamValue::Text(t) => t.render_value(context),
-            ParamValue::List(items) => Value::Array(items.iter().map(|i| i.render(context)).collect()),
+            ParamValue::List(items) => {
+                Value::Array(items.iter().map(|i| i.render(context)).collect())
+            }
             ParamValue::Map(map) => Value::Object(
                 map.iter()
                     .map(|(k, v)| (k.clone(), v.render(context)))
@@ -229,7 +234,10 @@ mod tests {
     #[test]
     fn a_lone_variable_keeps_its_type() {
         let t = Template::parse("{{ answers.ok }}").unwrap();
-        assert_eq!(t.render_value(&json!({"answers": {"ok": true}})), json!(true));
+        assert_eq!(
+            t.render_value(&json!({"answers": {"ok": true}})),
+            json!(true)
+        );
     }
 
     #[test]

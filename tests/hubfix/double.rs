@@ -46,7 +46,12 @@ impl FakeAws {
     }
 
     pub fn operations(&self) -> Vec<String> {
-        self.calls.lock().unwrap().iter().map(|(op, _)| op.clone()).collect()
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(op, _)| op.clone())
+            .collect()
     }
 
     pub fn count(&self, operation: &str) -> usize {
@@ -59,9 +64,14 @@ impl FakeAws {
 
     fn describe(&self, name: &str) -> Result<Value, ApiError> {
         let mut clusters = self.clusters.lock().unwrap();
-        let c = clusters
-            .get_mut(name)
-            .ok_or_else(|| ApiError::new(ApiErrorKind::NotFound, "redshift:DescribeClusters", "ClusterNotFound", format!("Cluster {name} not found.")))?;
+        let c = clusters.get_mut(name).ok_or_else(|| {
+            ApiError::new(
+                ApiErrorKind::NotFound,
+                "redshift:DescribeClusters",
+                "ClusterNotFound",
+                format!("Cluster {name} not found."),
+            )
+        })?;
         if let Some(pending) = c.pending_evr {
             if c.polls_left == 0 {
                 c.evr = pending;
@@ -90,28 +100,52 @@ impl FakeAws {
 
 #[async_trait]
 impl Api for FakeAws {
-    async fn call(&self, action: &'static ActionSpec, _region: Option<&str>, params: &Map<String, Value>) -> Result<Value, ApiError> {
+    async fn call(
+        &self,
+        action: &'static ActionSpec,
+        _region: Option<&str>,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
         self.calls
             .lock()
             .unwrap()
             .push((action.operation.to_owned(), Value::Object(params.clone())));
-        if self.deny.lock().unwrap().iter().any(|d| d == action.operation) {
+        if self
+            .deny
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|d| d == action.operation)
+        {
             return Err(ApiError::new(
                 ApiErrorKind::AccessDenied,
                 action.operation,
                 "AccessDenied",
-                format!("User: arn:aws:iam::123456789012:user/test is not authorized to perform: {}", action.operation),
+                format!(
+                    "User: arn:aws:iam::123456789012:user/test is not authorized to perform: {}",
+                    action.operation
+                ),
             ));
         }
-        let name = params["ClusterIdentifier"].as_str().unwrap_or_default().to_owned();
+        let name = params["ClusterIdentifier"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         match action.name {
             "redshift.describe_cluster" => self.describe(&name),
             "redshift.modify_cluster" => {
                 {
                     let mut clusters = self.clusters.lock().unwrap();
-                    let c = clusters.get_mut(&name).ok_or_else(|| ApiError::not_found(action.operation, "no cluster"))?;
+                    let c = clusters
+                        .get_mut(&name)
+                        .ok_or_else(|| ApiError::not_found(action.operation, "no cluster"))?;
                     if c.status != "available" {
-                        return Err(ApiError::new(ApiErrorKind::InvalidState, action.operation, "InvalidClusterState", "busy"));
+                        return Err(ApiError::new(
+                            ApiErrorKind::InvalidState,
+                            action.operation,
+                            "InvalidClusterState",
+                            "busy",
+                        ));
                     }
                     c.status = "modifying".into();
                     c.pending_evr = params["EnhancedVpcRouting"].as_bool();
@@ -144,7 +178,9 @@ pub struct FakeHub {
 
 pub fn finding(control: &str, resource: &str) -> Finding {
     Finding {
-        id: format!("arn:aws:securityhub:ap-northeast-1:123456789012:security-control/{control}/finding/{resource}"),
+        id: format!(
+            "arn:aws:securityhub:ap-northeast-1:123456789012:security-control/{control}/finding/{resource}"
+        ),
         product_arn: "arn:aws:securityhub:ap-northeast-1::product/aws/securityhub".into(),
         control: control.into(),
         title: "title".into(),
@@ -162,15 +198,35 @@ pub fn finding(control: &str, resource: &str) -> Finding {
 #[async_trait]
 impl SecurityHub for FakeHub {
     async fn failed_findings(&self, controls: &[String]) -> Result<Vec<Finding>, ApiError> {
-        Ok(self.findings.iter().filter(|f| controls.contains(&f.control)).cloned().collect())
+        Ok(self
+            .findings
+            .iter()
+            .filter(|f| controls.contains(&f.control))
+            .cloned()
+            .collect())
     }
 
     async fn findings_by_id(&self, ids: &[String]) -> Result<Vec<Finding>, ApiError> {
-        Ok(self.findings.iter().filter(|f| ids.contains(&f.id)).cloned().collect())
+        Ok(self
+            .findings
+            .iter()
+            .filter(|f| ids.contains(&f.id))
+            .cloned()
+            .collect())
     }
 
-    async fn batch_update(&self, findings: &[FindingRef], status: WorkflowStatus, note: &str, updated_by: &str) -> Result<Vec<Unprocessed>, ApiError> {
-        assert!(findings.len() <= 100, "a batch of {} findings", findings.len());
+    async fn batch_update(
+        &self,
+        findings: &[FindingRef],
+        status: WorkflowStatus,
+        note: &str,
+        updated_by: &str,
+    ) -> Result<Vec<Unprocessed>, ApiError> {
+        assert!(
+            findings.len() <= 100,
+            "a batch of {} findings",
+            findings.len()
+        );
         self.updates.lock().unwrap().push(Update {
             findings: findings.to_vec(),
             status,
@@ -178,6 +234,10 @@ impl SecurityHub for FakeHub {
             updated_by: updated_by.into(),
         });
         let mut scripted = self.unprocessed.lock().unwrap();
-        Ok(if scripted.is_empty() { Vec::new() } else { scripted.remove(0) })
+        Ok(if scripted.is_empty() {
+            Vec::new()
+        } else {
+            scripted.remove(0)
+        })
     }
 }

@@ -5,11 +5,20 @@ use crate::emulator::{Emulator, Hubfix};
 use std::time::Duration;
 
 const CLUSTER: &str = "test-redshift-cluster";
-const FIX: &str = "controls:\n  Redshift.7: { intended: false, prerequisites_met: true, apply_now: true }\n";
-const MUTATING: &[&str] = &["ModifyCluster", "BatchUpdateFindings", "BatchImportFindings", "CreateCluster"];
+const FIX: &str =
+    "controls:\n  Redshift.7: { intended: false, prerequisites_met: true, apply_now: true }\n";
+const MUTATING: &[&str] = &[
+    "ModifyCluster",
+    "BatchUpdateFindings",
+    "BatchImportFindings",
+    "CreateCluster",
+];
 
 fn mutating(actions: &[String]) -> Vec<&String> {
-    actions.iter().filter(|a| MUTATING.contains(&a.as_str())).collect()
+    actions
+        .iter()
+        .filter(|a| MUTATING.contains(&a.as_str()))
+        .collect()
 }
 
 #[test]
@@ -21,11 +30,18 @@ fn findings_lists_only_failed_active_unsuppressed_findings_across_pages() {
     run.expect_code(0);
     let listed: Vec<serde_json::Value> = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(listed.len(), 1, "{}", run.stdout());
-    assert!(listed[0]["resource_id"].as_str().unwrap().ends_with(&format!(":cluster:{CLUSTER}")));
+    assert!(
+        listed[0]["resource_id"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":cluster:{CLUSTER}"))
+    );
     assert_eq!(listed[0]["control"], "Redshift.7");
     assert_eq!(listed[0]["workflow_status"], "NEW");
 
-    tokio::runtime::Runtime::new().unwrap().block_on(emu.import_findings(230));
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(emu.import_findings(230));
     emu.forget_requests();
     let run = hubfix.run(&["findings", "--control", "redshift.7", "--output", "json"]);
     run.expect_code(0);
@@ -35,7 +51,11 @@ fn findings_lists_only_failed_active_unsuppressed_findings_across_pages() {
 
     let table = hubfix.run(&["findings"]);
     table.expect_code(0);
-    assert!(table.stdout().starts_with("FINDING ID"), "{}", table.stdout());
+    assert!(
+        table.stdout().starts_with("FINDING ID"),
+        "{}",
+        table.stdout()
+    );
     assert!(table.stdout().contains(CLUSTER));
 }
 
@@ -45,16 +65,35 @@ async fn the_fix_branch_enables_routing_and_resolves_the_finding() {
     emu.seed_demo();
     let hubfix = Hubfix::new(&emu);
     let answers = hubfix.answers(FIX);
-    let run = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers, "--approver", "Taro Yamada"]);
+    let run = hubfix.run(&[
+        "run",
+        "--control",
+        "Redshift.7",
+        "--answers",
+        &answers,
+        "--approver",
+        "Taro Yamada",
+    ]);
     run.expect_code(0);
-    assert!(run.stderr().contains("modifying"), "the wait showed the live status:\n{}", run.stderr());
+    assert!(
+        run.stderr().contains("modifying"),
+        "the wait showed the live status:\n{}",
+        run.stderr()
+    );
     assert!(emu.enhanced_vpc_routing(CLUSTER).await);
     let (_, status, note, by) = emu.finding_of(CLUSTER).await;
     assert_eq!(status, "RESOLVED");
-    assert!(note.contains("enhanced VPC routing enabled") && note.contains("EnhancedVpcRouting = true"), "{note}");
+    assert!(
+        note.contains("enhanced VPC routing enabled") && note.contains("EnhancedVpcRouting = true"),
+        "{note}"
+    );
     assert_eq!(by, "Taro Yamada");
     let actions = emu.actions();
-    assert_eq!(actions.iter().filter(|a| *a == "ModifyCluster").count(), 1, "{actions:?}");
+    assert_eq!(
+        actions.iter().filter(|a| *a == "ModifyCluster").count(),
+        1,
+        "{actions:?}"
+    );
     let runs = hubfix.run(&["runs"]);
     assert!(runs.stdout().contains("fixed"), "{}", runs.stdout());
 }
@@ -71,7 +110,10 @@ async fn the_suppress_branch_suppresses_with_a_note_naming_the_approver() {
     run.expect_code(0);
     let (_, status, note, by) = emu.finding_of(CLUSTER).await;
     assert_eq!(status, "SUPPRESSED");
-    assert!(note.contains("Legacy ETL needs public S3 until 2027-03"), "{note}");
+    assert!(
+        note.contains("Legacy ETL needs public S3 until 2027-03"),
+        "{note}"
+    );
     assert!(note.contains("approved by Hanako Sato"), "{note}");
     assert_eq!(by, "Hanako Sato");
     assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
@@ -83,17 +125,29 @@ fn a_dry_run_shows_every_step_and_sends_nothing_that_changes() {
     let emu = Emulator::start();
     emu.seed_demo();
     let hubfix = Hubfix::new(&emu);
-    for args in [&["plan", "--control", "Redshift.7"][..], &["run", "--dry-run", "--control", "Redshift.7"][..]] {
+    for args in [
+        &["plan", "--control", "Redshift.7"][..],
+        &["run", "--dry-run", "--control", "Redshift.7"][..],
+    ] {
         let run = hubfix.run(args);
         run.expect_code(0);
         let out = run.stdout();
         assert!(out.contains(r#"redshift:ModifyCluster {"ClusterIdentifier":"test-redshift-cluster","EnhancedVpcRouting":true}"#), "{out}");
-        assert!(out.contains("→ if `answers.intended`: go to reason"), "{out}");
+        assert!(
+            out.contains("→ if `answers.intended`: go to reason"),
+            "{out}"
+        );
         assert!(out.contains("→ otherwise: prerequisites"), "{out}");
-        assert!(out.contains("\"Status\":\"SUPPRESSED\"") && out.contains("\"Status\":\"RESOLVED\""), "{out}");
+        assert!(
+            out.contains("\"Status\":\"SUPPRESSED\"") && out.contains("\"Status\":\"RESOLVED\""),
+            "{out}"
+        );
     }
     let actions = emu.actions();
-    assert!(actions.contains(&"DescribeClusters".to_owned()), "{actions:?}");
+    assert!(
+        actions.contains(&"DescribeClusters".to_owned()),
+        "{actions:?}"
+    );
     assert!(mutating(&actions).is_empty(), "{actions:?}");
 }
 
@@ -102,19 +156,28 @@ async fn an_operator_answers_the_real_prompts_in_a_terminal() {
     let emu = Emulator::start();
     emu.seed_demo();
     let hubfix = Hubfix::new(&emu);
-    let mut cmd = hubfix.command(&["run", "--control", "Redshift.7", "--approver", "Hanako Sato"]);
+    let mut cmd = hubfix.command(&[
+        "run",
+        "--control",
+        "Redshift.7",
+        "--approver",
+        "Hanako Sato",
+    ]);
     cmd.env("TERM", "xterm-256color");
     use expectrl::Expect;
     let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
     p.set_expect_timeout(Some(Duration::from_secs(60)));
-    p.expect("is it intended that enhanced VPC routing is disabled on test-redshift-cluster?").unwrap();
+    p.expect("is it intended that enhanced VPC routing is disabled on test-redshift-cluster?")
+        .unwrap();
     p.send("n").unwrap();
-    p.expect("Are the routes and DNS settings above in place?").unwrap();
+    p.expect("Are the routes and DNS settings above in place?")
+        .unwrap();
     p.send("y").unwrap();
     p.expect(r#"redshift:ModifyCluster {"ClusterIdentifier":"test-redshift-cluster","EnhancedVpcRouting":true}"#).unwrap();
     p.expect("Apply the change now?").unwrap();
     p.send("y").unwrap();
-    p.expect("is enabled on test-redshift-cluster and verified").unwrap();
+    p.expect("is enabled on test-redshift-cluster and verified")
+        .unwrap();
     p.expect("fixed").unwrap();
     let status = p.get_process().wait().unwrap();
     assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
@@ -126,11 +189,16 @@ async fn an_operator_answers_the_real_prompts_in_a_terminal() {
 async fn a_run_killed_while_waiting_resumes_to_the_end() {
     let emu = Emulator::start();
     emu.seed_demo();
-    emu.test_api("POST", "/hubfix-test/config", serde_json::json!({"redshift_modify_polls": 400}));
+    emu.test_api(
+        "POST",
+        "/hubfix-test/config",
+        serde_json::json!({"redshift_modify_polls": 400}),
+    );
     let hubfix = Hubfix::new(&emu);
     let answers = hubfix.answers(FIX);
     let mut child = hubfix
         .command(&["run", "--control", "Redshift.7", "--answers", &answers])
+        .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -138,13 +206,23 @@ async fn a_run_killed_while_waiting_resumes_to_the_end() {
     let runs = hubfix.state_dir().join("runs");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let seen = std::fs::read_dir(&runs).ok().and_then(|mut d| d.next()).and_then(|e| e.ok()).map(|e| e.path());
-        if let Some(journal) = seen {
-            if std::fs::read_to_string(&journal).unwrap_or_default().contains(r#""status":"modifying""#) {
-                break;
-            }
+        let seen = std::fs::read_dir(&runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .map(|e| e.path());
+        let waiting = seen.is_some_and(|journal| {
+            std::fs::read_to_string(journal)
+                .unwrap_or_default()
+                .contains(r#""status":"modifying""#)
+        });
+        if waiting {
+            break;
         }
-        assert!(std::time::Instant::now() < deadline, "the run never reached the wait");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never reached the wait"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap();
@@ -152,14 +230,40 @@ async fn a_run_killed_while_waiting_resumes_to_the_end() {
     assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
 
     let listed = hubfix.run(&["runs"]);
-    assert!(listed.stdout().contains("interrupted") && listed.stdout().contains("wait_available"), "{}", listed.stdout());
-    let run_id = listed.stdout().lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
-    emu.test_api("POST", "/hubfix-test/config", serde_json::json!({"redshift_modify_polls": 2}));
-    hubfix.run(&["resume", &run_id, "--answers", &answers]).expect_code(0);
+    assert!(
+        listed.stdout().contains("interrupted") && listed.stdout().contains("wait_available"),
+        "{}",
+        listed.stdout()
+    );
+    let run_id = listed
+        .stdout()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    emu.test_api(
+        "POST",
+        "/hubfix-test/config",
+        serde_json::json!({"redshift_modify_polls": 2}),
+    );
+    hubfix
+        .run(&["resume", &run_id, "--answers", &answers])
+        .expect_code(0);
     assert!(emu.enhanced_vpc_routing(CLUSTER).await);
     assert_eq!(emu.finding_of(CLUSTER).await.1, "RESOLVED");
-    assert_eq!(emu.actions().iter().filter(|a| *a == "ModifyCluster").count(), 1);
-    hubfix.run(&["resume", &run_id, "--answers", &answers]).expect_code(2);
+    assert_eq!(
+        emu.actions()
+            .iter()
+            .filter(|a| *a == "ModifyCluster")
+            .count(),
+        1
+    );
+    hubfix
+        .run(&["resume", &run_id, "--answers", &answers])
+        .expect_code(2);
 }
 
 mod bad_input {
@@ -174,7 +278,11 @@ mod bad_input {
         std::fs::write(&file, "control: X.1\ntitle: {en: t, ja: t}\nseverity: LOW\nresource_type: T\nsteps:\n  - note: {id: a, text: {en: x}}\n").unwrap();
         let run = hubfix.run(&["validate", file.to_str().unwrap()]);
         run.expect_code(2);
-        assert!(run.stderr().contains(&format!("{}:6:", file.display())), "{}", run.stderr());
+        assert!(
+            run.stderr().contains(&format!("{}:6:", file.display())),
+            "{}",
+            run.stderr()
+        );
         assert!(run.stderr().contains("ja"), "{}", run.stderr());
         let run = hubfix.run(&["--runbooks", dir.to_str().unwrap(), "controls"]);
         run.expect_code(2);
@@ -188,7 +296,12 @@ mod bad_input {
         let answers = hubfix.answers(FIX);
         let run = hubfix.run(&["run", "--control", "S3.1", "--answers", &answers]);
         run.expect_code(2);
-        assert!(run.stderr().contains("unknown control `S3.1`; hubfix has runbooks for: Redshift.7"), "{}", run.stderr());
+        assert!(
+            run.stderr()
+                .contains("unknown control `S3.1`; hubfix has runbooks for: Redshift.7"),
+            "{}",
+            run.stderr()
+        );
         assert!(emu.actions().is_empty());
     }
 
@@ -198,9 +311,22 @@ mod bad_input {
         emu.seed_demo();
         let hubfix = Hubfix::new(&emu);
         let answers = hubfix.answers(FIX);
-        let run = hubfix.run(&["run", "--control", "Redshift.7", "--resource", "no-such-cluster", "--answers", &answers]);
+        let run = hubfix.run(&[
+            "run",
+            "--control",
+            "Redshift.7",
+            "--resource",
+            "no-such-cluster",
+            "--answers",
+            &answers,
+        ]);
         run.expect_code(1);
-        assert!(run.stderr().contains("redshift:DescribeClusters") && run.stderr().contains("no-such-cluster"), "{}", run.stderr());
+        assert!(
+            run.stderr().contains("redshift:DescribeClusters")
+                && run.stderr().contains("no-such-cluster"),
+            "{}",
+            run.stderr()
+        );
         assert!(mutating(&emu.actions()).is_empty());
     }
 
@@ -212,10 +338,15 @@ mod bad_input {
             .command(&["findings"])
             .env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY")
+            .stdin(std::process::Stdio::null())
             .output()
             .unwrap());
         run.expect_code(2);
-        assert!(run.stderr().contains("no AWS credentials were found"), "{}", run.stderr());
+        assert!(
+            run.stderr().contains("no AWS credentials were found"),
+            "{}",
+            run.stderr()
+        );
         assert!(run.stderr().contains("--profile"), "{}", run.stderr());
     }
     use crate::emulator::Run;
@@ -224,12 +355,21 @@ mod bad_input {
     async fn access_denied_names_the_permission_and_changes_nothing() {
         let emu = Emulator::start();
         emu.seed_demo();
-        emu.test_api("POST", "/hubfix-test/deny", serde_json::json!({"action": "ModifyCluster"}));
+        emu.test_api(
+            "POST",
+            "/hubfix-test/deny",
+            serde_json::json!({"action": "ModifyCluster"}),
+        );
         let hubfix = Hubfix::new(&emu);
         let answers = hubfix.answers(FIX);
         let run = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers]);
         run.expect_code(1);
-        assert!(run.stderr().contains("grant the IAM permission `redshift:ModifyCluster`"), "{}", run.stderr());
+        assert!(
+            run.stderr()
+                .contains("grant the IAM permission `redshift:ModifyCluster`"),
+            "{}",
+            run.stderr()
+        );
         assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
         assert_eq!(emu.finding_of(CLUSTER).await.1, "NEW");
     }
@@ -250,11 +390,21 @@ mod bad_input {
         let emu = Emulator::start();
         emu.seed_demo();
         let hubfix = Hubfix::new(&emu);
-        let answers = hubfix.answers("controls:\n  Redshift.7: { intended: false, prerequisites_met: true }\n");
+        let answers = hubfix
+            .answers("controls:\n  Redshift.7: { intended: false, prerequisites_met: true }\n");
         let run = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers]);
         run.expect_code(2);
-        assert!(run.stderr().contains("no answer for prompt `apply_now`"), "{}", run.stderr());
-        assert!(run.stderr().contains("add `apply_now: ...` under `controls: { Redshift.7: ... }`"), "{}", run.stderr());
+        assert!(
+            run.stderr().contains("no answer for prompt `apply_now`"),
+            "{}",
+            run.stderr()
+        );
+        assert!(
+            run.stderr()
+                .contains("add `apply_now: ...` under `controls: { Redshift.7: ... }`"),
+            "{}",
+            run.stderr()
+        );
         assert!(mutating(&emu.actions()).is_empty());
         assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
     }
@@ -265,6 +415,10 @@ mod bad_input {
         let answers = hubfix.answers("controls:\n  Redshift.7: { intended: maybe-not\n");
         let run = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers]);
         run.expect_code(2);
-        assert!(run.stderr().contains(&format!("{answers}:")), "{}", run.stderr());
+        assert!(
+            run.stderr().contains(&format!("{answers}:")),
+            "{}",
+            run.stderr()
+        );
     }
 }

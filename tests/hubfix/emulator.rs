@@ -16,7 +16,11 @@ pub struct Emulator {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn emulator_dir() -> PathBuf {
@@ -35,14 +39,19 @@ impl Emulator {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .expect("python3 with moto[server] (pip install -r tests/emulator/requirements.txt)");
+                .expect(
+                    "python3 with moto[server] (pip install -r tests/emulator/requirements.txt)",
+                );
             let mut emulator = Emulator { child, port };
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = emulator.child.try_wait() {
                     break; // the port was taken in between: try another
                 }
-                if emulator.try_http("GET", "/hubfix-test/config", "").is_some_and(|(s, _)| s == 200) {
+                if emulator
+                    .try_http("GET", "/hubfix-test/config", "")
+                    .is_some_and(|(s, _)| s == 200)
+                {
                     return emulator;
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -67,7 +76,10 @@ impl Emulator {
         let mut response = String::new();
         s.read_to_string(&mut response).ok()?;
         let status = response.split_whitespace().nth(1)?.parse().ok()?;
-        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
         Some((status, body))
     }
 
@@ -97,14 +109,19 @@ impl Emulator {
     /// Seeds the demo: a failing Redshift.7 cluster with its finding, plus a compliant
     /// cluster and an already suppressed finding that listing must leave out.
     pub fn seed_demo(&self) {
-        let out = Command::new(std::env::var("HUBFIX_TEST_PYTHON").unwrap_or_else(|_| "python3".into()))
-            .arg(emulator_dir().join("seed.py"))
-            .args(["--endpoint-url", &self.url(), "--region", REGION])
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "seed failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out =
+            Command::new(std::env::var("HUBFIX_TEST_PYTHON").unwrap_or_else(|_| "python3".into()))
+                .arg(emulator_dir().join("seed.py"))
+                .args(["--endpoint-url", &self.url(), "--region", REGION])
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .output()
+                .unwrap();
+        assert!(
+            out.status.success(),
+            "seed failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         self.forget_requests();
     }
 
@@ -112,7 +129,9 @@ impl Emulator {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(REGION))
             .endpoint_url(self.url())
-            .credentials_provider(aws_sdk_redshift::config::Credentials::new("testing", "testing", None, None, "test"))
+            .credentials_provider(aws_sdk_redshift::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
             .load()
             .await
     }
@@ -126,13 +145,22 @@ impl Emulator {
     }
 
     pub async fn enhanced_vpc_routing(&self, cluster: &str) -> bool {
-        let out = self.redshift().await.describe_clusters().cluster_identifier(cluster).send().await.unwrap();
+        let out = self
+            .redshift()
+            .await
+            .describe_clusters()
+            .cluster_identifier(cluster)
+            .send()
+            .await
+            .unwrap();
         out.clusters()[0].enhanced_vpc_routing().unwrap_or(false)
     }
 
     /// The failing demo finding for a cluster: (id, workflow status, note text, note author).
     pub async fn finding_of(&self, cluster: &str) -> (String, String, String, String) {
-        use aws_sdk_securityhub::types::{AwsSecurityFindingFilters, StringFilter, StringFilterComparison};
+        use aws_sdk_securityhub::types::{
+            AwsSecurityFindingFilters, StringFilter, StringFilterComparison,
+        };
         let arn = format!("arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:{cluster}");
         let out = self
             .securityhub()
@@ -140,7 +168,12 @@ impl Emulator {
             .get_findings()
             .filters(
                 AwsSecurityFindingFilters::builder()
-                    .resource_id(StringFilter::builder().value(arn).comparison(StringFilterComparison::Equals).build())
+                    .resource_id(
+                        StringFilter::builder()
+                            .value(arn)
+                            .comparison(StringFilterComparison::Equals)
+                            .build(),
+                    )
                     .build(),
             )
             .send()
@@ -149,9 +182,16 @@ impl Emulator {
         let f = &out.findings()[0];
         (
             f.id().unwrap().to_owned(),
-            f.workflow().and_then(|w| w.status()).map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            f.note().map(|n| n.text().unwrap_or_default().to_owned()).unwrap_or_default(),
-            f.note().map(|n| n.updated_by().unwrap_or_default().to_owned()).unwrap_or_default(),
+            f.workflow()
+                .and_then(|w| w.status())
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            f.note()
+                .map(|n| n.text().unwrap_or_default().to_owned())
+                .unwrap_or_default(),
+            f.note()
+                .map(|n| n.updated_by().unwrap_or_default().to_owned())
+                .unwrap_or_default(),
         )
     }
 
@@ -189,7 +229,12 @@ impl Emulator {
             })
             .collect();
         for chunk in all.chunks(100) {
-            let out = hub.batch_import_findings().set_findings(Some(chunk.to_vec())).send().await.unwrap();
+            let out = hub
+                .batch_import_findings()
+                .set_findings(Some(chunk.to_vec()))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(out.failed_count(), Some(0));
         }
     }
@@ -235,12 +280,14 @@ impl Hubfix {
             .env("AWS_REGION", REGION)
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", self.state.path().join("no-aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.state.path().join("no-aws-credentials"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.state.path().join("no-aws-credentials"),
+            )
             .env("HUBFIX_STATE_DIR", self.state.path().join("state"))
             .env("HUBFIX_POLL_MS", "50")
             .env("LANG", "C")
-            .env("USER", "operator")
-            .stdin(Stdio::null());
+            .env("USER", "operator");
         if let Some(url) = &self.endpoint {
             c.env("AWS_ENDPOINT_URL", url);
         }
@@ -249,11 +296,14 @@ impl Hubfix {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        Run(self.command(args).output().unwrap())
+        Run(self.command(args).stdin(Stdio::null()).output().unwrap())
     }
 
     pub fn answers(&self, yaml: &str) -> String {
-        let path = self.state.path().join(format!("answers-{}.yaml", yaml.len()));
+        let path = self
+            .state
+            .path()
+            .join(format!("answers-{}.yaml", yaml.len()));
         std::fs::write(&path, yaml).unwrap();
         path.display().to_string()
     }
@@ -280,7 +330,13 @@ impl Run {
 
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code(), code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout(), self.stderr());
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout(),
+            self.stderr()
+        );
         self
     }
 }

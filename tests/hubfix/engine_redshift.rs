@@ -2,14 +2,17 @@
 //! with scripted answers; waits run in virtual time.
 
 use crate::double::{FakeAws, FakeHub, finding};
-use hubfix::engine::{Engine, Event, Journal, PollPolicy, RecordingReporter, RunOptions, ScriptedPrompter, Target};
+use hubfix::engine::{
+    Engine, Event, Journal, PollPolicy, RecordingReporter, RunOptions, ScriptedPrompter, Target,
+};
 use hubfix::findings::{Unprocessed, WorkflowStatus};
 use hubfix::runbook::{Catalog, Lang, Outcome, Plan};
 use std::path::Path;
 use std::time::Duration;
 
 pub fn plan(control: &str) -> Plan {
-    let catalog = Catalog::load(None, &hubfix::actions::Catalog).expect("the shipped runbooks load");
+    let catalog =
+        Catalog::load(None, &hubfix::actions::Catalog).expect("the shipped runbooks load");
     catalog.get(control).expect("a shipped runbook").clone()
 }
 
@@ -27,7 +30,11 @@ fn target(with_finding: bool) -> Target {
     let f = finding("Redshift.7", "c1");
     Target {
         control: "Redshift.7".into(),
-        resource: if with_finding { f.resource_id.clone() } else { "c1".into() },
+        resource: if with_finding {
+            f.resource_id.clone()
+        } else {
+            "c1".into()
+        },
         region: Some("ap-northeast-1".into()),
         finding: with_finding.then_some(f),
     }
@@ -76,14 +83,21 @@ impl Fixture {
 }
 
 fn fix_answers() -> ScriptedPrompter {
-    ScriptedPrompter::new().no("intended").yes("prerequisites_met").yes("apply_now")
+    ScriptedPrompter::new()
+        .no("intended")
+        .yes("prerequisites_met")
+        .yes("apply_now")
 }
 
 #[tokio::test(start_paused = true)]
 async fn already_compliant_ends_without_questions_or_changes() {
     let fx = Fixture::new(true);
     let mut prompter = ScriptedPrompter::new();
-    let report = fx.engine().run(&plan("Redshift.7"), &target(true), &mut prompter).await.unwrap();
+    let report = fx
+        .engine()
+        .run(&plan("Redshift.7"), &target(true), &mut prompter)
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::Compliant);
     assert_eq!(report.exit_code(), 0);
     assert!(prompter.asked.is_empty());
@@ -95,8 +109,14 @@ async fn already_compliant_ends_without_questions_or_changes() {
 #[tokio::test(start_paused = true)]
 async fn intended_suppresses_with_reason_and_approver_and_changes_nothing() {
     let fx = Fixture::new(false);
-    let mut prompter = ScriptedPrompter::new().yes("intended").text("reason", "Legacy ETL until 2027-03");
-    let report = fx.engine().run(&plan("Redshift.7"), &target(true), &mut prompter).await.unwrap();
+    let mut prompter = ScriptedPrompter::new()
+        .yes("intended")
+        .text("reason", "Legacy ETL until 2027-03");
+    let report = fx
+        .engine()
+        .run(&plan("Redshift.7"), &target(true), &mut prompter)
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::Suppressed);
     assert_eq!(prompter.asked_ids(), ["intended", "reason"]);
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
@@ -105,16 +125,32 @@ async fn intended_suppresses_with_reason_and_approver_and_changes_nothing() {
     assert_eq!(updates[0].status, WorkflowStatus::Suppressed);
     assert_eq!(updates[0].findings[0].id, finding("Redshift.7", "c1").id);
     assert_eq!(updates[0].updated_by, "Taro Yamada");
-    assert!(updates[0].note.contains("Legacy ETL until 2027-03"), "{}", updates[0].note);
-    assert!(updates[0].note.contains("approved by Taro Yamada"), "{}", updates[0].note);
-    assert!(report.message.contains("plan the move to enhanced VPC routing soon"));
+    assert!(
+        updates[0].note.contains("Legacy ETL until 2027-03"),
+        "{}",
+        updates[0].note
+    );
+    assert!(
+        updates[0].note.contains("approved by Taro Yamada"),
+        "{}",
+        updates[0].note
+    );
+    assert!(
+        report
+            .message
+            .contains("plan the move to enhanced VPC routing soon")
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn intended_without_a_finding_suppresses_nothing() {
     let fx = Fixture::new(false);
     let mut prompter = ScriptedPrompter::new().yes("intended").text("reason", "r");
-    let report = fx.engine().run(&plan("Redshift.7"), &target(false), &mut prompter).await.unwrap();
+    let report = fx
+        .engine()
+        .run(&plan("Redshift.7"), &target(false), &mut prompter)
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::Suppressed);
     assert!(fx.hub.updates.lock().unwrap().is_empty());
     assert!(fx.reporter.text().contains("nothing to mark"));
@@ -123,12 +159,26 @@ async fn intended_without_a_finding_suppresses_nothing() {
 #[tokio::test(start_paused = true)]
 async fn no_to_prerequisites_stops_with_exit_3_and_next_steps() {
     let fx = Fixture::new(false);
-    let mut prompter = ScriptedPrompter::new().no("intended").no("prerequisites_met");
-    let report = fx.engine().run(&plan("Redshift.7"), &target(true), &mut prompter).await.unwrap();
+    let mut prompter = ScriptedPrompter::new()
+        .no("intended")
+        .no("prerequisites_met");
+    let report = fx
+        .engine()
+        .run(&plan("Redshift.7"), &target(true), &mut prompter)
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::Stopped);
     assert_eq!(report.exit_code(), 3);
-    assert!(report.message.contains("DNS resolution and DNS hostnames"), "{}", report.message);
-    assert!(report.message.contains(&format!("hubfix resume {}", report.run_id)));
+    assert!(
+        report.message.contains("DNS resolution and DNS hostnames"),
+        "{}",
+        report.message
+    );
+    assert!(
+        report
+            .message
+            .contains(&format!("hubfix resume {}", report.run_id))
+    );
     assert_eq!(report.resume_at.as_deref(), Some("prerequisites_met"));
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
     assert!(fx.hub.updates.lock().unwrap().is_empty());
@@ -138,15 +188,26 @@ async fn no_to_prerequisites_stops_with_exit_3_and_next_steps() {
 async fn no_to_apply_now_stops_and_resume_applies_later() {
     let fx = Fixture::new(false);
     let p = plan("Redshift.7");
-    let mut prompter = ScriptedPrompter::new().no("intended").yes("prerequisites_met").no("apply_now");
-    let report = fx.engine().run(&p, &target(true), &mut prompter).await.unwrap();
+    let mut prompter = ScriptedPrompter::new()
+        .no("intended")
+        .yes("prerequisites_met")
+        .no("apply_now");
+    let report = fx
+        .engine()
+        .run(&p, &target(true), &mut prompter)
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::Stopped);
     assert_eq!(report.resume_at.as_deref(), Some("apply_now"));
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
 
     // Later, at the agreed time: only the stopping question is asked again.
     let mut later = ScriptedPrompter::new().yes("apply_now");
-    let resumed = fx.engine().resume(&p, &report.journal, &mut later).await.unwrap();
+    let resumed = fx
+        .engine()
+        .resume(&p, &report.journal, &mut later)
+        .await
+        .unwrap();
     assert_eq!(resumed.outcome, Outcome::Fixed, "{}", resumed.message);
     assert_eq!(later.asked_ids(), ["apply_now"]);
     assert!(fx.aws.cluster("c1").evr);
@@ -156,9 +217,16 @@ async fn no_to_apply_now_stops_and_resume_applies_later() {
 async fn fix_enables_waits_through_modifying_verifies_and_resolves() {
     let fx = Fixture::new(false);
     let mut prompter = fix_answers();
-    let report = fx.engine().run(&plan("Redshift.7"), &target(true), &mut prompter).await.unwrap();
+    let report = fx
+        .engine()
+        .run(&plan("Redshift.7"), &target(true), &mut prompter)
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
-    assert_eq!(prompter.asked_ids(), ["intended", "prerequisites_met", "apply_now"]);
+    assert_eq!(
+        prompter.asked_ids(),
+        ["intended", "prerequisites_met", "apply_now"]
+    );
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 1);
     assert!(fx.aws.cluster("c1").evr);
     // The change was seen in progress before it was seen finished.
@@ -166,7 +234,9 @@ async fn fix_enables_waits_through_modifying_verifies_and_resolves() {
         .journal(&report.run_id)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Status { status, pending, .. } => Some(format!("{status}/{pending}")),
+            Event::Status {
+                status, pending, ..
+            } => Some(format!("{status}/{pending}")),
             _ => None,
         })
         .collect();
@@ -174,19 +244,26 @@ async fn fix_enables_waits_through_modifying_verifies_and_resolves() {
     let updates = fx.hub.updates.lock().unwrap();
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0].status, WorkflowStatus::Resolved);
-    assert!(updates[0].note.contains("enhanced VPC routing enabled"), "{}", updates[0].note);
+    assert!(
+        updates[0].note.contains("enhanced VPC routing enabled"),
+        "{}",
+        updates[0].note
+    );
     // The operator saw the exact call before approving it.
-    assert!(fx
-        .reporter
-        .text()
-        .contains(r#"redshift:ModifyCluster {"ClusterIdentifier":"c1","EnhancedVpcRouting":true}"#));
+    assert!(fx.reporter.text().contains(
+        r#"redshift:ModifyCluster {"ClusterIdentifier":"c1","EnhancedVpcRouting":true}"#
+    ));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_finished_change_is_noticed_within_seconds() {
     let fx = Fixture::new(false);
     let start = tokio::time::Instant::now();
-    let report = fx.engine().run(&plan("Redshift.7"), &target(true), &mut fix_answers()).await.unwrap();
+    let report = fx
+        .engine()
+        .run(&plan("Redshift.7"), &target(true), &mut fix_answers())
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::Fixed);
     // Three describes in `modifying`, polled at 2 s, 3 s, 4.5 s: ready on the fourth.
     let waited = start.elapsed();
@@ -201,16 +278,30 @@ async fn a_stuck_cluster_times_out_with_exit_4_and_resumes() {
     let mut wait_short = p.clone();
     let i = wait_short.index_of("wait_available").unwrap();
     wait_short.steps[i].timeout = Some(Duration::from_secs(60));
-    let report = fx.engine().run(&wait_short, &target(true), &mut fix_answers()).await.unwrap();
+    let report = fx
+        .engine()
+        .run(&wait_short, &target(true), &mut fix_answers())
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::TimedOut);
     assert_eq!(report.exit_code(), 4);
     assert_eq!(report.resume_at.as_deref(), Some("wait_available"));
     assert!(report.message.contains("hubfix resume"));
 
     // The modification completes; resume waits again without modifying twice or re-asking.
-    fx.aws.clusters.lock().unwrap().get_mut("c1").unwrap().polls_left = 0;
+    fx.aws
+        .clusters
+        .lock()
+        .unwrap()
+        .get_mut("c1")
+        .unwrap()
+        .polls_left = 0;
     let mut nobody = ScriptedPrompter::new();
-    let resumed = fx.engine().resume(&p, &report.journal, &mut nobody).await.unwrap();
+    let resumed = fx
+        .engine()
+        .resume(&p, &report.journal, &mut nobody)
+        .await
+        .unwrap();
     assert_eq!(resumed.outcome, Outcome::Fixed, "{}", resumed.message);
     assert!(nobody.asked.is_empty());
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 1);
@@ -219,12 +310,28 @@ async fn a_stuck_cluster_times_out_with_exit_4_and_resumes() {
 #[tokio::test(start_paused = true)]
 async fn access_denied_fails_naming_the_permission() {
     let fx = Fixture::new(false);
-    fx.aws.deny.lock().unwrap().push("redshift:ModifyCluster".into());
-    let report = fx.engine().run(&plan("Redshift.7"), &target(true), &mut fix_answers()).await.unwrap();
+    fx.aws
+        .deny
+        .lock()
+        .unwrap()
+        .push("redshift:ModifyCluster".into());
+    let report = fx
+        .engine()
+        .run(&plan("Redshift.7"), &target(true), &mut fix_answers())
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::Failed);
     assert_eq!(report.exit_code(), 1);
-    assert!(report.message.contains("redshift:ModifyCluster"), "{}", report.message);
-    assert!(report.message.contains("grant the IAM permission"), "{}", report.message);
+    assert!(
+        report.message.contains("redshift:ModifyCluster"),
+        "{}",
+        report.message
+    );
+    assert!(
+        report.message.contains("grant the IAM permission"),
+        "{}",
+        report.message
+    );
     assert!(fx.hub.updates.lock().unwrap().is_empty());
 }
 
@@ -232,7 +339,11 @@ async fn access_denied_fails_naming_the_permission() {
 async fn a_missing_answer_stops_with_exit_2_before_any_change() {
     let fx = Fixture::new(false);
     let mut prompter = ScriptedPrompter::new().no("intended");
-    let report = fx.engine().run(&plan("Redshift.7"), &target(true), &mut prompter).await.unwrap();
+    let report = fx
+        .engine()
+        .run(&plan("Redshift.7"), &target(true), &mut prompter)
+        .await
+        .unwrap();
     assert_eq!(report.exit_code(), 2);
     assert!(report.message.contains("prerequisites_met"));
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
@@ -249,7 +360,10 @@ async fn an_unwritable_journal_prevents_the_run() {
         options: &options,
         ..fx.engine()
     };
-    let err = engine.run(&plan("Redshift.7"), &target(true), &mut fix_answers()).await.unwrap_err();
+    let err = engine
+        .run(&plan("Redshift.7"), &target(true), &mut fix_answers())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("nothing was changed"), "{err}");
     assert!(fx.aws.operations().is_empty());
 }
@@ -262,8 +376,16 @@ async fn retryable_unprocessed_findings_are_retried_and_others_reported() {
         error_code: "ConcurrentUpdateError".into(),
         error_message: "busy".into(),
     };
-    fx.hub.unprocessed.lock().unwrap().push(vec![concurrent.clone()]);
-    let report = fx.engine().run(&plan("Redshift.7"), &target(true), &mut fix_answers()).await.unwrap();
+    fx.hub
+        .unprocessed
+        .lock()
+        .unwrap()
+        .push(vec![concurrent.clone()]);
+    let report = fx
+        .engine()
+        .run(&plan("Redshift.7"), &target(true), &mut fix_answers())
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::Fixed);
     assert_eq!(fx.hub.updates.lock().unwrap().len(), 2);
 
@@ -273,29 +395,50 @@ async fn retryable_unprocessed_findings_are_retried_and_others_reported() {
         ..concurrent
     };
     fx.hub.unprocessed.lock().unwrap().push(vec![not_found]);
-    let report = fx.engine().run(&plan("Redshift.7"), &target(true), &mut fix_answers()).await.unwrap();
+    let report = fx
+        .engine()
+        .run(&plan("Redshift.7"), &target(true), &mut fix_answers())
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::Failed);
-    assert!(report.message.contains("FindingNotFound"), "{}", report.message);
+    assert!(
+        report.message.contains("FindingNotFound"),
+        "{}",
+        report.message
+    );
     assert_eq!(fx.hub.updates.lock().unwrap().len(), 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_journal_records_answers_calls_and_the_end() {
     let fx = Fixture::new(false);
-    let report = fx.engine().run(&plan("Redshift.7"), &target(true), &mut fix_answers()).await.unwrap();
+    let report = fx
+        .engine()
+        .run(&plan("Redshift.7"), &target(true), &mut fix_answers())
+        .await
+        .unwrap();
     let events = fx.journal(&report.run_id);
     assert!(matches!(&events[0], Event::RunStart { control, .. } if control == "Redshift.7"));
-    assert!(events.iter().any(|e| matches!(e, Event::Answer { step, by, .. } if step == "apply_now" && by == "script")));
+    assert!(events.iter().any(
+        |e| matches!(e, Event::Answer { step, by, .. } if step == "apply_now" && by == "script")
+    ));
     assert!(events.iter().any(|e| matches!(e, Event::ApiCall { operation, ok: true, .. } if operation == "redshift:ModifyCluster")));
     assert!(events.iter().any(|e| matches!(e, Event::ApiCall { operation, .. } if operation == "securityhub:BatchUpdateFindings")));
-    assert!(matches!(events.last(), Some(Event::RunEnd { outcome, exit_code: 0, resume_at: None, .. }) if outcome == "fixed"));
+    assert!(
+        matches!(events.last(), Some(Event::RunEnd { outcome, exit_code: 0, resume_at: None, .. }) if outcome == "fixed")
+    );
 }
 
 #[test]
 fn japanese_texts_render() {
     let p = plan("Redshift.7");
     let step = &p.steps[p.index_of("apply_now").unwrap()];
-    let hubfix::runbook::StepKind::Prompt { text, .. } = &step.kind else { panic!() };
+    let hubfix::runbook::StepKind::Prompt { text, .. } = &step.kind else {
+        panic!()
+    };
     let ctx = serde_json::json!({"resource": {"name": "c1"}});
-    assert!(text.render(Lang::Ja, &ctx).contains("一時的に利用できなくなります"));
+    assert!(
+        text.render(Lang::Ja, &ctx)
+            .contains("一時的に利用できなくなります")
+    );
 }

@@ -31,7 +31,11 @@ fn cluster(status: &str, evr: bool, pending: bool) -> Cluster {
         .enhanced_vpc_routing(evr)
         .vpc_id("vpc-1");
     if pending {
-        c = c.pending_modified_values(PendingModifiedValues::builder().enhanced_vpc_routing(true).build());
+        c = c.pending_modified_values(
+            PendingModifiedValues::builder()
+                .enhanced_vpc_routing(true)
+                .build(),
+        );
     }
     c.build()
 }
@@ -40,46 +44,71 @@ fn cluster(status: &str, evr: bool, pending: bool) -> Cluster {
 async fn describe_cluster_becomes_the_json_runbooks_read() {
     let rule = mock!(aws_sdk_redshift::Client::describe_clusters)
         .match_requests(|r| r.cluster_identifier() == Some("c1"))
-        .then_output(|| DescribeClustersOutput::builder().clusters(cluster("modifying", false, true)).build());
+        .then_output(|| {
+            DescribeClustersOutput::builder()
+                .clusters(cluster("modifying", false, true))
+                .build()
+        });
     let client = mock_client!(aws_sdk_redshift, [&rule]);
     let p = params(json!({"ClusterIdentifier": "c1"}));
-    let out = redshift::describe_cluster(&client, &Params::new(&redshift::DESCRIBE_CLUSTER, &p)).await.unwrap();
+    let out = redshift::describe_cluster(&client, &Params::new(&redshift::DESCRIBE_CLUSTER, &p))
+        .await
+        .unwrap();
     assert_eq!(out["ClusterStatus"], "modifying");
     assert_eq!(out["EnhancedVpcRouting"], false);
     assert_eq!(out["VpcId"], "vpc-1");
-    assert_eq!(out["PendingModifiedValues"], json!({"EnhancedVpcRouting": true}));
+    assert_eq!(
+        out["PendingModifiedValues"],
+        json!({"EnhancedVpcRouting": true})
+    );
 }
 
 #[tokio::test]
 async fn a_missing_cluster_is_not_found() {
-    let rule = mock!(aws_sdk_redshift::Client::describe_clusters).then_http_response(|| {
-        xml_error(404, "ClusterNotFound", "Cluster nope not found.")
-    });
+    let rule = mock!(aws_sdk_redshift::Client::describe_clusters)
+        .then_http_response(|| xml_error(404, "ClusterNotFound", "Cluster nope not found."));
     let client = mock_client!(aws_sdk_redshift, [&rule]);
     let p = params(json!({"ClusterIdentifier": "nope"}));
-    let err = redshift::describe_cluster(&client, &Params::new(&redshift::DESCRIBE_CLUSTER, &p)).await.unwrap_err();
+    let err = redshift::describe_cluster(&client, &Params::new(&redshift::DESCRIBE_CLUSTER, &p))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ApiErrorKind::NotFound);
-    assert!(err.to_string().contains("redshift:DescribeClusters: Cluster nope not found."), "{err}");
+    assert!(
+        err.to_string()
+            .contains("redshift:DescribeClusters: Cluster nope not found."),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn modify_cluster_sends_enhanced_vpc_routing() {
     let rule = mock!(aws_sdk_redshift::Client::modify_cluster)
-        .match_requests(|r| r.cluster_identifier() == Some("c1") && r.enhanced_vpc_routing() == Some(true))
-        .then_output(|| ModifyClusterOutput::builder().cluster(cluster("modifying", false, true)).build());
+        .match_requests(|r| {
+            r.cluster_identifier() == Some("c1") && r.enhanced_vpc_routing() == Some(true)
+        })
+        .then_output(|| {
+            ModifyClusterOutput::builder()
+                .cluster(cluster("modifying", false, true))
+                .build()
+        });
     let client = mock_client!(aws_sdk_redshift, [&rule]);
     let p = params(json!({"ClusterIdentifier": "c1", "EnhancedVpcRouting": true}));
-    let out = redshift::modify_cluster(&client, &Params::new(&redshift::MODIFY_CLUSTER, &p)).await.unwrap();
+    let out = redshift::modify_cluster(&client, &Params::new(&redshift::MODIFY_CLUSTER, &p))
+        .await
+        .unwrap();
     assert_eq!(out["ClusterStatus"], "modifying");
     assert_eq!(rule.num_calls(), 1);
 }
 
 #[tokio::test]
 async fn a_wrongly_typed_parameter_is_refused_before_sending() {
-    let rule = mock!(aws_sdk_redshift::Client::modify_cluster).then_output(|| ModifyClusterOutput::builder().build());
+    let rule = mock!(aws_sdk_redshift::Client::modify_cluster)
+        .then_output(|| ModifyClusterOutput::builder().build());
     let client = mock_client!(aws_sdk_redshift, [&rule]);
     let p = params(json!({"ClusterIdentifier": "c1", "EnhancedVpcRouting": "yes"}));
-    let err = redshift::modify_cluster(&client, &Params::new(&redshift::MODIFY_CLUSTER, &p)).await.unwrap_err();
+    let err = redshift::modify_cluster(&client, &Params::new(&redshift::MODIFY_CLUSTER, &p))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("`EnhancedVpcRouting`"), "{err}");
     assert_eq!(rule.num_calls(), 0);
 }
@@ -90,7 +119,9 @@ async fn service_errors_are_sorted_by_code() {
         .then_http_response(|| xml_error(400, "InvalidClusterState", "busy"));
     let client = mock_client!(aws_sdk_redshift, [&rule]);
     let p = params(json!({"ClusterIdentifier": "c1"}));
-    let err = redshift::modify_cluster(&client, &Params::new(&redshift::MODIFY_CLUSTER, &p)).await.unwrap_err();
+    let err = redshift::modify_cluster(&client, &Params::new(&redshift::MODIFY_CLUSTER, &p))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ApiErrorKind::InvalidState);
     assert_eq!(err.code, "InvalidClusterState");
 }
@@ -100,7 +131,12 @@ struct MockedRedshift(aws_sdk_redshift::Client);
 
 #[async_trait::async_trait]
 impl hubfix::aws::Api for MockedRedshift {
-    async fn call(&self, action: &'static hubfix::actions::ActionSpec, _: Option<&str>, p: &Map<String, Value>) -> Result<Value, hubfix::aws::ApiError> {
+    async fn call(
+        &self,
+        action: &'static hubfix::actions::ActionSpec,
+        _: Option<&str>,
+        p: &Map<String, Value>,
+    ) -> Result<Value, hubfix::aws::ApiError> {
         redshift::describe_cluster(&self.0, &Params::new(action, p)).await
     }
 }
@@ -111,15 +147,29 @@ async fn the_wait_sees_the_change_start_then_finish_in_virtual_time() {
     // the wait must not stop there.
     let rule = mock!(aws_sdk_redshift::Client::describe_clusters)
         .sequence()
-        .output(|| DescribeClustersOutput::builder().clusters(cluster("available", false, false)).build())
-        .output(|| DescribeClustersOutput::builder().clusters(cluster("modifying", false, true)).build())
+        .output(|| {
+            DescribeClustersOutput::builder()
+                .clusters(cluster("available", false, false))
+                .build()
+        })
+        .output(|| {
+            DescribeClustersOutput::builder()
+                .clusters(cluster("modifying", false, true))
+                .build()
+        })
         .times(20)
-        .output(|| DescribeClustersOutput::builder().clusters(cluster("available", true, false)).build())
+        .output(|| {
+            DescribeClustersOutput::builder()
+                .clusters(cluster("available", true, false))
+                .build()
+        })
         .build();
     let client = mock_client!(aws_sdk_redshift, RuleMode::Sequential, [&rule]);
     let api = MockedRedshift(client);
     let plan = crate::engine_redshift::plan("Redshift.7");
-    let hubfix::runbook::StepKind::Wait(spec) = &plan.steps[plan.index_of("wait_available").unwrap()].kind else {
+    let hubfix::runbook::StepKind::Wait(spec) =
+        &plan.steps[plan.index_of("wait_available").unwrap()].kind
+    else {
         panic!("wait_available is a wait")
     };
     let until = |o: &Value| o["EnhancedVpcRouting"] == json!(true);
@@ -144,7 +194,9 @@ async fn the_wait_sees_the_change_start_then_finish_in_virtual_time() {
         },
     )
     .await;
-    assert!(matches!(end, hubfix::engine::WaitEnd::Ready(ref o) if o["EnhancedVpcRouting"] == json!(true)));
+    assert!(
+        matches!(end, hubfix::engine::WaitEnd::Ready(ref o) if o["EnhancedVpcRouting"] == json!(true))
+    );
     assert_eq!(statuses, ["available", "modifying", "available"]);
     // 22 polls backing off to 8 s: well under the SDK waiter's 60 s minimum delay each.
     let waited = start.elapsed().as_secs();
@@ -154,15 +206,30 @@ async fn the_wait_sees_the_change_start_then_finish_in_virtual_time() {
 
 #[tokio::test]
 async fn batch_update_reports_unprocessed_findings() {
-    use aws_sdk_securityhub::types::{AwsSecurityFindingIdentifier, BatchUpdateFindingsUnprocessedFinding};
+    use aws_sdk_securityhub::types::{
+        AwsSecurityFindingIdentifier, BatchUpdateFindingsUnprocessedFinding,
+    };
     let rule = mock!(aws_sdk_securityhub::Client::batch_update_findings)
-        .match_requests(|r| r.note().and_then(|n| n.updated_by()) == Some("Taro") && r.finding_identifiers().len() == 2)
+        .match_requests(|r| {
+            r.note().and_then(|n| n.updated_by()) == Some("Taro")
+                && r.finding_identifiers().len() == 2
+        })
         .then_output(|| {
             BatchUpdateFindingsOutput::builder()
-                .processed_findings(AwsSecurityFindingIdentifier::builder().id("a").product_arn("p").build())
+                .processed_findings(
+                    AwsSecurityFindingIdentifier::builder()
+                        .id("a")
+                        .product_arn("p")
+                        .build(),
+                )
                 .unprocessed_findings(
                     BatchUpdateFindingsUnprocessedFinding::builder()
-                        .finding_identifier(AwsSecurityFindingIdentifier::builder().id("b").product_arn("p").build())
+                        .finding_identifier(
+                            AwsSecurityFindingIdentifier::builder()
+                                .id("b")
+                                .product_arn("p")
+                                .build(),
+                        )
                         .error_code("FindingNotFound")
                         .error_message("not found")
                         .build(),
@@ -172,12 +239,24 @@ async fn batch_update_reports_unprocessed_findings() {
     let client = mock_client!(aws_sdk_securityhub, [&rule]);
     let hub = hubfix::findings::SdkSecurityHub::from_client(client);
     let refs = vec![
-        hubfix::findings::FindingRef { id: "a".into(), product_arn: "p".into() },
-        hubfix::findings::FindingRef { id: "b".into(), product_arn: "p".into() },
+        hubfix::findings::FindingRef {
+            id: "a".into(),
+            product_arn: "p".into(),
+        },
+        hubfix::findings::FindingRef {
+            id: "b".into(),
+            product_arn: "p".into(),
+        },
     ];
-    let failed = hubfix::findings::update_findings(&hub, &refs, hubfix::findings::WorkflowStatus::Suppressed, "note", "Taro")
-        .await
-        .unwrap();
+    let failed = hubfix::findings::update_findings(
+        &hub,
+        &refs,
+        hubfix::findings::WorkflowStatus::Suppressed,
+        "note",
+        "Taro",
+    )
+    .await
+    .unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].finding.id, "b");
     assert_eq!(failed[0].error_code, "FindingNotFound");
