@@ -75,4 +75,14 @@ impl Clients {
     pub async fn securityhub(&self, region: Option<&str>) -> aws_sdk_securityhub::Client {
         aws_sdk_securityhub::Client::new(&self.config(region).await)
     }
+
+    /// The account the credentials belong to (STS GetCallerIdentity).
+    pub async fn account(&self) -> Result<String, super::ApiError> {
+        let out = aws_sdk_sts::Client::new(&self.config(None).await)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| super::ApiError::from_sdk("sts:GetCallerIdentity", e))?;
+        Ok(out.account().unwrap_or_default().to_owned())
+    }
 }

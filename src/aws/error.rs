@@ -77,7 +77,14 @@ impl ApiError {
 
     fn kind_of_code(code: &str) -> ApiErrorKind {
         let c = code.to_ascii_lowercase();
-        if c.contains("notfound") || c.contains("nosuch") {
+        if c.contains("credential")
+            || c.contains("signature")
+            || c.contains("expiredtoken")
+            || c.contains("clienttokenid")
+            || c == "unrecognizedclientexception"
+        {
+            ApiErrorKind::NoCredentials
+        } else if c.contains("notfound") || c.contains("nosuch") {
             ApiErrorKind::NotFound
         } else if c.contains("accessdenied")
             || c.contains("unauthorized")
@@ -93,9 +100,6 @@ impl ApiError {
             ApiErrorKind::Throttled
         } else if c.contains("invalid") || c.contains("validation") {
             ApiErrorKind::Invalid
-        } else if c.contains("credential") || c.contains("signature") || c.contains("expiredtoken")
-        {
-            ApiErrorKind::NoCredentials
         } else {
             ApiErrorKind::Other
         }

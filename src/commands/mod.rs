@@ -75,7 +75,9 @@ impl App {
     pub fn run_options(&self, approver: Option<String>) -> RunOptions {
         RunOptions {
             lang: self.lang,
-            approver,
+            approver: approver
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty()),
             poll: self.poll,
             state_dir: self.state_dir.clone(),
             default_wait_timeout: Duration::from_secs(60 * 60),

@@ -42,6 +42,15 @@ pub async fn run(
         ))
     })?;
     let clients = app.clients();
+    if let Some(account) = crate::findings::arn_account(&run.resource) {
+        let caller = clients.account().await?;
+        if caller != account {
+            return Err(Error::Usage(format!(
+                "run {} is for account {account}, but the credentials are for account {caller}: use a profile for account {account} (--profile)",
+                run.run_id
+            )));
+        }
+    }
     let api = AwsApi::new(clients.clone());
     let hub = SdkSecurityHub::new(clients);
     let reporter = TerminalReporter::new(app.progress, app.quiet);
@@ -62,7 +71,10 @@ pub async fn run(
     let report = engine
         .resume(plan, &run.path, prompter.as_mut())
         .await
-        .map_err(|e| Error::Failed(e.to_string()))?;
+        .map_err(|e| match e {
+            crate::engine::StartError::Resume(m) => Error::Usage(m),
+            other => Error::Failed(other.to_string()),
+        })?;
     eprintln!("{}: {}", report.outcome.name(), report.message);
     if report.resume_at.is_some() && report.exit_code() != 0 {
         eprintln!("To continue: hubfix resume {}", report.run_id);

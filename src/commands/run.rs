@@ -2,7 +2,7 @@
 //! target's runbook (or preview it), and end with a summary and the resume commands.
 
 use super::App;
-use super::targets::select;
+use super::targets::{check_account, select};
 use crate::aws::AwsApi;
 use crate::cli::{RunArgs, Selectors};
 use crate::engine::{AnswersFile, AnswersPrompter, Engine, Prompter, RunReport, Target, preview};
@@ -62,6 +62,11 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
     if args.dry_run {
         return plan(app, args.selectors).await;
     }
+    if args.parallel != 1 {
+        return Err(Error::Usage(
+            "--parallel: this version fixes one resource at a time; leave it at 1".into(),
+        ));
+    }
     // Refuse before any AWS call when nobody could answer.
     let mut prompter = prompter_for(args.answers.as_deref(), args.approver.clone())?;
     let catalog = app.catalog()?;
@@ -73,6 +78,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
         return Ok(0);
     }
     eprint!("{}", triage(&targets));
+    check_account(&clients, &targets).await?;
     let api = AwsApi::new(clients);
     let reporter = TerminalReporter::new(app.progress, app.quiet);
     let options = app.run_options(args.approver.clone());
@@ -94,16 +100,28 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
             target.name(),
             plan.title.get(app.lang)
         );
-        let report = engine
-            .run(plan, &target, prompter.as_mut())
-            .await
-            .map_err(|e| Error::Failed(e.to_string()))?;
+        let report = match engine.run(plan, &target, prompter.as_mut()).await {
+            Ok(report) => report,
+            Err(e) => {
+                // Nothing can be journaled: stop before touching the next resource.
+                eprintln!("{} {e}", console::style("error:").red().bold());
+                if !reports.is_empty() {
+                    eprint!("{}", summary(&reports));
+                }
+                return Ok(1);
+            }
+        };
         if report.exit_code() != 0 {
             eprintln!("{}: {}", report.outcome.name(), report.message);
         } else {
             eprintln!("{}", report.message);
         }
+        let interrupted = report.interrupted;
         reports.push((target, report));
+        if interrupted {
+            eprintln!("Interrupted: the remaining resources were not touched.");
+            break;
+        }
     }
     eprintln!();
     eprint!("{}", summary(&reports));

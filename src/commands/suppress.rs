@@ -64,7 +64,10 @@ pub async fn run(
                 control: String::new(),
                 resource_keys: Vec::new(),
             })
-            .map_err(|e| Error::Usage(e.to_string()))?;
+            .or_else(|e| match e {
+                crate::engine::PromptError::Interrupted => Ok(Answer::Bool(false)),
+                other => Err(Error::Usage(other.to_string())),
+            })?;
         if answer != Answer::Bool(true) {
             eprintln!("Nothing was changed.");
             return Ok(3);

@@ -4,8 +4,43 @@
 use crate::cli::Selectors;
 use crate::engine::Target;
 use crate::error::{Error, Result};
-use crate::findings::{Finding, SecurityHub, resource_name};
+use crate::findings::{Finding, SecurityHub, arn_account, arn_region, resource_name};
 use crate::runbook::Catalog;
+
+/// Refuses targets in another account than the credentials': a resource of the same name
+/// in the credentials' account must never be changed for another account's finding (as seen
+/// from a Security Hub administrator account, for instance).
+pub async fn check_account(clients: &crate::aws::Clients, targets: &[Target]) -> Result<()> {
+    let accounts: Vec<(String, &Target)> = targets
+        .iter()
+        .filter_map(|t| {
+            let account = t
+                .finding
+                .as_ref()
+                .map(|f| f.account.clone())
+                .filter(|a| !a.is_empty())
+                .or_else(|| arn_account(&t.resource))?;
+            Some((account, t))
+        })
+        .collect();
+    if accounts.is_empty() {
+        return Ok(());
+    }
+    let caller = clients.account().await?;
+    let foreign: Vec<String> = accounts
+        .iter()
+        .filter(|(a, _)| *a != caller)
+        .map(|(a, t)| format!("{} {} (account {a})", t.control, t.name()))
+        .collect();
+    if foreign.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "the credentials are for account {caller}, but these resources are in another account: {}; run hubfix with a profile for that account (--profile), or select findings of this account",
+            foreign.join(", ")
+        )))
+    }
+}
 
 /// The canonical ids of the given controls; an unknown one is a usage error naming the known.
 pub fn resolve_controls(catalog: &Catalog, given: &[String]) -> Result<Vec<String>> {
@@ -31,11 +66,35 @@ fn target_of(f: &Finding) -> Target {
         resource: f.resource_id.clone(),
         region: (!f.region.is_empty()).then(|| f.region.clone()),
         finding: Some(f.clone()),
+        also: Vec::new(),
     }
 }
 
+/// One target per control and resource: further findings of the pair ride along in `also`.
+fn merge(targets: Vec<Target>) -> Vec<Target> {
+    let mut merged: Vec<Target> = Vec::new();
+    for t in targets {
+        let same = merged
+            .iter_mut()
+            .find(|m| m.control == t.control && m.resource == t.resource);
+        match (same, t.finding) {
+            (Some(m), Some(f)) if m.finding.as_ref().is_some_and(|mf| mf.id != f.id) => {
+                m.also.push((&f).into());
+            }
+            (Some(_), _) => {}
+            (None, finding) => merged.push(Target { finding, ..t }),
+        }
+    }
+    merged
+}
+
+/// An ARN matches only itself; a bare identifier matches by name.
 fn same_resource(finding: &Finding, given: &str) -> bool {
-    finding.resource_id == given || resource_name(&finding.resource_id) == given
+    if given.starts_with("arn:") {
+        finding.resource_id == given
+    } else {
+        resource_name(&finding.resource_id) == given
+    }
 }
 
 /// The targets the selectors name, in a stable order.
@@ -73,18 +132,20 @@ pub async fn select(
         let failed = hub.failed_findings(&controls).await?;
         for resource in &selectors.resources {
             for control in &controls {
-                let finding = failed
+                let mut findings = failed
                     .iter()
-                    .find(|f| &f.control == control && same_resource(f, resource));
-                targets.push(match finding {
-                    Some(f) => target_of(f),
-                    None => Target {
+                    .filter(|f| &f.control == control && same_resource(f, resource))
+                    .peekable();
+                if findings.peek().is_none() {
+                    targets.push(Target {
                         control: control.clone(),
                         resource: resource.clone(),
-                        region: None,
+                        region: arn_region(resource),
                         finding: None,
-                    },
-                });
+                        also: Vec::new(),
+                    });
+                }
+                targets.extend(findings.map(target_of));
             }
         }
     }
@@ -97,5 +158,5 @@ pub async fn select(
                 .map(target_of),
         );
     }
-    Ok(targets)
+    Ok(merge(targets))
 }

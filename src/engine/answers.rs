@@ -149,6 +149,11 @@ impl Prompter for AnswersPrompter {
     }
 
     fn approver(&self) -> Option<String> {
-        self.file.approver.clone()
+        self.file
+            .approver
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
     }
 }

@@ -3,7 +3,7 @@
 //! rendered from the context for a person or the journal cannot carry one.
 
 use super::prompt::Secret;
-use crate::findings::{Finding, resource_name};
+use crate::findings::{Finding, FindingRef, resource_name};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -15,6 +15,9 @@ pub struct Target {
     pub resource: String,
     pub region: Option<String>,
     pub finding: Option<Finding>,
+    /// Other findings of the same control on the same resource (hubs without consolidated
+    /// control findings have one per standard); they are marked along with `finding`.
+    pub also: Vec<FindingRef>,
 }
 
 impl Target {

@@ -2,40 +2,32 @@
 //! it, and in dry runs. Parameters are rendered from the context as it is now (a value not
 //! known yet shows as `<path>`), and secrets are redacted.
 
-use super::context::Context;
+use super::context::{Context, Target};
 use crate::actions;
-use crate::findings::Finding;
+use crate::findings::{FindingRef, compose_note};
 use crate::runbook::{Lang, Step, StepKind};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The exact call a mutating step makes, or `None` for steps that change nothing.
-pub fn describe_change(
-    step: &Step,
-    ctx: &Context,
-    finding: Option<&Finding>,
-    lang: Lang,
-) -> Option<String> {
-    match &step.kind {
+pub fn describe_change(step: &Step, ctx: &Context, target: &Target, lang: Lang) -> Option<String> {
+    let status = match &step.kind {
         StepKind::Action {
             call,
             params,
             mutating: true,
             ..
-        } => Some(describe_call(call, params, ctx)),
-        StepKind::Suppress { note, .. } => Some(describe_update(
-            finding,
-            "SUPPRESSED",
-            &note.render(lang, &ctx.value),
-            ctx,
-        )),
-        StepKind::Resolve { note, .. } => Some(describe_update(
-            finding,
-            "RESOLVED",
-            &note.render(lang, &ctx.value),
-            ctx,
-        )),
-        _ => None,
-    }
+        } => return Some(describe_call(call, params, ctx)),
+        StepKind::Suppress { note, .. } => ("SUPPRESSED", note),
+        StepKind::Resolve { note, .. } => ("RESOLVED", note),
+        _ => return None,
+    };
+    let (status, note) = status;
+    Some(describe_update(
+        target,
+        status,
+        &note.render(lang, &ctx.value),
+        ctx,
+    ))
 }
 
 /// `service:Operation {params}` with secrets redacted.
@@ -47,13 +39,24 @@ pub fn describe_call(call: &str, params: &crate::runbook::Params, ctx: &Context)
     format!("{} {}", action.operation, shown)
 }
 
-fn describe_update(finding: Option<&Finding>, status: &str, note: &str, ctx: &Context) -> String {
-    match finding {
-        Some(f) => format!(
-            "securityhub:BatchUpdateFindings {{\"FindingIdentifiers\":[{{\"Id\":\"{}\"}}],\"Workflow\":{{\"Status\":\"{status}\"}},\"Note\":{{\"Text\":{}}}}}",
-            f.id,
-            Value::String(ctx.redact_text(note))
-        ),
-        None => format!("(no finding given: Security Hub would not be marked {status})"),
-    }
+/// The BatchUpdateFindings request as it will be sent: every finding of the target and the
+/// note with its approver-and-date tail.
+fn describe_update(target: &Target, status: &str, note: &str, ctx: &Context) -> String {
+    let Some(finding) = &target.finding else {
+        return format!("(no finding given: Security Hub would not be marked {status})");
+    };
+    let mut refs = vec![FindingRef::from(finding)];
+    refs.extend(target.also.iter().cloned());
+    let approver = ctx.approver().unwrap_or_else(|| "<approver>".into());
+    let date = ctx.value["run"]["date"].as_str().unwrap_or_default();
+    let text = compose_note(&ctx.redact_text(note), &approver, date);
+    let ids: Vec<Value> = refs.iter().map(|r| json!({ "Id": r.id })).collect();
+    format!(
+        "securityhub:BatchUpdateFindings {}",
+        json!({
+            "FindingIdentifiers": ids,
+            "Workflow": { "Status": status },
+            "Note": { "Text": text, "UpdatedBy": approver },
+        })
+    )
 }

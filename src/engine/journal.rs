@@ -19,6 +19,9 @@ pub enum Event {
         resource: String,
         region: Option<String>,
         finding_id: Option<String>,
+        /// Other findings marked along with it.
+        #[serde(default)]
+        also: Vec<crate::findings::FindingRef>,
         runbook: String,
         hubfix_version: String,
         answers_from: String,

@@ -70,8 +70,7 @@ pub async fn preview(
                 }
             }
             StepKind::Action { .. } | StepKind::Suppress { .. } | StepKind::Resolve { .. } => {
-                let change =
-                    describe_change(step, &ctx, target.finding.as_ref(), lang).unwrap_or_default();
+                let change = describe_change(step, &ctx, target, lang).unwrap_or_default();
                 let approver = step
                     .kind
                     .approved_by()

@@ -42,6 +42,8 @@ pub struct Engine<'a> {
 #[derive(Debug, Clone)]
 pub struct RunReport {
     pub run_id: String,
+    /// The operator pressed Ctrl-C (or Esc at a prompt): a batch stops here too.
+    pub interrupted: bool,
     pub outcome: Outcome,
     pub message: String,
     pub journal: PathBuf,
@@ -74,6 +76,8 @@ enum Flow {
 enum Failure {
     /// The step failed; the step's `on_failure` decides what follows.
     Step(String),
+    /// Ctrl-C or Esc: the run stops, and so does the session.
+    Interrupted(String),
     /// The run must end now, whatever `on_failure` says.
     Stop(Outcome, String),
 }
@@ -81,7 +85,7 @@ enum Failure {
 impl From<PromptError> for Failure {
     fn from(e: PromptError) -> Self {
         match e {
-            PromptError::Interrupted => Failure::Stop(Outcome::Stopped, e.to_string()),
+            PromptError::Interrupted => Failure::Interrupted(e.to_string()),
             PromptError::Missing(m) | PromptError::Invalid(m) => {
                 Failure::Stop(Outcome::NeedsInput, m)
             }
@@ -139,6 +143,13 @@ struct Walk<'r, 'e> {
     ctx: Context,
     run_id: String,
     last_prompt: Option<String>,
+    /// SIGINT, listened to for the whole run so that a Ctrl-C during a change is not lost.
+    interrupt: Option<tokio::signal::unix::Signal>,
+    interrupted: bool,
+}
+
+fn listen_for_interrupt() -> Option<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok()
 }
 
 impl<'e> Engine<'e> {
@@ -171,6 +182,7 @@ impl<'e> Engine<'e> {
                 resource: target.resource.clone(),
                 region: target.region.clone(),
                 finding_id: target.finding.as_ref().map(|f| f.id.clone()),
+                also: target.also.clone(),
                 runbook: plan.source.display().to_string(),
                 hubfix_version: env!("CARGO_PKG_VERSION").into(),
                 answers_from: prompter.source(),
@@ -186,6 +198,8 @@ impl<'e> Engine<'e> {
             ctx,
             run_id,
             last_prompt: None,
+            interrupt: listen_for_interrupt(),
+            interrupted: false,
         };
         Ok(walk.walk(0).await)
     }
@@ -204,7 +218,7 @@ impl<'e> Engine<'e> {
             ))
         })?;
         let resumable = ResumePoint::find(&records).map_err(StartError::Resume)?;
-        let start = plan.index_of(&resumable.step).ok_or_else(|| {
+        let mut start = plan.index_of(&resumable.step).ok_or_else(|| {
             StartError::Resume(format!(
                 "the runbook of {} has no step `{}` any more; the journal {} shows where the run stopped",
                 plan.control,
@@ -235,13 +249,58 @@ impl<'e> Engine<'e> {
             ctx: resumable.context,
             run_id: resumable.run_id,
             last_prompt: resumable.last_prompt,
+            interrupt: listen_for_interrupt(),
+            interrupted: false,
         };
+        let step = &plan.steps[start];
+        if let (Some(output), StepKind::Action { .. }) = (resumable.completed_call, &step.kind) {
+            walk.ctx.set_output(&step.id, output.clone());
+            let Some(next) = walk.next_of(step) else {
+                return Ok(walk.end(Outcome::Failed, "the runbook has no next step".into(), None));
+            };
+            if let Err(f) = walk.record(Event::StepEnd {
+                step: step.id.clone(),
+                result: "ok (the call went through before the interruption)".into(),
+                output: Some(output),
+                next: Some(plan.steps[next].id.clone()),
+                error: None,
+            }) {
+                return Ok(walk.finish_with_failure(step, f));
+            }
+            start = next;
+        }
+        if walk.ctx.approver().is_none()
+            && let Some(approver) = self
+                .options
+                .approver
+                .clone()
+                .or_else(|| walk.prompter.approver())
+        {
+            walk.ctx.set_approver(&approver);
+        }
         // Secrets were never journaled: ask for them again before going on.
         for id in resumable.secrets_to_ask {
             if let Some(index) = plan.index_of(&id)
                 && let Err(f) = walk.prompt(&plan.steps[index]).await
             {
                 return Ok(walk.finish_with_failure(&plan.steps[index], f));
+            }
+        }
+        // A yes given in an earlier session does not carry over to a change not made yet:
+        // the operator sees the exact change again and answers again.
+        let step = &plan.steps[start];
+        if let Some(approving) = step.kind.approved_by() {
+            let prompt = &plan.steps[approving];
+            walk.ctx.remove_answer(&prompt.id);
+            if let Err(f) = walk.prompt(prompt).await {
+                return Ok(walk.finish_with_failure(prompt, f));
+            }
+            if walk.ctx.answer(&prompt.id) != Some(&Value::Bool(true)) {
+                let message = format!(
+                    "`{}` was not approved again: nothing was changed; `hubfix resume {}` asks again",
+                    step.id, walk.run_id
+                );
+                return Ok(walk.end(Outcome::Stopped, message, Some(step.id.clone())));
             }
         }
         Ok(walk.walk(start).await)
@@ -256,6 +315,9 @@ struct ResumePoint {
     context: Context,
     last_prompt: Option<String>,
     secrets_to_ask: Vec<String>,
+    /// The output of the resume step's call when it went through before the run died
+    /// (its end was never journaled): the call is not sent a second time.
+    completed_call: Option<Value>,
 }
 
 impl ResumePoint {
@@ -268,6 +330,7 @@ impl ResumePoint {
                     resource,
                     region,
                     context,
+                    also,
                     ..
                 },
             ..
@@ -297,6 +360,15 @@ impl ResumePoint {
             .iter()
             .rposition(|r| matches!(&r.event, Event::StepStart { step: s, .. } if *s == step))
             .unwrap_or(records.len());
+        let completed_call = records[cut..].iter().find_map(|r| match &r.event {
+            Event::ApiCall {
+                step: s,
+                ok: true,
+                result,
+                ..
+            } if *s == step => Some(result.clone()),
+            _ => None,
+        });
         let finding = context
             .get("finding")
             .cloned()
@@ -335,10 +407,12 @@ impl ResumePoint {
                 resource: resource.clone(),
                 region: region.clone(),
                 finding,
+                also: also.clone(),
             },
             context: ctx,
             last_prompt,
             secrets_to_ask: secrets,
+            completed_call,
         })
     }
 }
@@ -346,6 +420,15 @@ impl ResumePoint {
 impl Walk<'_, '_> {
     fn lang(&self) -> Lang {
         self.engine.options.lang
+    }
+
+    /// Where to go after a step: the first branch that holds, else its `next`.
+    fn next_of(&self, step: &Step) -> Option<usize> {
+        step.branches
+            .iter()
+            .find(|b| b.when.eval(&self.ctx.value))
+            .map(|b| b.next)
+            .or(step.next)
     }
 
     fn reporter(&self) -> &dyn Reporter {
@@ -370,6 +453,7 @@ impl Walk<'_, '_> {
         }
         RunReport {
             run_id: self.run_id.clone(),
+            interrupted: self.interrupted,
             outcome,
             message,
             journal: self.journal.path().to_path_buf(),
@@ -381,6 +465,10 @@ impl Walk<'_, '_> {
         let (outcome, message) = match failure {
             Failure::Step(m) => (Outcome::Failed, m),
             Failure::Stop(o, m) => (o, m),
+            Failure::Interrupted(m) => {
+                self.interrupted = true;
+                (Outcome::Stopped, m)
+            }
         };
         self.end(outcome, message, Some(step.id.clone()))
     }
@@ -415,30 +503,11 @@ impl Walk<'_, '_> {
                 index += 1;
                 continue;
             }
-            let result = match (step.timeout, &step.kind) {
-                (Some(limit), kind)
-                    if !matches!(kind, StepKind::Wait(_) | StepKind::Prompt { .. }) =>
-                {
-                    tokio::time::timeout(limit, self.execute(step))
-                        .await
-                        .unwrap_or_else(|_| {
-                            Err(Failure::Stop(
-                                Outcome::TimedOut,
-                                format!("step `{}` took longer than {}s", step.id, limit.as_secs()),
-                            ))
-                        })
-                }
-                _ => self.execute(step).await,
-            };
+            let result = self.run_step(step).await;
             let output = self.ctx.value["steps"].get(&step.id).cloned();
             match result {
                 Ok(Flow::Next) => {
-                    let next = step
-                        .branches
-                        .iter()
-                        .find(|b| b.when.eval(&self.ctx.value))
-                        .map(|b| b.next)
-                        .or(step.next);
+                    let next = self.next_of(step);
                     let next_id = next.and_then(|n| plan.steps.get(n)).map(|s| s.id.clone());
                     if let Err(f) = self.record(Event::StepEnd {
                         step: step.id.clone(),
@@ -448,6 +517,15 @@ impl Walk<'_, '_> {
                         error: None,
                     }) {
                         return self.finish_with_failure(step, f);
+                    }
+                    if self.interrupt_pending() {
+                        self.interrupted = true;
+                        let message = format!(
+                            "interrupted (Ctrl-C) after `{}`; `hubfix resume {}` continues from there",
+                            step.id, self.run_id
+                        );
+                        let resume_at = next.map(|n| plan.steps[n].id.clone());
+                        return self.end(Outcome::Stopped, message, resume_at);
                     }
                     match next {
                         Some(n) => index = n,
@@ -475,7 +553,9 @@ impl Walk<'_, '_> {
                 }
                 Err(failure) => {
                     let text = match &failure {
-                        Failure::Step(m) | Failure::Stop(_, m) => self.ctx.redact_text(m),
+                        Failure::Step(m) | Failure::Stop(_, m) | Failure::Interrupted(m) => {
+                            self.ctx.redact_text(m)
+                        }
                     };
                     let _ = self.record(Event::StepEnd {
                         step: step.id.clone(),
@@ -500,6 +580,52 @@ impl Walk<'_, '_> {
                 }
             }
         }
+    }
+
+    /// Executes a step within its timeout. Ctrl-C stops the run between polls and reads
+    /// (the journal then says where it stopped), never in the middle of a change.
+    async fn run_step(&mut self, step: &Step) -> Result<Flow, Failure> {
+        let limit = match step.kind {
+            StepKind::Wait(_) | StepKind::Prompt { .. } => None,
+            _ => step.timeout,
+        };
+        let changes = step.kind.approved_by().is_some();
+        let interrupted = format!(
+            "interrupted (Ctrl-C) during `{}`; `hubfix resume {}` continues from there",
+            step.id, self.run_id
+        );
+        let id = step.id.clone();
+        let signal = if changes { None } else { self.interrupt.take() };
+        let execute = async {
+            match limit {
+                Some(limit) => tokio::time::timeout(limit, self.execute(step))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Failure::Stop(
+                            Outcome::TimedOut,
+                            format!("step `{id}` took longer than {}s", limit.as_secs()),
+                        ))
+                    }),
+                None => self.execute(step).await,
+            }
+        };
+        let Some(mut signal) = signal else {
+            return execute.await;
+        };
+        let result = tokio::select! {
+            result = execute => result,
+            _ = signal.recv() => Err(Failure::Interrupted(interrupted)),
+        };
+        self.interrupt = Some(signal);
+        result
+    }
+
+    /// Whether Ctrl-C was pressed since the last look (during a change, for instance).
+    fn interrupt_pending(&mut self) -> bool {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        self.interrupt
+            .as_mut()
+            .is_some_and(|s| s.poll_recv(&mut cx).is_ready())
     }
 
     async fn execute(&mut self, step: &Step) -> Result<Flow, Failure> {
@@ -637,7 +763,7 @@ impl Walk<'_, '_> {
             .steps
             .iter()
             .filter(|s| s.kind.approved_by() == Some(index))
-            .filter_map(|s| describe_change(s, &self.ctx, self.target.finding.as_ref(), lang))
+            .filter_map(|s| describe_change(s, &self.ctx, &self.target, lang))
             .collect();
         if !approved.is_empty() {
             self.reporter().say(lang.pick(
@@ -745,8 +871,16 @@ impl Walk<'_, '_> {
                 Ok(Flow::Next)
             }
             WaitEnd::Failed(message) => {
+                let message = self.ctx.redact_text(&message);
                 display.finish(&format!("✗ {label}: {message}"));
                 Err(Failure::Step(format!("{label}: {message}")))
+            }
+            WaitEnd::Journal(message) => {
+                display.finish(&format!("✗ {label}: {message}"));
+                Err(Failure::Stop(
+                    Outcome::Failed,
+                    format!("{message}; stopped before changing anything more"),
+                ))
             }
             WaitEnd::TimedOut(message) => {
                 display.finish(&format!("✗ {label}: {message}"));
@@ -835,7 +969,13 @@ impl Walk<'_, '_> {
             .to_owned();
         let body = self.ctx.redact_text(&note.render(lang, &self.ctx.value));
         let text = compose_note(&body, &updated_by, &date);
-        let refs = vec![FindingRef::from(&finding)];
+        let mut refs = vec![FindingRef::from(&finding)];
+        refs.extend(self.target.also.iter().cloned());
+        self.reporter().say(&format!(
+            "→ securityhub:BatchUpdateFindings {} on {} finding(s), note: \"{text}\"",
+            status.as_str(),
+            refs.len()
+        ));
         let result = update_findings(self.engine.hub, &refs, status, &text, &updated_by).await;
         let (ok, logged) = match &result {
             Ok(failed) if failed.is_empty() => (true, Value::String("processed".into())),
@@ -846,7 +986,7 @@ impl Walk<'_, '_> {
             step: step.id.clone(),
             operation: "securityhub:BatchUpdateFindings".into(),
             params: serde_json::json!({
-                "FindingIdentifiers": [{"Id": finding.id, "ProductArn": finding.product_arn}],
+                "FindingIdentifiers": refs.iter().map(|r| serde_json::json!({"Id": r.id, "ProductArn": r.product_arn})).collect::<Vec<_>>(),
                 "Workflow": {"Status": status.as_str()},
                 "Note": {"Text": text, "UpdatedBy": updated_by},
             }),
@@ -868,8 +1008,12 @@ impl Walk<'_, '_> {
                 Ok(Flow::Next)
             }
             Ok(failed) => Err(Failure::Step(format!(
-                "Security Hub did not update the finding {}: {} ({})",
-                finding.id, failed[0].error_code, failed[0].error_message
+                "Security Hub did not update {} of {} findings, e.g. {}: {} ({})",
+                failed.len(),
+                refs.len(),
+                failed[0].finding.id,
+                failed[0].error_code,
+                failed[0].error_message
             ))),
             Err(e) => Err(Failure::Step(e.to_string())),
         }

@@ -54,6 +54,8 @@ pub enum WaitEnd {
     Ready(Value),
     Failed(String),
     TimedOut(String),
+    /// What was seen could not be journaled: the run must stop.
+    Journal(String),
 }
 
 /// Polls until ready, failed or out of time. `until` is checked on each output;
@@ -77,7 +79,19 @@ pub async fn wait_until_ready(
     let mut last: Option<(String, bool)> = None;
     loop {
         let elapsed = start.elapsed();
-        match api.call(action, region, params).await {
+        // One stalled call must not hold the wait past its own limit.
+        let remaining = timeout.saturating_sub(elapsed).max(Duration::from_secs(1));
+        let answer = tokio::time::timeout(remaining, api.call(action, region, params))
+            .await
+            .unwrap_or_else(|_| {
+                Err(crate::aws::ApiError::new(
+                    ApiErrorKind::Network,
+                    action.operation,
+                    "Timeout",
+                    "no answer in time",
+                ))
+            });
+        match answer {
             Ok(output) => {
                 let status = spec
                     .status
@@ -102,7 +116,7 @@ pub async fn wait_until_ready(
                         pending,
                         elapsed,
                     }) {
-                        return WaitEnd::Failed(e);
+                        return WaitEnd::Journal(e);
                     }
                     last = Some((status.clone(), pending));
                 }
@@ -110,19 +124,20 @@ pub async fn wait_until_ready(
                     return WaitEnd::Failed(format!("the resource went to `{status}`"));
                 }
                 let ready = spec.ready.iter().any(|r| r == &status) && !pending;
-                if !ready {
+                let target_reached = until(&output);
+                // The change has started once the resource leaves the ready state or the
+                // target is seen not reached yet; a ready status before that may be the
+                // moment right after the change call, so it only counts after `settle`.
+                if !ready || !target_reached {
                     started = true;
                 }
-                let target_reached = until(&output);
-                let done = ready
-                    && target_reached
-                    && (started || spec.until.is_some() || elapsed >= poll.settle);
+                let done = ready && target_reached && (started || elapsed >= poll.settle);
                 if done {
                     return WaitEnd::Ready(output);
                 }
             }
             Err(e) if matches!(e.kind, ApiErrorKind::Throttled | ApiErrorKind::Network) => {
-                tracing::warn!("poll failed, will retry: {e}");
+                tracing::warn!(operation = action.operation, code = %e.code, "poll failed, will retry");
             }
             Err(e) => return WaitEnd::Failed(e.to_string()),
         }

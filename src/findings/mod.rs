@@ -167,6 +167,23 @@ pub fn control_of(
         .to_owned()
 }
 
+/// The region and account of an ARN (`arn:partition:service:region:account:...`).
+fn arn_field(arn: &str, index: usize) -> Option<String> {
+    arn.strip_prefix("arn:")?
+        .split(':')
+        .nth(index)
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned)
+}
+
+pub fn arn_region(arn: &str) -> Option<String> {
+    arn_field(arn, 2)
+}
+
+pub fn arn_account(arn: &str) -> Option<String> {
+    arn_field(arn, 3)
+}
+
 /// The last part of an ARN (`...:cluster:name` → `name`), or the text itself.
 pub fn resource_name(arn_or_id: &str) -> &str {
     if arn_or_id.starts_with("arn:") {
@@ -203,5 +220,9 @@ mod tests {
             "c1"
         );
         assert_eq!(resource_name("c1"), "c1");
+        let arn = "arn:aws:redshift:us-west-2:111122223333:cluster:c1";
+        assert_eq!(arn_region(arn).as_deref(), Some("us-west-2"));
+        assert_eq!(arn_account(arn).as_deref(), Some("111122223333"));
+        assert_eq!(arn_account("c1"), None);
     }
 }

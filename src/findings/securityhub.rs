@@ -6,8 +6,8 @@ use crate::aws::{ApiError, Clients};
 use async_trait::async_trait;
 use aws_sdk_securityhub::Client;
 use aws_sdk_securityhub::types::{
-    AwsSecurityFinding, AwsSecurityFindingFilters, AwsSecurityFindingIdentifier, NoteUpdate,
-    StringFilter, StringFilterComparison, WorkflowUpdate,
+    AwsSecurityFinding, AwsSecurityFindingFilters, AwsSecurityFindingIdentifier, MapFilter,
+    MapFilterComparison, NoteUpdate, StringFilter, StringFilterComparison, WorkflowUpdate,
 };
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -72,9 +72,9 @@ fn eq(value: &str) -> StringFilter {
 
 fn to_finding(f: &AwsSecurityFinding) -> Finding {
     let resource = f.resources().first();
-    let standards_arn = f
-        .product_fields()
-        .and_then(|m| m.get("StandardsControlArn"))
+    let fields = f.product_fields();
+    let legacy_control = fields
+        .and_then(|m| m.get("StandardsControlArn").or_else(|| m.get("ControlId")))
         .map(String::as_str);
     Finding {
         id: f.id().unwrap_or_default().to_owned(),
@@ -82,7 +82,7 @@ fn to_finding(f: &AwsSecurityFinding) -> Finding {
         control: control_of(
             f.compliance().and_then(|c| c.security_control_id()),
             f.generator_id().unwrap_or_default(),
-            standards_arn,
+            legacy_control,
         ),
         title: f.title().unwrap_or_default().to_owned(),
         severity: f
@@ -113,15 +113,41 @@ fn to_finding(f: &AwsSecurityFinding) -> Finding {
 
 #[async_trait]
 impl SecurityHub for SdkSecurityHub {
+    /// Consolidated findings carry the control in `Compliance.SecurityControlId`; hubs
+    /// without consolidated control findings put it in `ProductFields.ControlId`, one finding
+    /// per standard. Both are asked for and merged.
     async fn failed_findings(&self, controls: &[String]) -> Result<Vec<Finding>, ApiError> {
-        let filters = AwsSecurityFindingFilters::builder()
+        let failed = || {
+            AwsSecurityFindingFilters::builder()
+                .compliance_status(eq("FAILED"))
+                .record_state(eq("ACTIVE"))
+                .workflow_status(eq("NEW"))
+                .workflow_status(eq("NOTIFIED"))
+        };
+        let consolidated = failed()
             .set_compliance_security_control_id(Some(controls.iter().map(|c| eq(c)).collect()))
-            .compliance_status(eq("FAILED"))
-            .record_state(eq("ACTIVE"))
-            .workflow_status(eq("NEW"))
-            .workflow_status(eq("NOTIFIED"))
             .build();
-        self.get_all(filters).await
+        let per_standard = failed()
+            .set_product_fields(Some(
+                controls
+                    .iter()
+                    .map(|c| {
+                        MapFilter::builder()
+                            .key("ControlId")
+                            .value(c)
+                            .comparison(MapFilterComparison::Equals)
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build();
+        let mut found = self.get_all(consolidated).await?;
+        for f in self.get_all(per_standard).await? {
+            if !found.iter().any(|known| known.id == f.id) {
+                found.push(f);
+            }
+        }
+        Ok(found)
     }
 
     async fn findings_by_id(&self, ids: &[String]) -> Result<Vec<Finding>, ApiError> {

@@ -119,7 +119,31 @@ impl Catalog {
                 plans
             }
         };
-        Ok(Catalog { plans })
+        let mut errors = Vec::new();
+        for (i, plan) in plans.iter().enumerate() {
+            if let Some(first) = plans[..i]
+                .iter()
+                .find(|p| p.control.eq_ignore_ascii_case(&plan.control))
+            {
+                errors.push(RunbookError::new(
+                    Location {
+                        file: plan.source.clone(),
+                        line: 1,
+                        column: 1,
+                    },
+                    format!(
+                        "control {} already has a runbook ({}); one runbook per control",
+                        plan.control,
+                        first.source.display()
+                    ),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(Catalog { plans })
+        } else {
+            Err(errors)
+        }
     }
 
     pub fn plans(&self) -> &[Plan] {

@@ -100,8 +100,8 @@ impl Outcome {
             Outcome::Fixed => "fixed",
             Outcome::Stopped => "stopped",
             Outcome::Failed => "failed",
-            Outcome::NeedsInput => "needs input",
-            Outcome::TimedOut => "timed out",
+            Outcome::NeedsInput => "needs_input",
+            Outcome::TimedOut => "timed_out",
         }
     }
 }
@@ -239,8 +239,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     match unit {
         "ms" => Some(Duration::from_millis(n)),
         "s" => Some(Duration::from_secs(n)),
-        "m" => Some(Duration::from_secs(n * 60)),
-        "h" => Some(Duration::from_secs(n * 3600)),
+        "m" => n.checked_mul(60).map(Duration::from_secs),
+        "h" => n.checked_mul(3600).map(Duration::from_secs),
         _ => None,
     }
 }
@@ -669,6 +669,12 @@ pub fn build(
         let id = common(&step.value).id;
         if id.value.trim().is_empty() {
             checker.err(&id.referenced, "a step id cannot be empty");
+        }
+        if id.value == "approver" {
+            checker.err(
+                &id.referenced,
+                "`approver` is reserved (the engine asks for the approver under that id); choose another step id",
+            );
         }
         if let Some(&first) = checker.ids.get(&id.value) {
             let first_at = checker.loc(&raw.steps[first].referenced);

@@ -97,6 +97,10 @@ impl Prompter for TerminalPrompter {
     }
 
     fn approver(&self) -> Option<String> {
-        self.approver.clone()
+        self.approver
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
     }
 }

@@ -47,7 +47,8 @@ fn findings_lists_only_failed_active_unsuppressed_findings_across_pages() {
     run.expect_code(0);
     let listed: Vec<serde_json::Value> = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(listed.len(), 231);
-    assert_eq!(emu.actions(), ["GetFindings", "GetFindings", "GetFindings"]);
+    // Three pages of consolidated findings, one (empty) page of per-standard ones.
+    assert_eq!(emu.actions(), ["GetFindings"; 4]);
 
     let table = hubfix.run(&["findings"]);
     table.expect_code(0);
@@ -421,4 +422,63 @@ mod bad_input {
             run.stderr()
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn findings_of_hubs_without_consolidated_controls_are_found_and_all_marked() {
+    let emu = Emulator::start();
+    emu.seed_demo();
+    emu.redshift()
+        .await
+        .create_cluster()
+        .cluster_identifier("old-hub-cluster")
+        .node_type("ra3.xlplus")
+        .master_username("admin")
+        .master_user_password("Password1")
+        .send()
+        .await
+        .unwrap();
+    emu.import_legacy_findings("old-hub-cluster").await;
+    let hubfix = Hubfix::new(&emu);
+    let run = hubfix.run(&["findings", "--output", "json"]);
+    run.expect_code(0);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&run.stdout()).unwrap();
+    let old: Vec<_> = listed
+        .iter()
+        .filter(|f| {
+            f["resource_id"]
+                .as_str()
+                .unwrap()
+                .ends_with(":cluster:old-hub-cluster")
+        })
+        .collect();
+    assert_eq!(old.len(), 2, "{}", run.stdout());
+    assert!(old.iter().all(|f| f["control"] == "Redshift.7"));
+
+    // One run for the resource marks both of its findings.
+    let answers = hubfix.answers("approver: A. Auditor\nresources:\n  old-hub-cluster: { intended: true, reason: \"Decommissioned in March\" }\n");
+    let run = hubfix.run(&[
+        "run",
+        "--control",
+        "Redshift.7",
+        "--resource",
+        "old-hub-cluster",
+        "--answers",
+        &answers,
+    ]);
+    run.expect_code(0);
+    assert_eq!(
+        run.stderr()
+            .matches("━━ Redshift.7 old-hub-cluster")
+            .count(),
+        1,
+        "{}",
+        run.stderr()
+    );
+    let still_failed = hubfix.run(&["findings", "--output", "json"]);
+    assert!(
+        !still_failed.stdout().contains("old-hub-cluster"),
+        "{}",
+        still_failed.stdout()
+    );
 }

@@ -197,37 +197,27 @@ impl Emulator {
 
     /// Imports failed Redshift.7 findings for clusters that need not exist.
     pub async fn import_findings(&self, count: usize) {
-        use aws_sdk_securityhub::types::*;
-        let hub = self.securityhub().await;
-        let now = "2026-11-01T00:00:00.000Z";
-        let all: Vec<AwsSecurityFinding> = (0..count)
-            .map(|i| {
-                AwsSecurityFinding::builder()
-                    .schema_version("2018-10-08")
-                    .id(format!("arn:aws:securityhub:{REGION}:{ACCOUNT}:security-control/Redshift.7/finding/bulk-{i:05}"))
-                    .product_arn(format!("arn:aws:securityhub:{REGION}::product/aws/securityhub"))
-                    .generator_id("security-control/Redshift.7")
-                    .aws_account_id(ACCOUNT)
-                    .types("Software and Configuration Checks/Industry and Regulatory Standards")
-                    .created_at(now)
-                    .updated_at(now)
-                    .severity(Severity::builder().label(SeverityLabel::Medium).build())
-                    .title("Amazon Redshift clusters should use enhanced VPC routing")
-                    .description("bulk")
-                    .compliance(Compliance::builder().status(ComplianceStatus::Failed).security_control_id("Redshift.7").build())
-                    .record_state(RecordState::Active)
-                    .workflow(Workflow::builder().status(WorkflowStatus::New).build())
-                    .region(REGION)
-                    .resources(
-                        Resource::builder()
-                            .r#type("AwsRedshiftCluster")
-                            .id(format!("arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:bulk-{i:05}"))
-                            .region(REGION)
-                            .build(),
-                    )
-                    .build()
-            })
+        let all = (0..count)
+            .map(|i| failed_finding(&format!("bulk-{i:05}"), false))
             .collect();
+        self.import(all).await;
+    }
+
+    /// Imports findings as a hub without consolidated control findings writes them: one per
+    /// standard, the control only in `ProductFields`.
+    pub async fn import_legacy_findings(&self, cluster: &str) {
+        let all = [
+            "aws-foundational-security-best-practices/v/1.0.0",
+            "nist-800-53/v/5.0.0",
+        ]
+        .iter()
+        .map(|standard| failed_finding(&format!("{cluster}:{standard}"), true))
+        .collect();
+        self.import(all).await;
+    }
+
+    async fn import(&self, all: Vec<aws_sdk_securityhub::types::AwsSecurityFinding>) {
+        let hub = self.securityhub().await;
         for chunk in all.chunks(100) {
             let out = hub
                 .batch_import_findings()
@@ -238,6 +228,53 @@ impl Emulator {
             assert_eq!(out.failed_count(), Some(0));
         }
     }
+}
+
+/// A failed, active, NEW Redshift.7 finding; `key` is `cluster` or `cluster:standard`.
+fn failed_finding(key: &str, legacy: bool) -> aws_sdk_securityhub::types::AwsSecurityFinding {
+    use aws_sdk_securityhub::types::*;
+    let now = "2026-11-01T00:00:00.000Z";
+    let (cluster, standard) = key.split_once(':').unwrap_or((key, ""));
+    let mut compliance = Compliance::builder().status(ComplianceStatus::Failed);
+    let mut finding = AwsSecurityFinding::builder();
+    if legacy {
+        finding = finding
+            .id(format!("arn:aws:securityhub:{REGION}:{ACCOUNT}:subscription/{standard}/Redshift.7/finding/{cluster}"))
+            .generator_id(format!("{standard}/Redshift.7"))
+            .product_fields("ControlId", "Redshift.7")
+            .product_fields("StandardsControlArn", format!("arn:aws:securityhub:{REGION}:{ACCOUNT}:control/{standard}/Redshift.7"));
+    } else {
+        compliance = compliance.security_control_id("Redshift.7");
+        finding = finding
+            .id(format!("arn:aws:securityhub:{REGION}:{ACCOUNT}:security-control/Redshift.7/finding/{cluster}"))
+            .generator_id("security-control/Redshift.7");
+    }
+    finding
+        .schema_version("2018-10-08")
+        .product_arn(format!(
+            "arn:aws:securityhub:{REGION}::product/aws/securityhub"
+        ))
+        .aws_account_id(ACCOUNT)
+        .types("Software and Configuration Checks/Industry and Regulatory Standards")
+        .created_at(now)
+        .updated_at(now)
+        .severity(Severity::builder().label(SeverityLabel::Medium).build())
+        .title("Amazon Redshift clusters should use enhanced VPC routing")
+        .description("bulk")
+        .compliance(compliance.build())
+        .record_state(RecordState::Active)
+        .workflow(Workflow::builder().status(WorkflowStatus::New).build())
+        .region(REGION)
+        .resources(
+            Resource::builder()
+                .r#type("AwsRedshiftCluster")
+                .id(format!(
+                    "arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:{cluster}"
+                ))
+                .region(REGION)
+                .build(),
+        )
+        .build()
 }
 
 impl Drop for Emulator {

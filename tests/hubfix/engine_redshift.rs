@@ -37,6 +37,7 @@ fn target(with_finding: bool) -> Target {
         },
         region: Some("ap-northeast-1".into()),
         finding: with_finding.then_some(f),
+        also: Vec::new(),
     }
 }
 
@@ -143,17 +144,23 @@ async fn intended_suppresses_with_reason_and_approver_and_changes_nothing() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn intended_without_a_finding_suppresses_nothing() {
+async fn intended_without_a_finding_offers_no_suppression_and_changes_nothing() {
     let fx = Fixture::new(false);
-    let mut prompter = ScriptedPrompter::new().yes("intended").text("reason", "r");
+    let mut prompter = ScriptedPrompter::new().yes("intended");
     let report = fx
         .engine()
         .run(&plan("Redshift.7"), &target(false), &mut prompter)
         .await
         .unwrap();
-    assert_eq!(report.outcome, Outcome::Suppressed);
+    assert_eq!(report.outcome, Outcome::Stopped);
+    assert_eq!(prompter.asked_ids(), ["intended"]);
+    assert!(
+        report.message.contains("nothing to suppress"),
+        "{}",
+        report.message
+    );
     assert!(fx.hub.updates.lock().unwrap().is_empty());
-    assert!(fx.reporter.text().contains("nothing to mark"));
+    assert_eq!(fx.aws.operations(), ["redshift:DescribeClusters"]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -440,5 +447,48 @@ fn japanese_texts_render() {
     assert!(
         text.render(Lang::Ja, &ctx)
             .contains("一時的に利用できなくなります")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_killed_right_after_the_modify_call_does_not_send_it_again() {
+    let fx = Fixture::new(false);
+    let p = plan("Redshift.7");
+    let report = fx
+        .engine()
+        .run(&p, &target(true), &mut fix_answers())
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::Fixed);
+    // Cut the journal right after the ModifyCluster call was recorded, as a kill would.
+    let text = std::fs::read_to_string(&report.journal).unwrap();
+    let cut: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.contains(r#""operation":"redshift:ModifyCluster""#))
+        .collect();
+    let call = text
+        .lines()
+        .find(|l| l.contains(r#""operation":"redshift:ModifyCluster""#))
+        .unwrap();
+    std::fs::write(&report.journal, format!("{}\n{call}\n", cut.join("\n"))).unwrap();
+    {
+        let mut clusters = fx.aws.clusters.lock().unwrap();
+        let c = clusters.get_mut("c1").unwrap();
+        (c.status, c.evr, c.pending_evr, c.polls_left) = ("modifying".into(), false, Some(true), 2);
+    }
+    fx.hub.updates.lock().unwrap().clear();
+
+    let mut nobody = ScriptedPrompter::new();
+    let resumed = fx
+        .engine()
+        .resume(&p, &report.journal, &mut nobody)
+        .await
+        .unwrap();
+    assert_eq!(resumed.outcome, Outcome::Fixed, "{}", resumed.message);
+    assert!(nobody.asked.is_empty());
+    assert_eq!(fx.aws.count("redshift:ModifyCluster"), 1);
+    assert_eq!(
+        fx.hub.updates.lock().unwrap()[0].status,
+        WorkflowStatus::Resolved
     );
 }

@@ -98,8 +98,33 @@ def _key_matches(values, conditions):
     return (not positive or any(positive)) and not any(negative)
 
 
+# MapFilters: {Key, Value, Comparison} on a string map of the finding.
+MAP_FIELDS = {
+    "ProductFields": lambda f: f.get("ProductFields") or {},
+    "UserDefinedFields": lambda f: f.get("UserDefinedFields") or {},
+}
+
+
+def _map_matches(mapping, conditions):
+    positive, negative = [], []
+    for cond in conditions:
+        key, value, comparison = cond.get("Key"), cond.get("Value"), cond.get("Comparison")
+        if not all(isinstance(x, str) for x in (key, value, comparison)):
+            raise _invalid("Each MapFilter needs a string Key, Value and Comparison")
+        base = comparison[4:] if comparison.startswith("NOT_") else comparison
+        if base not in ("EQUALS", "CONTAINS"):
+            raise _invalid(f"Unsupported MapFilter Comparison {comparison}")
+        actual = mapping.get(key)
+        hit = isinstance(actual, str) and COMPARE[base](actual, value)
+        (negative if base != comparison else positive).append(hit)
+    return (not positive or any(positive)) and not any(negative)
+
+
 def filter_findings(findings, filters):
     for key, conditions in (filters or {}).items():
+        if key in MAP_FIELDS and isinstance(conditions, list):
+            findings = [f for f in findings if _map_matches(MAP_FIELDS[key](f), conditions)]
+            continue
         if key not in FIELDS:
             raise _invalid(f"hubfix emulator: filter {key} is not supported")
         if not isinstance(conditions, list):
