@@ -37,6 +37,14 @@ impl Target {
 
 pub const REDACTED: &str = "<redacted>";
 
+/// The operating-system user running hubfix, recorded as who acted.
+pub fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 pub struct Context {
     pub value: Value,
     secrets: BTreeMap<String, Secret>,

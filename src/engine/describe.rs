@@ -47,7 +47,11 @@ fn describe_update(target: &Target, status: &str, note: &str, ctx: &Context) -> 
     };
     let mut refs = vec![FindingRef::from(finding)];
     refs.extend(target.also.iter().cloned());
-    let approver = ctx.approver().unwrap_or_else(|| "<approver>".into());
+    // A suppression asks for the approver if none is known; a resolution records the user.
+    let approver = ctx.approver().unwrap_or_else(|| match status {
+        "SUPPRESSED" => "<approver>".into(),
+        _ => super::context::os_user(),
+    });
     let date = ctx.value["run"]["date"].as_str().unwrap_or_default();
     let text = compose_note(&ctx.redact_text(note), &approver, date);
     let ids: Vec<Value> = refs.iter().map(|r| json!({ "Id": r.id })).collect();

@@ -5,7 +5,7 @@
 //! allows. Every event is journaled and synced before the run goes on; a run that cannot
 //! journal does not change anything.
 
-use super::context::{Context, Target};
+use super::context::{Context, Target, os_user};
 use super::describe::describe_change;
 use super::journal::{Event, Journal, Record, last_started_step};
 use super::prompt::{Answer, PromptError, Prompter, Question};
@@ -126,12 +126,6 @@ pub fn new_run_id(target: &Target) -> String {
         "{}-{control}-{name}-{salt:04x}",
         now.format("%Y%m%dT%H%M%SZ")
     )
-}
-
-fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 struct Walk<'r, 'e> {

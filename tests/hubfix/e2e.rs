@@ -138,6 +138,10 @@ fn a_dry_run_shows_every_step_and_sends_nothing_that_changes() {
             out.contains("→ if `answers.intended`: go to reason"),
             "{out}"
         );
+        assert!(
+            out.contains("check in VPC vpc-"),
+            "the read call filled in the VPC: {out}"
+        );
         assert!(out.contains("→ otherwise: prerequisites"), "{out}");
         assert!(
             out.contains("\"Status\":\"SUPPRESSED\"") && out.contains("\"Status\":\"RESOLVED\""),
@@ -373,6 +377,34 @@ mod bad_input {
         );
         assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
         assert_eq!(emu.finding_of(CLUSTER).await.1, "NEW");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_resource_of_another_account_is_refused() {
+        let emu = Emulator::start();
+        emu.seed_demo();
+        let hubfix = Hubfix::new(&emu);
+        let answers = hubfix.answers(FIX);
+        let other = "arn:aws:redshift:ap-northeast-1:999999999999:cluster:test-redshift-cluster";
+        let run = hubfix.run(&[
+            "run",
+            "--control",
+            "Redshift.7",
+            "--resource",
+            other,
+            "--answers",
+            &answers,
+        ]);
+        run.expect_code(2);
+        assert!(
+            run.stderr()
+                .contains("the credentials are for account 123456789012")
+                && run.stderr().contains("(account 999999999999)"),
+            "{}",
+            run.stderr()
+        );
+        assert!(!emu.actions().contains(&"DescribeClusters".to_owned()));
+        assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
     }
 
     #[test]

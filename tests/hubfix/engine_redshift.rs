@@ -492,3 +492,43 @@ async fn a_run_killed_right_after_the_modify_call_does_not_send_it_again() {
         WorkflowStatus::Resolved
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn resuming_at_a_change_asks_for_the_approval_again() {
+    let fx = Fixture::new(false);
+    fx.aws
+        .deny
+        .lock()
+        .unwrap()
+        .push("redshift:ModifyCluster".into());
+    let p = plan("Redshift.7");
+    let report = fx
+        .engine()
+        .run(&p, &target(true), &mut fix_answers())
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::Failed);
+    assert_eq!(report.resume_at.as_deref(), Some("enable"));
+    fx.aws.deny.lock().unwrap().clear();
+
+    // An old yes is not enough: the change is shown again and a no changes nothing.
+    let mut declines = ScriptedPrompter::new().no("apply_now");
+    let stopped = fx
+        .engine()
+        .resume(&p, &report.journal, &mut declines)
+        .await
+        .unwrap();
+    assert_eq!(stopped.outcome, Outcome::Stopped);
+    assert_eq!(declines.asked_ids(), ["apply_now"]);
+    assert_eq!(fx.aws.count("redshift:ModifyCluster"), 1);
+
+    let mut approves = ScriptedPrompter::new().yes("apply_now");
+    let fixed = fx
+        .engine()
+        .resume(&p, &report.journal, &mut approves)
+        .await
+        .unwrap();
+    assert_eq!(fixed.outcome, Outcome::Fixed, "{}", fixed.message);
+    assert_eq!(fx.aws.count("redshift:ModifyCluster"), 2);
+    assert!(fx.aws.cluster("c1").evr);
+}

@@ -195,3 +195,36 @@ fn the_committed_schema_matches_the_model() {
     let schema: serde_json::Value = serde_json::from_str(&committed).unwrap();
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
 }
+
+#[test]
+fn the_approver_step_id_is_reserved() {
+    let msg = one_error(&with_steps(&format!(
+        "  - prompt: {{id: approver, kind: input, text: {{en: q, ja: q}}}}\n{END}"
+    )));
+    assert!(msg.contains("`approver` is reserved"), "{msg}");
+}
+
+#[test]
+fn a_huge_timeout_is_refused_not_a_panic() {
+    let msg = one_error(&with_steps(&format!(
+        "  - note: {{id: a, timeout: 999999999999999999h, text: {{en: x, ja: y}}}}\n{END}"
+    )));
+    assert!(msg.contains("is not a duration"), "{msg}");
+}
+
+#[test]
+fn two_runbooks_for_one_control_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = with_steps(END);
+    std::fs::write(dir.path().join("a.yaml"), &text).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), &text).unwrap();
+    let err = hubfix::runbook::Catalog::load(Some(dir.path()), &hubfix::actions::Catalog)
+        .expect_err("two runbooks for X.1");
+    assert!(
+        err[0]
+            .to_string()
+            .contains("control X.1 already has a runbook"),
+        "{}",
+        err[0]
+    );
+}

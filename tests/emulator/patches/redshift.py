@@ -56,6 +56,9 @@ def describe_clusters(self):
     result = _original_describe(self)
     with state.lock:
         for cluster in result.result["Clusters"]:
+            # AWS reports the VPC of a cluster in a subnet group; moto leaves VpcId out.
+            group = self.redshift_backend.subnet_groups.get(getattr(cluster, "cluster_subnet_group_name", None))
+            cluster.hubfix_vpc_id = group.vpc_id if group is not None else None
             _settle(cluster)
             if getattr(cluster, "hubfix_pending", None):
                 cluster.hubfix_polls_left -= 1
@@ -66,3 +69,4 @@ def apply():
     RedshiftResponse.modify_cluster = modify_cluster
     RedshiftResponse.describe_clusters = describe_clusters
     Cluster.pending_modified_values = property(lambda self: getattr(self, "hubfix_pending", None) or {})
+    Cluster.vpc_id = property(lambda self: getattr(self, "hubfix_vpc_id", None))
