@@ -49,7 +49,8 @@ impl App {
             output: cli.output,
             lang,
             quiet: cli.quiet,
-            progress: !cli.no_progress,
+            // Log lines would tear a spinner: with -v, waits print plain status lines.
+            progress: !cli.no_progress && cli.verbose == 0,
             state_dir,
             aws: AwsSettings {
                 profile: cli.profile.clone(),

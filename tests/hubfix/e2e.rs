@@ -271,6 +271,75 @@ async fn a_run_killed_while_waiting_resumes_to_the_end() {
         .expect_code(2);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn suppress_marks_findings_after_sign_off_retrying_concurrent_updates() {
+    let emu = Emulator::start();
+    emu.seed_demo();
+    let hubfix = Hubfix::new(&emu);
+    let (id, ..) = emu.finding_of(CLUSTER).await;
+    let args = [
+        "suppress",
+        "--finding",
+        id.as_str(),
+        "--reason",
+        "Legacy ETL until 2027-03",
+        "--approver",
+        "Taro Yamada",
+    ];
+    // Without a terminal it needs --yes, and changes nothing.
+    hubfix.run(&args).expect_code(2);
+    assert_eq!(emu.finding_of(CLUSTER).await.1, "NEW");
+
+    // Security Hub answers ConcurrentUpdateError twice: hubfix retries and succeeds.
+    emu.test_api(
+        "POST",
+        "/hubfix-test/fail-updates",
+        serde_json::json!({"finding_id": id, "times": 2}),
+    );
+    let mut with_yes = args.to_vec();
+    with_yes.push("--yes");
+    let run = hubfix.run(&with_yes);
+    run.expect_code(0);
+    assert!(
+        run.stderr().contains("Suppressed 1 of 1 findings"),
+        "{}",
+        run.stderr()
+    );
+    let (_, status, note, by) = emu.finding_of(CLUSTER).await;
+    assert_eq!(status, "SUPPRESSED");
+    assert!(
+        note.contains("Legacy ETL until 2027-03") && note.contains("approved by Taro Yamada"),
+        "{note}"
+    );
+    assert_eq!(by, "Taro Yamada");
+    let updates = emu
+        .actions()
+        .iter()
+        .filter(|a| *a == "BatchUpdateFindings")
+        .count();
+    assert_eq!(updates, 3);
+
+    // An unknown finding id is named, and nothing is sent.
+    emu.forget_requests();
+    let run = hubfix.run(&[
+        "suppress",
+        "--finding",
+        "no-such-finding",
+        "--reason",
+        "r",
+        "--approver",
+        "a",
+        "--yes",
+    ]);
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains("`no-such-finding`"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!emu.actions().contains(&"BatchUpdateFindings".to_owned()));
+}
+
 mod bad_input {
     use super::*;
 
