@@ -22,7 +22,11 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) | Error::Runbook(_) => 2,
-            Error::Api(e) if e.kind == ApiErrorKind::NoCredentials => 2,
+            Error::Api(e)
+                if matches!(e.kind, ApiErrorKind::NoCredentials | ApiErrorKind::NoRegion) =>
+            {
+                2
+            }
             Error::Api(_) | Error::Failed(_) => 1,
         }
     }

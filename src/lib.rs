@@ -16,10 +16,12 @@ pub mod ui;
 use tracing_subscriber::EnvFilter;
 
 fn init_logging(verbose: u8, quiet: bool) {
-    // SDK crates stay at info even at -vvv: their traces would carry request bodies.
+    // SDK crates stay at info even at -vvv: their traces would carry request bodies. Without
+    // -v only hubfix's own warnings show; the SDK's (IMDS probes, profile files) are noise
+    // next to the error hubfix reports.
     let level = match (quiet, verbose) {
         (true, _) => "error",
-        (_, 0) => "warn",
+        (_, 0) => "hubfix=warn,error",
         (_, 1) => "hubfix=info,warn",
         (_, 2) => "hubfix=debug,info",
         _ => "hubfix=trace,info",

@@ -14,6 +14,8 @@ pub enum ApiErrorKind {
     InvalidState,
     /// No credentials could be found.
     NoCredentials,
+    /// No region is configured.
+    NoRegion,
     /// Rate limited even after the SDK's retries.
     Throttled,
     /// The endpoint could not be reached.
@@ -69,6 +71,7 @@ impl ApiError {
                 self.operation
             ),
             ApiErrorKind::NoCredentials => " (set AWS_PROFILE or --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)".into(),
+            ApiErrorKind::NoRegion => " (pass --region, set AWS_REGION, or give the profile a region)".into(),
             ApiErrorKind::NotFound => " (check the identifier, --region and --profile)".into(),
             ApiErrorKind::Network => " (check --endpoint-url, the network and the region)".into(),
             _ => String::new(),
@@ -120,7 +123,16 @@ impl ApiError {
         }
         let chain = DisplayErrorContext(&err).to_string();
         let lower = chain.to_ascii_lowercase();
-        let (kind, code, message) = if lower.contains("credential") {
+        let (kind, code, message) = if lower.contains("missingsigningregion")
+            || lower.contains("missing signing region")
+            || lower.contains("no region")
+        {
+            (
+                ApiErrorKind::NoRegion,
+                "NoRegion",
+                "no AWS region is configured".to_owned(),
+            )
+        } else if lower.contains("credential") {
             (
                 ApiErrorKind::NoCredentials,
                 "NoCredentials",

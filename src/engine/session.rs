@@ -247,7 +247,13 @@ impl<'e> Engine<'e> {
             interrupted: false,
         };
         let step = &plan.steps[start];
-        if let (Some(output), StepKind::Action { .. }) = (resumable.completed_call, &step.kind) {
+        let completed = resumable.completed_call.filter(|_| {
+            matches!(
+                step.kind,
+                StepKind::Action { .. } | StepKind::Suppress { .. } | StepKind::Resolve { .. }
+            )
+        });
+        if let Some(output) = completed {
             walk.ctx.set_output(&step.id, output.clone());
             let Some(next) = walk.next_of(step) else {
                 return Ok(walk.end(Outcome::Failed, "the runbook has no next step".into(), None));
@@ -456,6 +462,9 @@ impl Walk<'_, '_> {
     }
 
     fn finish_with_failure(&mut self, step: &Step, failure: Failure) -> RunReport {
+        if self.interrupt_pending() {
+            self.interrupted = true;
+        }
         let (outcome, message) = match failure {
             Failure::Step(m) => (Outcome::Failed, m),
             Failure::Stop(o, m) => (o, m),

@@ -479,6 +479,12 @@ impl Checker<'_> {
                 None
             }
         };
+        if c.when.is_some() && index + 1 == self.raw.len() {
+            self.err(
+                &at,
+                format!("step `{id}` is the last one, so it cannot have `when`: a skipped last step would leave the run with nowhere to go"),
+            );
+        }
         if is_end && c.next.is_some() {
             self.err(&at, format!("`end` step `{id}` cannot have a `next`"));
         }

@@ -425,6 +425,25 @@ mod bad_input {
     }
     use crate::emulator::Run;
 
+    #[test]
+    fn no_region_is_a_clear_setup_error() {
+        let emu = Emulator::start();
+        let hubfix = Hubfix::new(&emu);
+        let run = Run(hubfix
+            .command(&["findings"])
+            .env_remove("AWS_REGION")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap());
+        run.expect_code(2);
+        assert!(
+            run.stderr()
+                .contains("no AWS region is configured (pass --region"),
+            "{}",
+            run.stderr()
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread")]
     async fn access_denied_names_the_permission_and_changes_nothing() {
         let emu = Emulator::start();

@@ -74,6 +74,25 @@ impl Fixture {
         }
     }
 
+    /// Runs Redshift.7 on cluster c1 with its finding.
+    async fn run(&self, prompter: &mut ScriptedPrompter) -> hubfix::engine::RunReport {
+        self.engine()
+            .run(&plan("Redshift.7"), &target(true), prompter)
+            .await
+            .unwrap()
+    }
+
+    /// Runs Redshift.7 on cluster c1 given by name, without a finding.
+    async fn run_without_finding(
+        &self,
+        prompter: &mut ScriptedPrompter,
+    ) -> hubfix::engine::RunReport {
+        self.engine()
+            .run(&plan("Redshift.7"), &target(false), prompter)
+            .await
+            .unwrap()
+    }
+
     fn journal(&self, run_id: &str) -> Vec<Event> {
         Journal::read(&Journal::path_for(self.state.path(), run_id))
             .unwrap()
@@ -94,11 +113,7 @@ fn fix_answers() -> ScriptedPrompter {
 async fn already_compliant_ends_without_questions_or_changes() {
     let fx = Fixture::new(true);
     let mut prompter = ScriptedPrompter::new();
-    let report = fx
-        .engine()
-        .run(&plan("Redshift.7"), &target(true), &mut prompter)
-        .await
-        .unwrap();
+    let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Compliant);
     assert_eq!(report.exit_code(), 0);
     assert!(prompter.asked.is_empty());
@@ -113,11 +128,7 @@ async fn intended_suppresses_with_reason_and_approver_and_changes_nothing() {
     let mut prompter = ScriptedPrompter::new()
         .yes("intended")
         .text("reason", "Legacy ETL until 2027-03");
-    let report = fx
-        .engine()
-        .run(&plan("Redshift.7"), &target(true), &mut prompter)
-        .await
-        .unwrap();
+    let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Suppressed);
     assert_eq!(prompter.asked_ids(), ["intended", "reason"]);
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
@@ -147,11 +158,7 @@ async fn intended_suppresses_with_reason_and_approver_and_changes_nothing() {
 async fn intended_without_a_finding_offers_no_suppression_and_changes_nothing() {
     let fx = Fixture::new(false);
     let mut prompter = ScriptedPrompter::new().yes("intended");
-    let report = fx
-        .engine()
-        .run(&plan("Redshift.7"), &target(false), &mut prompter)
-        .await
-        .unwrap();
+    let report = fx.run_without_finding(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Stopped);
     assert_eq!(prompter.asked_ids(), ["intended"]);
     assert!(
@@ -169,11 +176,7 @@ async fn no_to_prerequisites_stops_with_exit_3_and_next_steps() {
     let mut prompter = ScriptedPrompter::new()
         .no("intended")
         .no("prerequisites_met");
-    let report = fx
-        .engine()
-        .run(&plan("Redshift.7"), &target(true), &mut prompter)
-        .await
-        .unwrap();
+    let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Stopped);
     assert_eq!(report.exit_code(), 3);
     assert!(
@@ -224,11 +227,7 @@ async fn no_to_apply_now_stops_and_resume_applies_later() {
 async fn fix_enables_waits_through_modifying_verifies_and_resolves() {
     let fx = Fixture::new(false);
     let mut prompter = fix_answers();
-    let report = fx
-        .engine()
-        .run(&plan("Redshift.7"), &target(true), &mut prompter)
-        .await
-        .unwrap();
+    let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
     assert_eq!(
         prompter.asked_ids(),
@@ -266,11 +265,7 @@ async fn fix_enables_waits_through_modifying_verifies_and_resolves() {
 async fn a_finished_change_is_noticed_within_seconds() {
     let fx = Fixture::new(false);
     let start = tokio::time::Instant::now();
-    let report = fx
-        .engine()
-        .run(&plan("Redshift.7"), &target(true), &mut fix_answers())
-        .await
-        .unwrap();
+    let report = fx.run(&mut fix_answers()).await;
     assert_eq!(report.outcome, Outcome::Fixed);
     // Three describes in `modifying`, polled at 2 s, 3 s, 4.5 s: ready on the fourth.
     let waited = start.elapsed();
@@ -322,11 +317,7 @@ async fn access_denied_fails_naming_the_permission() {
         .lock()
         .unwrap()
         .push("redshift:ModifyCluster".into());
-    let report = fx
-        .engine()
-        .run(&plan("Redshift.7"), &target(true), &mut fix_answers())
-        .await
-        .unwrap();
+    let report = fx.run(&mut fix_answers()).await;
     assert_eq!(report.outcome, Outcome::Failed);
     assert_eq!(report.exit_code(), 1);
     assert!(
@@ -346,11 +337,7 @@ async fn access_denied_fails_naming_the_permission() {
 async fn a_missing_answer_stops_with_exit_2_before_any_change() {
     let fx = Fixture::new(false);
     let mut prompter = ScriptedPrompter::new().no("intended");
-    let report = fx
-        .engine()
-        .run(&plan("Redshift.7"), &target(true), &mut prompter)
-        .await
-        .unwrap();
+    let report = fx.run(&mut prompter).await;
     assert_eq!(report.exit_code(), 2);
     assert!(report.message.contains("prerequisites_met"));
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
@@ -388,11 +375,7 @@ async fn retryable_unprocessed_findings_are_retried_and_others_reported() {
         .lock()
         .unwrap()
         .push(vec![concurrent.clone()]);
-    let report = fx
-        .engine()
-        .run(&plan("Redshift.7"), &target(true), &mut fix_answers())
-        .await
-        .unwrap();
+    let report = fx.run(&mut fix_answers()).await;
     assert_eq!(report.outcome, Outcome::Fixed);
     assert_eq!(fx.hub.updates.lock().unwrap().len(), 2);
 
@@ -402,11 +385,7 @@ async fn retryable_unprocessed_findings_are_retried_and_others_reported() {
         ..concurrent
     };
     fx.hub.unprocessed.lock().unwrap().push(vec![not_found]);
-    let report = fx
-        .engine()
-        .run(&plan("Redshift.7"), &target(true), &mut fix_answers())
-        .await
-        .unwrap();
+    let report = fx.run(&mut fix_answers()).await;
     assert_eq!(report.outcome, Outcome::Failed);
     assert!(
         report.message.contains("FindingNotFound"),
@@ -419,11 +398,7 @@ async fn retryable_unprocessed_findings_are_retried_and_others_reported() {
 #[tokio::test(start_paused = true)]
 async fn the_journal_records_answers_calls_and_the_end() {
     let fx = Fixture::new(false);
-    let report = fx
-        .engine()
-        .run(&plan("Redshift.7"), &target(true), &mut fix_answers())
-        .await
-        .unwrap();
+    let report = fx.run(&mut fix_answers()).await;
     let events = fx.journal(&report.run_id);
     assert!(matches!(&events[0], Event::RunStart { control, .. } if control == "Redshift.7"));
     assert!(events.iter().any(
