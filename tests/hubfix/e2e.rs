@@ -191,6 +191,32 @@ async fn an_operator_answers_the_real_prompts_in_a_terminal() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn escape_at_a_prompt_stops_with_exit_3_and_a_resumable_journal() {
+    use expectrl::Expect;
+    let emu = Emulator::start();
+    emu.seed_demo();
+    let hubfix = Hubfix::new(&emu);
+    let mut cmd = hubfix.command(&["run", "--control", "Redshift.7"]);
+    cmd.env("TERM", "xterm-256color");
+    let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    p.expect("is it intended").unwrap();
+    p.send("n").unwrap();
+    p.expect("in place?").unwrap();
+    p.send("\x1b").unwrap();
+    p.expect("stopped").unwrap();
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 3)"), "{status:?}");
+    assert!(mutating(&emu.actions()).is_empty());
+    let runs = hubfix.run(&["runs"]);
+    assert!(
+        runs.stdout().contains("stopped") && runs.stdout().contains("prerequisites_met"),
+        "{}",
+        runs.stdout()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_run_killed_while_waiting_resumes_to_the_end() {
     let emu = Emulator::start();
     emu.seed_demo();
