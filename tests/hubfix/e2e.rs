@@ -434,13 +434,10 @@ mod bad_input {
     fn no_credentials_is_a_clear_setup_error() {
         let emu = Emulator::start();
         let hubfix = Hubfix::new(&emu);
-        let run = Run(hubfix
-            .command(&["findings"])
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap());
+        let run = hubfix.run_without(
+            &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+            &["findings"],
+        );
         run.expect_code(2);
         assert!(
             run.stderr().contains("no AWS credentials were found"),
@@ -449,18 +446,12 @@ mod bad_input {
         );
         assert!(run.stderr().contains("--profile"), "{}", run.stderr());
     }
-    use crate::emulator::Run;
 
     #[test]
     fn no_region_is_a_clear_setup_error() {
         let emu = Emulator::start();
         let hubfix = Hubfix::new(&emu);
-        let run = Run(hubfix
-            .command(&["findings"])
-            .env_remove("AWS_REGION")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap());
+        let run = hubfix.run_without(&["AWS_REGION"], &["findings"]);
         run.expect_code(2);
         assert!(
             run.stderr()

@@ -336,6 +336,15 @@ impl Hubfix {
         Run(self.command(args).stdin(Stdio::null()).output().unwrap())
     }
 
+    /// Runs with some of the usual environment variables removed.
+    pub fn run_without(&self, vars: &[&str], args: &[&str]) -> Run {
+        let mut command = self.command(args);
+        for var in vars {
+            command.env_remove(var);
+        }
+        Run(command.stdin(Stdio::null()).output().unwrap())
+    }
+
     pub fn answers(&self, yaml: &str) -> String {
         let path = self
             .state

@@ -93,6 +93,17 @@ impl Fixture {
             .unwrap()
     }
 
+    async fn resume(
+        &self,
+        journal: &Path,
+        prompter: &mut ScriptedPrompter,
+    ) -> hubfix::engine::RunReport {
+        self.engine()
+            .resume(&plan("Redshift.7"), journal, prompter)
+            .await
+            .unwrap()
+    }
+
     fn journal(&self, run_id: &str) -> Vec<Event> {
         Journal::read(&Journal::path_for(self.state.path(), run_id))
             .unwrap()
@@ -213,11 +224,7 @@ async fn no_to_apply_now_stops_and_resume_applies_later() {
 
     // Later, at the agreed time: only the stopping question is asked again.
     let mut later = ScriptedPrompter::new().yes("apply_now");
-    let resumed = fx
-        .engine()
-        .resume(&p, &report.journal, &mut later)
-        .await
-        .unwrap();
+    let resumed = fx.resume(&report.journal, &mut later).await;
     assert_eq!(resumed.outcome, Outcome::Fixed, "{}", resumed.message);
     assert_eq!(later.asked_ids(), ["apply_now"]);
     assert!(fx.aws.cluster("c1").evr);
@@ -299,11 +306,7 @@ async fn a_stuck_cluster_times_out_with_exit_4_and_resumes() {
         .unwrap()
         .polls_left = 0;
     let mut nobody = ScriptedPrompter::new();
-    let resumed = fx
-        .engine()
-        .resume(&p, &report.journal, &mut nobody)
-        .await
-        .unwrap();
+    let resumed = fx.resume(&report.journal, &mut nobody).await;
     assert_eq!(resumed.outcome, Outcome::Fixed, "{}", resumed.message);
     assert!(nobody.asked.is_empty());
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 1);
@@ -454,11 +457,7 @@ async fn a_run_killed_right_after_the_modify_call_does_not_send_it_again() {
     fx.hub.updates.lock().unwrap().clear();
 
     let mut nobody = ScriptedPrompter::new();
-    let resumed = fx
-        .engine()
-        .resume(&p, &report.journal, &mut nobody)
-        .await
-        .unwrap();
+    let resumed = fx.resume(&report.journal, &mut nobody).await;
     assert_eq!(resumed.outcome, Outcome::Fixed, "{}", resumed.message);
     assert!(nobody.asked.is_empty());
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 1);
@@ -488,21 +487,13 @@ async fn resuming_at_a_change_asks_for_the_approval_again() {
 
     // An old yes is not enough: the change is shown again and a no changes nothing.
     let mut declines = ScriptedPrompter::new().no("apply_now");
-    let stopped = fx
-        .engine()
-        .resume(&p, &report.journal, &mut declines)
-        .await
-        .unwrap();
+    let stopped = fx.resume(&report.journal, &mut declines).await;
     assert_eq!(stopped.outcome, Outcome::Stopped);
     assert_eq!(declines.asked_ids(), ["apply_now"]);
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 1);
 
     let mut approves = ScriptedPrompter::new().yes("apply_now");
-    let fixed = fx
-        .engine()
-        .resume(&p, &report.journal, &mut approves)
-        .await
-        .unwrap();
+    let fixed = fx.resume(&report.journal, &mut approves).await;
     assert_eq!(fixed.outcome, Outcome::Fixed, "{}", fixed.message);
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 2);
     assert!(fx.aws.cluster("c1").evr);
