@@ -31,11 +31,15 @@ impl Emulator {
     /// Starts a fresh emulator and waits until it answers.
     pub fn start() -> Emulator {
         let python = std::env::var("HUBFIX_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-        for _ in 0..3 {
+        for attempt in 0..5 {
             let port = free_port();
+            // Tests run in parallel: another test's emulator may take this port first, so
+            // readiness means *this* emulator answering with its own id.
+            let id = format!("{}-{attempt}-{port}", std::process::id());
             let child = Command::new(&python)
                 .arg(emulator_dir().join("hubfix_moto.py"))
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("HUBFIX_EMULATOR_ID", &id)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -49,8 +53,8 @@ impl Emulator {
                     break; // the port was taken in between: try another
                 }
                 if emulator
-                    .try_http("GET", "/hubfix-test/config", "")
-                    .is_some_and(|(s, _)| s == 200)
+                    .try_http("GET", "/hubfix-test/id", "")
+                    .is_some_and(|(s, body)| s == 200 && body.contains(&format!("\"{id}\"")))
                 {
                     return emulator;
                 }

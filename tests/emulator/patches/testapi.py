@@ -7,6 +7,7 @@ has neither, so this WSGI middleware wraps the app moto's server builds:
   GET  /hubfix-test/requests      every AWS request since the last reset:
                                   [{"service","action","method","path"}]
   POST /hubfix-test/reset         clear the log, denials, fault hooks, config
+  GET  /hubfix-test/id            {"id": $HUBFIX_EMULATOR_ID}, to recognise one's own server
   GET  /hubfix-test/config        current config
   POST /hubfix-test/config        {"redshift_modify_polls": N}
   POST /hubfix-test/deny          {"action": "ModifyCluster"} (optional
@@ -21,6 +22,7 @@ POST /moto-api/reset still resets moto and also does /hubfix-test/reset.
 
 import io
 import json
+import os
 import re
 import uuid
 from urllib.parse import parse_qs
@@ -111,6 +113,9 @@ def control(request):
         if route == ("POST", "/hubfix-test/reset"):
             state.reset()
             return _ok()
+        if route == ("GET", "/hubfix-test/id"):
+            # Lets a harness tell its own emulator from another one that took the port.
+            return _ok({"id": os.environ.get("HUBFIX_EMULATOR_ID", "")})
         if route == ("GET", "/hubfix-test/config"):
             return _ok(dict(state.config))
         if route == ("POST", "/hubfix-test/config"):
