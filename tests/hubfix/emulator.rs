@@ -77,20 +77,42 @@ impl Emulator {
             body.len()
         )
         .ok()?;
-        let mut response = String::new();
-        s.read_to_string(&mut response).ok()?;
-        let status = response.split_whitespace().nth(1)?.parse().ok()?;
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        Some((status, body))
+        // Read what arrives; a reset after the whole response (the server closing with
+        // bytes unread) still leaves a complete answer.
+        let mut raw = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            match s.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => raw.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let response = String::from_utf8_lossy(&raw);
+        let (head, body) = response.split_once("\r\n\r\n")?;
+        let status = head.split_whitespace().nth(1)?.parse().ok()?;
+        let length = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().to_owned())
+            })
+            .and_then(|v| v.parse::<usize>().ok());
+        if length.is_some_and(|n| body.len() < n) {
+            return None;
+        }
+        Some((status, body.to_owned()))
     }
 
     /// A call to the emulator's test API.
     pub fn test_api(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let body = if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        };
         let (status, text) = self
-            .try_http(method, path, &body.to_string())
+            .try_http(method, path, &body)
             .expect("the emulator answers");
         assert_eq!(status, 200, "{method} {path}: {text}");
         serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
