@@ -63,11 +63,6 @@ impl Clients {
             .clone()
     }
 
-    /// The default region, if any is configured.
-    pub async fn region(&self) -> Option<String> {
-        self.base().await.region().map(|r| r.to_string())
-    }
-
     pub async fn redshift(&self, region: Option<&str>) -> aws_sdk_redshift::Client {
         aws_sdk_redshift::Client::new(&self.config(region).await)
     }

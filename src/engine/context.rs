@@ -109,10 +109,6 @@ impl Context {
         self.secrets.insert(step.to_owned(), secret);
     }
 
-    pub fn has_secret(&self, step: &str) -> bool {
-        self.secrets.contains_key(step)
-    }
-
     pub fn answer(&self, step: &str) -> Option<&Value> {
         self.value["answers"].get(step)
     }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 /// The exact call a mutating step makes, or `None` for steps that change nothing.
 pub fn describe_change(step: &Step, ctx: &Context, target: &Target, lang: Lang) -> Option<String> {
-    let status = match &step.kind {
+    let (status, note) = match &step.kind {
         StepKind::Action {
             call,
             params,
@@ -21,7 +21,6 @@ pub fn describe_change(step: &Step, ctx: &Context, target: &Target, lang: Lang) 
         StepKind::Resolve { note, .. } => ("RESOLVED", note),
         _ => return None,
     };
-    let (status, note) = status;
     Some(describe_update(
         target,
         status,

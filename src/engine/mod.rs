@@ -6,13 +6,13 @@
 mod answers;
 mod context;
 mod describe;
-pub mod journal;
+mod journal;
 mod preview;
 mod prompt;
 mod reporter;
 mod scripted;
 mod session;
-pub mod wait;
+mod wait;
 
 pub use answers::{AnswersFile, AnswersPrompter};
 pub use context::{Context, REDACTED, Target};

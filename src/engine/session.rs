@@ -718,15 +718,9 @@ impl Walk<'_, '_> {
         params: &crate::runbook::Params,
     ) -> Result<Value, Failure> {
         let sent = params.render(&self.ctx.with_secrets());
-        let shown = Value::Object(actions::redact(
-            action,
-            &self
-                .ctx
-                .redact(Value::Object(sent.clone()))
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        ));
+        let shown = self
+            .ctx
+            .redact(Value::Object(actions::redact(action, &sent)));
         tracing::info!(operation = action.operation, params = %shown, "calling");
         let result = self
             .engine
@@ -806,14 +800,18 @@ impl Walk<'_, '_> {
                 Value::String(super::context::REDACTED.into())
             }
         };
-        if !matches!(value, Value::String(ref s) if s == super::context::REDACTED) {
-            self.ctx.set_answer(&step.id, value.clone());
-        }
+        // For a secret this is `<redacted>`, as set_secret already left it.
+        self.ctx.set_answer(&step.id, value.clone());
         self.last_prompt = Some(step.id.clone());
+        self.record_answer(&step.id, value)
+    }
+
+    /// Journals an answer with where it came from and who gave it.
+    fn record_answer(&mut self, step: &str, value: Value) -> Result<(), Failure> {
         let source = self.prompter.source();
         let by = self.prompter.who();
         self.record(Event::Answer {
-            step: step.id.clone(),
+            step: step.to_owned(),
             value,
             source,
             by,
@@ -934,14 +932,7 @@ impl Walk<'_, '_> {
             Err(e) => return Err(e.into()),
         };
         self.ctx.set_approver(&approver);
-        let source = self.prompter.source();
-        let by = self.prompter.who();
-        self.record(Event::Answer {
-            step: "approver".into(),
-            value: Value::String(approver.clone()),
-            source,
-            by,
-        })?;
+        self.record_answer("approver", Value::String(approver.clone()))?;
         Ok(approver)
     }
 

@@ -149,11 +149,12 @@ pub async fn update_findings(
 }
 
 /// The control id of a finding: the consolidated `Compliance.SecurityControlId`, else the
-/// `security-control/<ID>` generator, else the last part of a legacy StandardsControlArn.
+/// `security-control/<ID>` generator, else the last part of the legacy `ProductFields`
+/// `StandardsControlArn` or `ControlId` (hubs without consolidated control findings).
 pub fn control_of(
     security_control_id: Option<&str>,
     generator_id: &str,
-    standards_control_arn: Option<&str>,
+    legacy_control: Option<&str>,
 ) -> String {
     if let Some(id) = security_control_id.filter(|s| !s.is_empty()) {
         return id.to_owned();
@@ -161,7 +162,7 @@ pub fn control_of(
     if let Some(id) = generator_id.strip_prefix("security-control/") {
         return id.to_owned();
     }
-    standards_control_arn
+    legacy_control
         .and_then(|arn| arn.rsplit('/').next())
         .unwrap_or(generator_id)
         .to_owned()

@@ -36,6 +36,11 @@ impl Path {
         &self.0[0]
     }
 
+    /// Whether the context has a non-null value at this path.
+    pub fn is_defined(&self, context: &Value) -> bool {
+        self.lookup(context).is_some_and(|v| !v.is_null())
+    }
+
     /// Looks the path up in a JSON value; arrays are indexed by number segments.
     pub fn lookup<'a>(&self, mut value: &'a Value) -> Option<&'a Value> {
         for segment in &self.0 {
@@ -124,12 +129,6 @@ impl Template {
         }
         Value::String(self.render(context))
     }
-
-    /// True when every variable is defined in the context.
-    pub fn is_resolved(&self, context: &Value) -> bool {
-        self.paths()
-            .all(|p| p.lookup(context).is_some_and(|v| !v.is_null()))
-    }
 }
 
 /// API parameters of a step: JSON values whose strings may hold templates.
@@ -212,9 +211,7 @@ impl Params {
 
     /// True when every variable the parameters use is defined in the context.
     pub fn is_resolved(&self, context: &Value) -> bool {
-        self.paths()
-            .iter()
-            .all(|p| p.lookup(context).is_some_and(|v| !v.is_null()))
+        self.paths().iter().all(|p| p.is_defined(context))
     }
 }
 
@@ -228,7 +225,7 @@ mod tests {
         let t = Template::parse("cluster {{ resource.name }} in {{steps.c.VpcId}}").unwrap();
         let ctx = json!({"resource": {"name": "c1"}, "steps": {}});
         assert_eq!(t.render(&ctx), "cluster c1 in <steps.c.VpcId>");
-        assert!(!t.is_resolved(&ctx));
+        assert!(!t.paths().all(|p| p.is_defined(&ctx)));
     }
 
     #[test]

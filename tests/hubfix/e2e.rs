@@ -14,6 +14,14 @@ const MUTATING: &[&str] = &[
     "CreateCluster",
 ];
 
+/// A fresh emulator seeded with the demo, and the binary pointed at it.
+fn demo() -> (Emulator, Hubfix) {
+    let emu = Emulator::start();
+    emu.seed_demo();
+    let hubfix = Hubfix::new(&emu);
+    (emu, hubfix)
+}
+
 fn mutating(actions: &[String]) -> Vec<&String> {
     actions
         .iter()
@@ -23,9 +31,7 @@ fn mutating(actions: &[String]) -> Vec<&String> {
 
 #[test]
 fn findings_lists_only_failed_active_unsuppressed_findings_across_pages() {
-    let emu = Emulator::start();
-    emu.seed_demo();
-    let hubfix = Hubfix::new(&emu);
+    let (emu, hubfix) = demo();
     let run = hubfix.run(&["findings", "--output", "json"]);
     run.expect_code(0);
     let listed: Vec<serde_json::Value> = serde_json::from_str(&run.stdout()).unwrap();
@@ -62,9 +68,7 @@ fn findings_lists_only_failed_active_unsuppressed_findings_across_pages() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_fix_branch_enables_routing_and_resolves_the_finding() {
-    let emu = Emulator::start();
-    emu.seed_demo();
-    let hubfix = Hubfix::new(&emu);
+    let (emu, hubfix) = demo();
     let answers = hubfix.answers(FIX);
     let run = hubfix.run(&[
         "run",
@@ -101,9 +105,7 @@ async fn the_fix_branch_enables_routing_and_resolves_the_finding() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_suppress_branch_suppresses_with_a_note_naming_the_approver() {
-    let emu = Emulator::start();
-    emu.seed_demo();
-    let hubfix = Hubfix::new(&emu);
+    let (emu, hubfix) = demo();
     let answers = hubfix.answers(
         "approver: Hanako Sato\nresources:\n  test-redshift-cluster: { intended: true, reason: \"Legacy ETL needs public S3 until 2027-03\" }\n",
     );
@@ -123,9 +125,7 @@ async fn the_suppress_branch_suppresses_with_a_note_naming_the_approver() {
 
 #[test]
 fn a_dry_run_shows_every_step_and_sends_nothing_that_changes() {
-    let emu = Emulator::start();
-    emu.seed_demo();
-    let hubfix = Hubfix::new(&emu);
+    let (emu, hubfix) = demo();
     for args in [
         &["plan", "--control", "Redshift.7"][..],
         &["run", "--dry-run", "--control", "Redshift.7"][..],
@@ -158,9 +158,7 @@ fn a_dry_run_shows_every_step_and_sends_nothing_that_changes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_answers_the_real_prompts_in_a_terminal() {
-    let emu = Emulator::start();
-    emu.seed_demo();
-    let hubfix = Hubfix::new(&emu);
+    let (emu, hubfix) = demo();
     let mut cmd = hubfix.command(&[
         "run",
         "--control",
@@ -193,9 +191,7 @@ async fn an_operator_answers_the_real_prompts_in_a_terminal() {
 #[tokio::test(flavor = "multi_thread")]
 async fn escape_at_a_prompt_stops_with_exit_3_and_a_resumable_journal() {
     use expectrl::Expect;
-    let emu = Emulator::start();
-    emu.seed_demo();
-    let hubfix = Hubfix::new(&emu);
+    let (emu, hubfix) = demo();
     let mut cmd = hubfix.command(&["run", "--control", "Redshift.7"]);
     cmd.env("TERM", "xterm-256color");
     let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
@@ -299,9 +295,7 @@ async fn a_run_killed_while_waiting_resumes_to_the_end() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn suppress_marks_findings_after_sign_off_retrying_concurrent_updates() {
-    let emu = Emulator::start();
-    emu.seed_demo();
-    let hubfix = Hubfix::new(&emu);
+    let (emu, hubfix) = demo();
     let (id, ..) = emu.finding_of(CLUSTER).await;
     let args = [
         "suppress",
@@ -407,9 +401,7 @@ mod bad_input {
 
     #[test]
     fn a_missing_resource_fails_and_changes_nothing() {
-        let emu = Emulator::start();
-        emu.seed_demo();
-        let hubfix = Hubfix::new(&emu);
+        let (emu, hubfix) = demo();
         let answers = hubfix.answers(FIX);
         let run = hubfix.run(&[
             "run",
@@ -486,9 +478,7 @@ mod bad_input {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_resource_of_another_account_is_refused() {
-        let emu = Emulator::start();
-        emu.seed_demo();
-        let hubfix = Hubfix::new(&emu);
+        let (emu, hubfix) = demo();
         let answers = hubfix.answers(FIX);
         let other = "arn:aws:redshift:ap-northeast-1:999999999999:cluster:test-redshift-cluster";
         let run = hubfix.run(&[
@@ -514,9 +504,7 @@ mod bad_input {
 
     #[test]
     fn run_without_a_terminal_or_answers_refuses_before_calling_aws() {
-        let emu = Emulator::start();
-        emu.seed_demo();
-        let hubfix = Hubfix::new(&emu);
+        let (emu, hubfix) = demo();
         let run = hubfix.run(&["run", "--control", "Redshift.7"]);
         run.expect_code(2);
         assert!(run.stderr().contains("--answers FILE"), "{}", run.stderr());
@@ -525,9 +513,7 @@ mod bad_input {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn an_answers_file_missing_an_answer_names_the_key_and_changes_nothing() {
-        let emu = Emulator::start();
-        emu.seed_demo();
-        let hubfix = Hubfix::new(&emu);
+        let (emu, hubfix) = demo();
         let answers = hubfix
             .answers("controls:\n  Redshift.7: { intended: false, prerequisites_met: true }\n");
         let run = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers]);

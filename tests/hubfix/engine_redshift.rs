@@ -3,7 +3,8 @@
 
 use crate::double::{FakeAws, FakeHub, finding};
 use hubfix::engine::{
-    Engine, Event, Journal, PollPolicy, RecordingReporter, RunOptions, ScriptedPrompter, Target,
+    Engine, Event, Journal, PollPolicy, RecordingReporter, RunOptions, RunReport, ScriptedPrompter,
+    Target,
 };
 use hubfix::findings::{Unprocessed, WorkflowStatus};
 use hubfix::runbook::{Catalog, Lang, Outcome, Plan};
@@ -75,29 +76,23 @@ impl Fixture {
     }
 
     /// Runs Redshift.7 on cluster c1 with its finding.
-    async fn run(&self, prompter: &mut ScriptedPrompter) -> hubfix::engine::RunReport {
-        self.engine()
-            .run(&plan("Redshift.7"), &target(true), prompter)
-            .await
-            .unwrap()
+    async fn run(&self, prompter: &mut ScriptedPrompter) -> RunReport {
+        self.run_on(&target(true), prompter).await
     }
 
     /// Runs Redshift.7 on cluster c1 given by name, without a finding.
-    async fn run_without_finding(
-        &self,
-        prompter: &mut ScriptedPrompter,
-    ) -> hubfix::engine::RunReport {
+    async fn run_without_finding(&self, prompter: &mut ScriptedPrompter) -> RunReport {
+        self.run_on(&target(false), prompter).await
+    }
+
+    async fn run_on(&self, target: &Target, prompter: &mut ScriptedPrompter) -> RunReport {
         self.engine()
-            .run(&plan("Redshift.7"), &target(false), prompter)
+            .run(&plan("Redshift.7"), target, prompter)
             .await
             .unwrap()
     }
 
-    async fn resume(
-        &self,
-        journal: &Path,
-        prompter: &mut ScriptedPrompter,
-    ) -> hubfix::engine::RunReport {
+    async fn resume(&self, journal: &Path, prompter: &mut ScriptedPrompter) -> RunReport {
         self.engine()
             .resume(&plan("Redshift.7"), journal, prompter)
             .await
