@@ -3,6 +3,7 @@
 //! takes and which of them are secret. A new control needs a new call here only when it uses
 //! an API operation no runbook used before; the engine never changes for it.
 
+pub mod dms;
 mod params;
 pub mod redshift;
 
@@ -28,7 +29,20 @@ pub struct ActionSpec {
 }
 
 /// Every call, in the order `hubfix schema` and errors list them.
-pub const ALL: &[&ActionSpec] = &[&redshift::DESCRIBE_CLUSTER, &redshift::MODIFY_CLUSTER];
+pub const ALL: &[&ActionSpec] = &[
+    &redshift::DESCRIBE_CLUSTER,
+    &redshift::MODIFY_CLUSTER,
+    &dms::DESCRIBE_REPLICATION_INSTANCE,
+    &dms::LIST_TAGS,
+    &dms::DESCRIBE_INSTANCE_TASKS,
+    &dms::STOP_REPLICATION_TASKS,
+    &dms::DELETE_REPLICATION_TASKS,
+    &dms::DELETE_REPLICATION_INSTANCE,
+    &dms::CREATE_REPLICATION_INSTANCE,
+    &dms::CREATE_REPLICATION_TASKS,
+    &dms::MOVE_REPLICATION_TASKS,
+    &dms::START_REPLICATION_TASKS,
+];
 
 pub fn find(name: &str) -> Option<&'static ActionSpec> {
     ALL.iter().copied().find(|a| a.name == name)
@@ -57,18 +71,19 @@ pub async fn execute(
     params: &Map<String, Value>,
 ) -> Result<Value, ApiError> {
     let p = Params::new(spec, params);
-    match spec.name {
-        "redshift.describe_cluster" => {
-            redshift::describe_cluster(&clients.redshift(region).await, &p).await
-        }
-        "redshift.modify_cluster" => {
-            redshift::modify_cluster(&clients.redshift(region).await, &p).await
-        }
-        other => Err(ApiError::invalid(
-            spec.operation,
-            format!("no implementation for `{other}`"),
-        )),
+    let service = spec.name.split_once('.').map_or("", |(s, _)| s);
+    match service {
+        "redshift" => redshift::execute(&clients.redshift(region).await, spec, &p).await,
+        "dms" => dms::execute(&clients.dms(region).await, spec, &p).await,
+        _ => Err(no_implementation(spec)),
     }
+}
+
+fn no_implementation(spec: &ActionSpec) -> ApiError {
+    ApiError::invalid(
+        spec.operation,
+        format!("no implementation for `{}`", spec.name),
+    )
 }
 
 /// The catalog as the runbook validator sees it.

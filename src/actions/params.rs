@@ -44,3 +44,62 @@ impl<'a> Params<'a> {
         }
     }
 }
+
+impl Params<'_> {
+    pub fn opt_int(&self, name: &str) -> Result<Option<i32>, ApiError> {
+        match self.values.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .and_then(|n| i32::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| self.bad(name, "a whole number")),
+            Some(Value::String(s)) => s
+                .parse()
+                .map(Some)
+                .map_err(|_| self.bad(name, "a whole number")),
+            Some(_) => Err(self.bad(name, "a whole number")),
+        }
+    }
+
+    /// A list of texts; absent or null is an empty list.
+    pub fn strings(&self, name: &str) -> Result<Vec<String>, ApiError> {
+        match self.values.get(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| self.bad(name, "a list of texts"))
+                })
+                .collect(),
+            Some(_) => Err(self.bad(name, "a list of texts")),
+        }
+    }
+
+    /// A list of objects; absent or null is an empty list.
+    pub fn objects(&self, name: &str) -> Result<Vec<Map<String, Value>>, ApiError> {
+        match self.values.get(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_object()
+                        .cloned()
+                        .ok_or_else(|| self.bad(name, "a list of objects"))
+                })
+                .collect(),
+            Some(_) => Err(self.bad(name, "a list of objects")),
+        }
+    }
+
+    /// An object; absent or null is `None`.
+    pub fn opt_object(&self, name: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+        match self.values.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m.clone())),
+            Some(_) => Err(self.bad(name, "an object")),
+        }
+    }
+}

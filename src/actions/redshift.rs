@@ -104,3 +104,15 @@ pub async fn modify_cluster(client: &Client, p: &Params<'_>) -> Result<Value, Ap
         .map_err(|e| ApiError::from_sdk(MODIFY_CLUSTER.operation, e))?;
     Ok(out.cluster().map_or_else(|| json!({}), cluster_json))
 }
+
+pub async fn execute(
+    client: &Client,
+    spec: &ActionSpec,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    match spec.name {
+        "redshift.describe_cluster" => describe_cluster(client, p).await,
+        "redshift.modify_cluster" => modify_cluster(client, p).await,
+        _ => Err(super::no_implementation(spec)),
+    }
+}

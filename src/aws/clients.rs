@@ -67,6 +67,14 @@ impl Clients {
         aws_sdk_redshift::Client::new(&self.config(region).await)
     }
 
+    pub async fn dms(&self, region: Option<&str>) -> aws_sdk_databasemigration::Client {
+        aws_sdk_databasemigration::Client::new(&self.config(region).await)
+    }
+
+    pub async fn elasticache(&self, region: Option<&str>) -> aws_sdk_elasticache::Client {
+        aws_sdk_elasticache::Client::new(&self.config(region).await)
+    }
+
     pub async fn securityhub(&self, region: Option<&str>) -> aws_sdk_securityhub::Client {
         aws_sdk_securityhub::Client::new(&self.config(region).await)
     }

@@ -678,8 +678,8 @@ impl Walk<'_, '_> {
                     Ok(Flow::Next)
                 } else {
                     Err(Failure::Step(format!(
-                        "verification failed: {what} (`{}` does not hold)",
-                        that.source()
+                        "verification failed: {what}: {}",
+                        that.explain(&view)
                     )))
                 }
             }
@@ -760,6 +760,8 @@ impl Walk<'_, '_> {
             .steps
             .iter()
             .filter(|s| s.kind.approved_by() == Some(index))
+            // Only the changes this run will make: a step another branch skips is not shown.
+            .filter(|s| s.when.as_ref().is_none_or(|w| w.eval(&self.ctx.value)))
             .filter_map(|s| describe_change(s, &self.ctx, &self.target, lang))
             .collect();
         if !approved.is_empty() {
@@ -779,7 +781,11 @@ impl Walk<'_, '_> {
                 .iter()
                 .map(|o| (o.value.clone(), o.label.get(lang).to_owned()))
                 .collect(),
-            default: default.clone(),
+            default: default.as_ref().map(|d| match d {
+                Value::String(s) => crate::runbook::Template::parse(s)
+                    .map_or_else(|_| d.clone(), |t| Value::String(t.render(&self.ctx.value))),
+                other => other.clone(),
+            }),
             control: self.plan.control.clone(),
             resource_keys: self.target.keys(),
         };

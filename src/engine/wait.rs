@@ -123,7 +123,9 @@ pub async fn wait_until_ready(
                 if spec.failed.iter().any(|f| f == &status) {
                     return WaitEnd::Failed(format!("the resource went to `{status}`"));
                 }
-                let ready = spec.ready.iter().any(|r| r == &status) && !pending;
+                // Waiting for a deletion, a resource still there is never ready.
+                let ready =
+                    !spec.gone_is_ready && spec.ready.iter().any(|r| r == &status) && !pending;
                 let target_reached = until(&output);
                 // The change has started once the resource leaves the ready state or the
                 // target is seen not reached yet; a ready status before that may be the
@@ -135,6 +137,17 @@ pub async fn wait_until_ready(
                 if done {
                     return WaitEnd::Ready(output);
                 }
+            }
+            Err(e) if e.kind == ApiErrorKind::NotFound && spec.gone_is_ready => {
+                display.update("gone", elapsed);
+                if let Err(e) = on_reading(Reading {
+                    status: "gone",
+                    pending: false,
+                    elapsed,
+                }) {
+                    return WaitEnd::Journal(e);
+                }
+                return WaitEnd::Ready(serde_json::json!({ "gone": true }));
             }
             Err(e) if matches!(e.kind, ApiErrorKind::Throttled | ApiErrorKind::Network) => {
                 tracing::warn!(operation = action.operation, code = %e.code, "poll failed, will retry");

@@ -1,5 +1,6 @@
 //! `when`, `until` and `that` conditions: `path`, `not path`, `path == literal`,
-//! `path != literal`, joined with `and` / `or` (`and` binds tighter, no parentheses).
+//! `path != literal`, `path == {{ other.path }}` (compare two values of the context),
+//! joined with `and` / `or` (`and` binds tighter, no parentheses).
 //!
 //! Deliberately tiny: a runbook condition should read like the article's sentence, and
 //! anything more complex belongs in an action that returns a simple value.
@@ -16,8 +17,32 @@ enum Atom {
     Compare {
         path: Path,
         equal: bool,
-        literal: Value,
+        other: Operand,
     },
+}
+
+/// The right side of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+enum Operand {
+    Literal(Value),
+    Path(Path),
+}
+
+impl Operand {
+    fn parse(text: &str) -> Result<Operand, String> {
+        let text = text.trim();
+        match text.strip_prefix("{{").and_then(|t| t.strip_suffix("}}")) {
+            Some(inner) => Ok(Operand::Path(Path::parse(inner)?)),
+            None => Ok(Operand::Literal(parse_literal(text))),
+        }
+    }
+
+    fn value<'a>(&'a self, context: &'a Value) -> Value {
+        match self {
+            Operand::Literal(v) => v.clone(),
+            Operand::Path(p) => p.lookup(context).cloned().unwrap_or(Value::Null),
+        }
+    }
 }
 
 /// A parsed condition over the run context.
@@ -58,7 +83,7 @@ fn parse_atom(text: &str) -> Result<Atom, String> {
             return Ok(Atom::Compare {
                 path: Path::parse(left)?,
                 equal,
-                literal: parse_literal(right),
+                other: Operand::parse(right)?,
             });
         }
     }
@@ -71,6 +96,15 @@ fn parse_atom(text: &str) -> Result<Atom, String> {
             negated: false,
             path: Path::parse(text)?,
         }),
+    }
+}
+
+fn holds(atom: &Atom, context: &Value) -> bool {
+    match atom {
+        Atom::Truthy { negated, path } => truthy(path.lookup(context)) != *negated,
+        Atom::Compare { path, equal, other } => {
+            loosely_equal(path.lookup(context), &other.value(context)) == *equal
+        }
     }
 }
 
@@ -112,22 +146,54 @@ impl Condition {
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
-        self.any_of.iter().flatten().map(|atom| match atom {
-            Atom::Truthy { path, .. } | Atom::Compare { path, .. } => path,
+        self.any_of.iter().flatten().flat_map(|atom| match atom {
+            Atom::Truthy { path, .. } => vec![path],
+            Atom::Compare {
+                path,
+                other: Operand::Path(other),
+                ..
+            } => vec![path, other],
+            Atom::Compare { path, .. } => vec![path],
         })
     }
 
     pub fn eval(&self, context: &Value) -> bool {
-        self.any_of.iter().any(|conj| {
-            conj.iter().all(|atom| match atom {
-                Atom::Truthy { negated, path } => truthy(path.lookup(context)) != *negated,
-                Atom::Compare {
-                    path,
-                    equal,
-                    literal,
-                } => loosely_equal(path.lookup(context), literal) == *equal,
-            })
-        })
+        self.any_of
+            .iter()
+            .any(|conj| conj.iter().all(|atom| holds(atom, context)))
+    }
+
+    /// For a condition that does not hold: the parts that do not, with the values seen,
+    /// e.g. `output.KmsKeyId is "k2", expected "k1"`.
+    pub fn explain(&self, context: &Value) -> String {
+        let mut parts = Vec::new();
+        for atom in self.any_of.iter().flatten() {
+            if holds(atom, context) {
+                continue;
+            }
+            let shown = |p: &Path| {
+                p.lookup(context)
+                    .map_or_else(|| "missing".to_owned(), Value::to_string)
+            };
+            parts.push(match atom {
+                Atom::Truthy { negated, path } => format!(
+                    "{path} is {}, expected it {}",
+                    shown(path),
+                    if *negated {
+                        "unset or false"
+                    } else {
+                        "set and not false"
+                    }
+                ),
+                Atom::Compare { path, equal, other } => format!(
+                    "{path} is {}, expected {}{}",
+                    shown(path),
+                    if *equal { "" } else { "anything but " },
+                    other.value(context)
+                ),
+            });
+        }
+        parts.join("; ")
     }
 }
 
@@ -148,6 +214,14 @@ mod tests {
         assert!(!c("b and a.on"));
         assert!(c("b or a.on"));
         assert!(c("missing == null"));
+        assert!(c("a.n == {{ a.n }}"));
+        assert!(!c("a.status == {{ a.n }}"));
+        assert_eq!(
+            Condition::parse("a.on == true and a.status == {{ a.n }}")
+                .unwrap()
+                .explain(&ctx),
+            "a.status is \"available\", expected \"3\""
+        );
     }
 
     #[test]

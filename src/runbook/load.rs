@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 
 /// The runbooks shipped with hubfix, as (file name, text).
 pub fn embedded_runbooks() -> &'static [(&'static str, &'static str)] {
-    &[(
-        "redshift-7.yaml",
-        include_str!("../../runbooks/redshift-7.yaml"),
-    )]
+    &[
+        ("dms-1.yaml", include_str!("../../runbooks/dms-1.yaml")),
+        (
+            "redshift-7.yaml",
+            include_str!("../../runbooks/redshift-7.yaml"),
+        ),
+    ]
 }
 
 /// Parses and checks one runbook text; `file` names it in errors.

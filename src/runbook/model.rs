@@ -135,7 +135,8 @@ step_struct!(
         /// Choices of a select prompt.
         #[serde(default)]
         options: Vec<RawOption>,
-        /// Default answer offered on a terminal (never used for answers files).
+        /// Default answer offered on a terminal (never used for answers files); a text
+        /// default may hold `{{ templates }}`.
         #[serde(default)]
         default: Option<Value>,
     }
@@ -172,6 +173,7 @@ step_struct!(
         /// Path of the status field in the call's output, e.g. `ClusterStatus`.
         status: String,
         /// Statuses that mean ready.
+        #[serde(default)]
         ready: Vec<String>,
         /// Statuses that mean the change failed.
         #[serde(default)]
@@ -183,6 +185,10 @@ step_struct!(
         #[serde(default)]
         #[schemars(with = "Option<String>")]
         until: Option<Spanned<String>>,
+        /// Waiting for a deletion: the wait is over when the call answers that the resource
+        /// does not exist (any other status only means it is not gone yet).
+        #[serde(default)]
+        gone_is_ready: bool,
         /// What is being waited for.
         text: Text,
     }

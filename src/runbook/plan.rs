@@ -115,6 +115,7 @@ pub struct WaitSpec {
     pub failed: Vec<String>,
     pub pending: Option<Path>,
     pub until: Option<Condition>,
+    pub gone_is_ready: bool,
     pub text: Message,
 }
 
@@ -546,6 +547,12 @@ impl Checker<'_> {
                         ),
                     );
                 }
+                if let Some(Value::String(d)) = &p.default {
+                    match Template::parse(d) {
+                        Ok(t) => t.paths().for_each(|path| self.check_path(path, at, false)),
+                        Err(e) => self.err(at, e),
+                    }
+                }
                 if kind == PromptKind::Secret && p.default.is_some() {
                     self.err(
                         at,
@@ -598,7 +605,7 @@ impl Checker<'_> {
                         Path(vec!["_".into()])
                     })
                 };
-                if w.ready.is_empty() {
+                if w.ready.is_empty() && !w.gone_is_ready {
                     self.err(at, "a wait needs at least one `ready` status");
                 }
                 StepKind::Wait(WaitSpec {
@@ -609,6 +616,7 @@ impl Checker<'_> {
                     failed: w.failed.clone(),
                     pending: w.pending.as_deref().map(|p| path(p, self)),
                     until: w.until.as_ref().map(|u| self.condition(u, true)),
+                    gone_is_ready: w.gone_is_ready,
                     text: self.message(&w.text, at, false),
                 })
             }

@@ -2,7 +2,8 @@
 //!
 //! A path is dotted (`steps.cluster.VpcId`, `answers.reason`); its first segment must be one
 //! of the context roots, which validation checks so an unknown variable is a load error and
-//! never an empty string in front of an operator.
+//! never an empty string in front of an operator. `{{ a.b or c.d }}` takes the first of the
+//! paths that has a value (an answer given only on one branch, else a captured value).
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -63,7 +64,15 @@ impl std::fmt::Display for Path {
 #[derive(Debug, Clone, PartialEq)]
 enum Piece {
     Literal(String),
-    Var(Path),
+    /// Alternatives: the first one with a value is used.
+    Var(Vec<Path>),
+}
+
+fn first_defined<'a>(paths: &[Path], context: &'a Value) -> Option<&'a Value> {
+    paths
+        .iter()
+        .filter_map(|p| p.lookup(context))
+        .find(|v| !v.is_null())
 }
 
 /// A text with `{{ path }}` holes.
@@ -84,7 +93,11 @@ impl Template {
             let end = after
                 .find("}}")
                 .ok_or_else(|| format!("`{{{{` without a closing `}}}}` in `{text}`"))?;
-            pieces.push(Piece::Var(Path::parse(&after[..end])?));
+            let paths = after[..end]
+                .split(" or ")
+                .map(Path::parse)
+                .collect::<Result<Vec<_>, _>>()?;
+            pieces.push(Piece::Var(paths));
             rest = &after[end + 2..];
         }
         if !rest.is_empty() {
@@ -94,9 +107,9 @@ impl Template {
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
-        self.pieces.iter().filter_map(|p| match p {
-            Piece::Var(path) => Some(path),
-            Piece::Literal(_) => None,
+        self.pieces.iter().flat_map(|p| match p {
+            Piece::Var(paths) => paths.as_slice(),
+            Piece::Literal(_) => &[],
         })
     }
 
@@ -106,11 +119,12 @@ impl Template {
         for piece in &self.pieces {
             match piece {
                 Piece::Literal(text) => out.push_str(text),
-                Piece::Var(path) => match path.lookup(context) {
+                Piece::Var(paths) => match first_defined(paths, context) {
                     Some(Value::String(s)) => out.push_str(s),
-                    Some(Value::Null) | None => {
+                    None => {
+                        let names: Vec<String> = paths.iter().map(Path::to_string).collect();
                         out.push('<');
-                        out.push_str(&path.to_string());
+                        out.push_str(&names.join(" or "));
                         out.push('>');
                     }
                     Some(other) => out.push_str(&other.to_string()),
@@ -122,10 +136,14 @@ impl Template {
 
     /// Renders to a JSON value: a template that is one variable keeps the variable's type.
     pub fn render_value(&self, context: &Value) -> Value {
-        if let [Piece::Var(path)] = self.pieces.as_slice()
-            && let Some(value) = path.lookup(context)
-        {
-            return value.clone();
+        if let [Piece::Var(paths)] = self.pieces.as_slice() {
+            if let Some(value) = first_defined(paths, context) {
+                return value.clone();
+            }
+            // A lone variable that is set but null stays null (an unset optional setting).
+            if paths.iter().any(|p| p.lookup(context).is_some()) {
+                return Value::Null;
+            }
         }
         Value::String(self.render(context))
     }
@@ -235,6 +253,16 @@ mod tests {
             t.render_value(&json!({"answers": {"ok": true}})),
             json!(true)
         );
+    }
+
+    #[test]
+    fn takes_the_first_alternative_with_a_value() {
+        let t = Template::parse("{{ answers.name or steps.i.Id }}").unwrap();
+        let ctx = json!({"answers": {}, "steps": {"i": {"Id": "old"}}});
+        assert_eq!(t.render_value(&ctx), json!("old"));
+        let ctx = json!({"answers": {"name": "new"}, "steps": {"i": {"Id": "old"}}});
+        assert_eq!(t.render(&ctx), "new");
+        assert_eq!(t.paths().count(), 2);
     }
 
     #[test]
