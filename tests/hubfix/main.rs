@@ -2,8 +2,11 @@
 //! tests/ would otherwise link the AWS SDK again).
 
 mod double;
+mod double_dms;
 mod e2e;
 mod emulator;
+mod engine_dms1;
 mod engine_redshift;
+mod fixture;
 mod runbook_language;
 mod sdk_adapters;

@@ -1,0 +1,443 @@
+//! An in-memory DMS for engine tests, at the level of hubfix's DMS calls: instances that are
+//! `creating` and `deleting` for a set number of describes, tasks that stop, delete, move and
+//! start the same way, and AWS's refusals (an instance with tasks cannot be deleted, an
+//! identifier cannot be reused before the old instance is gone, a recreated instance gets a
+//! new ARN).
+
+use async_trait::async_trait;
+use hubfix::actions::ActionSpec;
+use hubfix::aws::{Api, ApiError, ApiErrorKind};
+use serde_json::{Map, Value, json};
+use std::sync::Mutex;
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// Everything describe shows, in hubfix's output shape.
+    pub config: Map<String, Value>,
+    pub tags: Value,
+    pub polls_left: usize,
+}
+
+impl Instance {
+    pub fn arn(&self) -> &str {
+        self.config["ReplicationInstanceArn"].as_str().unwrap()
+    }
+    pub fn status(&self) -> &str {
+        self.config["ReplicationInstanceStatus"].as_str().unwrap()
+    }
+    fn set_status(&mut self, status: &str, polls: usize) {
+        self.config
+            .insert("ReplicationInstanceStatus".into(), json!(status));
+        self.polls_left = polls;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub definition: Map<String, Value>,
+    pub polls_left: usize,
+    /// The status a transition ends in (`None`: the task is gone).
+    pub then: Option<String>,
+}
+
+impl Task {
+    pub fn id(&self) -> &str {
+        self.definition["ReplicationTaskIdentifier"]
+            .as_str()
+            .unwrap()
+    }
+    pub fn arn(&self) -> &str {
+        self.definition["ReplicationTaskArn"].as_str().unwrap()
+    }
+    pub fn instance(&self) -> &str {
+        self.definition["ReplicationInstanceArn"].as_str().unwrap()
+    }
+    pub fn status(&self) -> &str {
+        self.definition["Status"].as_str().unwrap()
+    }
+    fn go(&mut self, now: &str, then: Option<&str>, polls: usize) {
+        self.definition.insert("Status".into(), json!(now));
+        self.then = then.map(str::to_owned);
+        self.polls_left = polls;
+    }
+}
+
+pub struct FakeDms {
+    pub instances: Mutex<Vec<Instance>>,
+    pub tasks: Mutex<Vec<Task>>,
+    pub calls: Mutex<Vec<(String, Value)>>,
+    /// Describes a transition (create, delete, stop, move) takes.
+    pub polls: usize,
+    next_id: Mutex<u32>,
+}
+
+pub const ZONE: &str = "ap-northeast-1a";
+
+/// The public instance `dms1` with every setting DMS.1 must carry over.
+pub fn public_instance() -> Map<String, Value> {
+    json!({
+        "ReplicationInstanceIdentifier": "dms1",
+        "ReplicationInstanceArn": "arn:aws:dms:ap-northeast-1:123456789012:rep:ORIGINAL",
+        "ReplicationInstanceStatus": "available",
+        "ReplicationInstanceClass": "dms.t3.medium",
+        "AllocatedStorage": 50,
+        "EngineVersion": "3.5.3",
+        "AutoMinorVersionUpgrade": false,
+        "MultiAZ": false,
+        "AvailabilityZone": ZONE,
+        "ReplicationSubnetGroupIdentifier": "dms-subnets",
+        "VpcId": "vpc-0abc",
+        "VpcSecurityGroupIds": ["sg-0001", "sg-0002"],
+        "KmsKeyId": "arn:aws:kms:ap-northeast-1:123456789012:key/k1",
+        "PreferredMaintenanceWindow": "sun:06:00-sun:06:30",
+        "DnsNameServers": "10.0.0.2",
+        "NetworkType": "IPV4",
+        "KerberosAuthenticationSettings": null,
+        "PubliclyAccessible": true,
+        "PublicIpAddresses": ["203.0.113.10"],
+        "PendingModifiedValues": {},
+    })
+    .as_object()
+    .unwrap()
+    .clone()
+}
+
+pub fn task(id: &str, status: &str, instance_arn: &str) -> Task {
+    Task {
+        definition: json!({
+            "ReplicationTaskIdentifier": id,
+            "ReplicationTaskArn": format!("arn:aws:dms:ap-northeast-1:123456789012:task:{}", id.to_uppercase()),
+            "ReplicationInstanceArn": instance_arn,
+            "SourceEndpointArn": "arn:aws:dms:ap-northeast-1:123456789012:endpoint:SRC",
+            "TargetEndpointArn": "arn:aws:dms:ap-northeast-1:123456789012:endpoint:TGT",
+            "MigrationType": "full-load-and-cdc",
+            "TableMappings": format!("{{\"rules\":[{{\"rule-name\":\"{id}\"}}]}}"),
+            "ReplicationTaskSettings": "{\"Logging\":{\"EnableLogging\":true}}",
+            "CdcStartPosition": null,
+            "TaskData": null,
+            "Status": status,
+            "FullLoadProgressPercent": 42,
+            "Tags": [{"Key": "task", "Value": id}],
+        })
+        .as_object()
+        .unwrap()
+        .clone(),
+        polls_left: 0,
+        then: None,
+    }
+}
+
+fn err(kind: ApiErrorKind, op: &str, code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(kind, op, code, message)
+}
+
+impl FakeDms {
+    /// `dms1`, public, with the given tasks (id, status).
+    pub fn with_public_instance(tasks: &[(&str, &str)]) -> Self {
+        let config = public_instance();
+        let arn = config["ReplicationInstanceArn"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        FakeDms {
+            instances: Mutex::new(vec![Instance {
+                config,
+                tags: json!([{"Key": "env", "Value": "prod"}, {"Key": "owner", "Value": "data-team"}]),
+                polls_left: 0,
+            }]),
+            tasks: Mutex::new(tasks.iter().map(|(id, s)| task(id, s, &arn)).collect()),
+            calls: Mutex::new(Vec::new()),
+            polls: 2,
+            next_id: Mutex::new(0),
+        }
+    }
+
+    pub fn operations(&self) -> Vec<String> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(o, _)| o.clone())
+            .collect()
+    }
+
+    pub fn count(&self, operation: &str) -> usize {
+        self.operations().iter().filter(|o| *o == operation).count()
+    }
+
+    pub fn instances(&self) -> Vec<Instance> {
+        self.instances.lock().unwrap().clone()
+    }
+
+    pub fn tasks(&self) -> Vec<Task> {
+        self.tasks.lock().unwrap().clone()
+    }
+
+    /// Moves every transition one describe on; finished deletions disappear.
+    fn tick(&self) {
+        let mut instances = self.instances.lock().unwrap();
+        for i in instances.iter_mut() {
+            if i.polls_left > 0 {
+                i.polls_left -= 1;
+            } else if i.status() == "creating" {
+                i.set_status("available", 0);
+            }
+        }
+        instances.retain(|i| !(i.status() == "deleting" && i.polls_left == 0));
+        let mut tasks = self.tasks.lock().unwrap();
+        for t in tasks.iter_mut() {
+            if t.polls_left > 0 {
+                t.polls_left -= 1;
+            } else if let Some(then) = t.then.take() {
+                t.definition.insert("Status".into(), json!(then));
+            }
+        }
+        tasks.retain(|t| !(t.status() == "deleting" && t.polls_left == 0 && t.then.is_none()));
+    }
+
+    fn instance(&self, op: &str, which: &str) -> Result<Instance, ApiError> {
+        self.instances
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|i| i.arn() == which || i.config["ReplicationInstanceIdentifier"] == which)
+            .cloned()
+            .ok_or_else(|| {
+                err(
+                    ApiErrorKind::NotFound,
+                    op,
+                    "ResourceNotFoundFault",
+                    format!("No replication instance found: {which}"),
+                )
+            })
+    }
+
+    fn describe_tasks(&self, instance_arn: &str) -> Value {
+        let tasks: Vec<Task> = self
+            .tasks()
+            .into_iter()
+            .filter(|t| t.instance() == instance_arn)
+            .collect();
+        let running: Vec<&Task> = tasks.iter().filter(|t| t.status() == "running").collect();
+        let state = if tasks.is_empty() {
+            "none"
+        } else if tasks.iter().any(|t| {
+            ["creating", "deleting", "moving", "starting", "stopping"].contains(&t.status())
+        }) {
+            "changing"
+        } else if !running.is_empty() {
+            "running"
+        } else {
+            "stopped"
+        };
+        json!({
+            "Tasks": tasks.iter().map(|t| Value::Object(t.definition.clone())).collect::<Vec<_>>(),
+            "Count": tasks.len(),
+            "Arns": tasks.iter().map(Task::arn).collect::<Vec<_>>(),
+            "Identifiers": tasks.iter().map(Task::id).collect::<Vec<_>>(),
+            "RunningArns": running.iter().map(|t| t.arn()).collect::<Vec<_>>(),
+            "RunningIdentifiers": running.iter().map(|t| t.id()).collect::<Vec<_>>(),
+            "State": state,
+            "Summary": tasks.iter().map(|t| format!("{}: {}", t.id(), t.status())).collect::<Vec<_>>().join("\n"),
+        })
+    }
+
+    fn with_tasks<F: FnMut(&mut Task) -> Result<bool, ApiError>>(
+        &self,
+        arns: &Value,
+        mut f: F,
+    ) -> Result<Vec<String>, ApiError> {
+        let arns: Vec<&str> = arns
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let mut done = Vec::new();
+        for t in self.tasks.lock().unwrap().iter_mut() {
+            if arns.contains(&t.arn()) && f(t)? {
+                done.push(t.arn().to_owned());
+            }
+        }
+        Ok(done)
+    }
+
+    fn create_instance(&self, op: &str, p: &Map<String, Value>) -> Result<Value, ApiError> {
+        let id = p["ReplicationInstanceIdentifier"].as_str().unwrap();
+        if self.instance(op, id).is_ok() {
+            return Err(err(
+                ApiErrorKind::Invalid,
+                op,
+                "ResourceAlreadyExistsFault",
+                "ReplicationInstance Already Exists",
+            ));
+        }
+        let mut n = self.next_id.lock().unwrap();
+        *n += 1;
+        let mut config = public_instance();
+        for (k, v) in p {
+            if k != "Tags" {
+                config.insert(k.clone(), v.clone());
+            }
+        }
+                config.insert(
+            "ReplicationInstanceArn".into(),
+            json!(format!(
+                "arn:aws:dms:ap-northeast-1:123456789012:rep:NEW{n}"
+            )),
+        );
+        config.insert("PublicIpAddresses".into(), json!([]));
+        let mut instance = Instance {
+            config,
+            tags: p.get("Tags").cloned().unwrap_or(json!([])),
+            polls_left: 0,
+        };
+        instance.set_status("creating", self.polls);
+        let out = Value::Object(instance.config.clone());
+        self.instances.lock().unwrap().push(instance);
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Api for FakeDms {
+    async fn call(
+        &self,
+        action: &'static ActionSpec,
+        _region: Option<&str>,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        let op = action.operation;
+        self.calls
+            .lock()
+            .unwrap()
+            .push((op.to_owned(), Value::Object(params.clone())));
+        let text = |k: &str| params[k].as_str().unwrap_or_default().to_owned();
+        let busy = |m: String| {
+            err(
+                ApiErrorKind::InvalidState,
+                op,
+                "InvalidResourceStateFault",
+                m,
+            )
+        };
+        match action.name {
+            "dms.describe_replication_instance" => {
+                self.tick();
+                Ok(Value::Object(
+                    self.instance(op, &text("ReplicationInstance"))?.config,
+                ))
+            }
+            "dms.list_tags" => Ok(json!({"Tags": self.instance(op, &text("ResourceArn"))?.tags})),
+            "dms.describe_instance_tasks" => {
+                self.tick();
+                Ok(self.describe_tasks(&text("ReplicationInstanceArn")))
+            }
+            "dms.stop_replication_tasks" => {
+                let polls = self.polls;
+                let done = self.with_tasks(&params["ReplicationTaskArns"], |t| {
+                    Ok(t.status() == "running" && {
+                        t.go("stopping", Some("stopped"), polls);
+                        true
+                    })
+                })?;
+                Ok(json!({ "Stopped": done }))
+            }
+            "dms.delete_replication_tasks" => {
+                let polls = self.polls;
+                let done = self.with_tasks(&params["ReplicationTaskArns"], |t| {
+                    if t.status() == "running" {
+                        return Err(busy(format!("task {} is running", t.id())));
+                    }
+                    t.go("deleting", None, polls);
+                    Ok(true)
+                })?;
+                Ok(json!({ "Deleted": done }))
+            }
+            "dms.delete_replication_instance" => {
+                let arn = text("ReplicationInstanceArn");
+                if self.tasks().iter().any(|t| t.instance() == arn) {
+                    return Err(busy("the instance still has replication tasks".into()));
+                }
+                let mut instances = self.instances.lock().unwrap();
+                let i = instances
+                    .iter_mut()
+                    .find(|i| i.arn() == arn)
+                    .ok_or_else(|| {
+                        err(
+                            ApiErrorKind::NotFound,
+                            op,
+                            "ResourceNotFoundFault",
+                            "no instance",
+                        )
+                    })?;
+                i.set_status("deleting", self.polls);
+                Ok(Value::Object(i.config.clone()))
+            }
+            "dms.create_replication_instance" => self.create_instance(op, params),
+            "dms.create_replication_tasks" => {
+                let instance = text("ReplicationInstanceArn");
+                let mut created = Vec::new();
+                for def in params["Tasks"].as_array().unwrap() {
+                    let id = def["ReplicationTaskIdentifier"].as_str().unwrap();
+                    if self.tasks().iter().any(|t| t.id() == id) {
+                        continue;
+                    }
+                    let mut t = task(id, "creating", &instance);
+                    for (k, v) in def.as_object().unwrap() {
+                        if !["ReplicationTaskArn", "Status", "FullLoadProgressPercent"]
+                            .contains(&k.as_str())
+                        {
+                            t.definition.insert(k.clone(), v.clone());
+                        }
+                    }
+                    t.definition
+                        .insert("ReplicationInstanceArn".into(), json!(instance));
+                    t.definition.insert(
+                        "ReplicationTaskArn".into(),
+                        json!(format!("{}-NEW", t.arn())),
+                    );
+                    t.definition
+                        .insert("FullLoadProgressPercent".into(), json!(0));
+                    t.go("creating", Some("ready"), self.polls);
+                    created.push(t.arn().to_owned());
+                    self.tasks.lock().unwrap().push(t);
+                }
+                Ok(json!({ "Created": created }))
+            }
+            "dms.move_replication_tasks" => {
+                let target = text("TargetReplicationInstanceArn");
+                if self.instance(op, &target)?.status() != "available" {
+                    return Err(busy("the target instance is not available".into()));
+                }
+                let polls = self.polls;
+                let done = self.with_tasks(&params["ReplicationTaskArns"], |t| {
+                    if !["stopped", "ready", "failed"].contains(&t.status()) {
+                        return Err(busy(format!("task {} is {}", t.id(), t.status())));
+                    }
+                    t.definition
+                        .insert("ReplicationInstanceArn".into(), json!(target));
+                    t.go("moving", Some("stopped"), polls);
+                    Ok(true)
+                })?;
+                Ok(json!({ "Moved": done }))
+            }
+            "dms.start_replication_tasks" => {
+                let instance = text("ReplicationInstanceArn");
+                let ids: Vec<String> =
+                    serde_json::from_value(params["ReplicationTaskIdentifiers"].clone()).unwrap();
+                let kind = text("StartReplicationTaskType");
+                let mut started = Vec::new();
+                for t in self.tasks.lock().unwrap().iter_mut() {
+                    if t.instance() == instance && ids.iter().any(|i| i == t.id()) {
+                        t.definition.insert("StartedWith".into(), json!(kind));
+                        t.go("running", None, 0);
+                        started.push(t.id().to_owned());
+                    }
+                }
+                Ok(json!({ "Started": started }))
+            }
+            other => panic!("the DMS double has no {other}"),
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Every branch of the DMS.1 runbook and both strategies, walked by the engine against the
+//! in-memory DMS with scripted answers; waits run in virtual time.
+
+use crate::double_dms::{FakeDms, public_instance};
+use crate::fixture::{Fixture, finding_on};
+use hubfix::engine::{Event, ScriptedPrompter};
+use hubfix::findings::WorkflowStatus;
+use hubfix::runbook::Outcome;
+use serde_json::{Value, json};
+
+const ARN: &str = "arn:aws:dms:ap-northeast-1:123456789012:rep:ORIGINAL";
+
+/// Settings that must come back identical on the private instance.
+const CARRIED: &[&str] = &[
+    "ReplicationInstanceClass",
+    "AllocatedStorage",
+    "EngineVersion",
+    "AutoMinorVersionUpgrade",
+    "MultiAZ",
+    "AvailabilityZone",
+    "ReplicationSubnetGroupIdentifier",
+    "VpcSecurityGroupIds",
+    "KmsKeyId",
+    "PreferredMaintenanceWindow",
+    "DnsNameServers",
+    "NetworkType",
+    "KerberosAuthenticationSettings",
+];
+
+fn fixture(tasks: &[(&str, &str)]) -> Fixture<FakeDms> {
+    Fixture::new(
+        FakeDms::with_public_instance(tasks),
+        "DMS.1",
+        finding_on("DMS.1", "AwsDmsReplicationInstance", ARN),
+    )
+}
+
+fn recreate() -> ScriptedPrompter {
+    ScriptedPrompter::new()
+        .no("intended")
+        .text("strategy", "recreate")
+        .yes("stop_tasks")
+        .yes("restart_tasks")
+        .yes("confirm_delete")
+}
+
+fn replace() -> ScriptedPrompter {
+    ScriptedPrompter::new()
+        .no("intended")
+        .text("strategy", "replace")
+        .text("new_identifier", "dms1-private")
+        .yes("stop_tasks")
+        .yes("restart_tasks")
+        .yes("confirm_delete")
+}
+
+const CHANGES: &[&str] = &[
+    "dms:StopReplicationTask",
+    "dms:DeleteReplicationTask",
+    "dms:DeleteReplicationInstance",
+    "dms:CreateReplicationInstance",
+    "dms:CreateReplicationTask",
+    "dms:MoveReplicationTask",
+    "dms:StartReplicationTask",
+];
+
+fn changes(fx: &Fixture<FakeDms>) -> Vec<String> {
+    fx.aws
+        .operations()
+        .into_iter()
+        .filter(|o| CHANGES.contains(&o.as_str()))
+        .collect()
+}
+
+fn assert_private_copy(fx: &Fixture<FakeDms>, identifier: &str) -> String {
+    let instances = fx.aws.instances();
+    let new = instances
+        .iter()
+        .find(|i| i.config["ReplicationInstanceIdentifier"] == identifier)
+        .expect("the private instance exists");
+    assert_eq!(new.config["PubliclyAccessible"], json!(false));
+    assert_eq!(new.status(), "available");
+    assert_ne!(new.arn(), ARN, "a new instance has a new ARN");
+    let old = public_instance();
+    for key in CARRIED {
+        assert_eq!(new.config[*key], old[*key], "{key} carried over");
+    }
+    assert_eq!(
+        new.tags,
+        json!([{"Key": "env", "Value": "prod"}, {"Key": "owner", "Value": "data-team"}])
+    );
+    new.arn().to_owned()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_private_instance_is_already_compliant() {
+    let fx = fixture(&[]);
+    fx.aws.instances.lock().unwrap()[0]
+        .config
+        .insert("PubliclyAccessible".into(), json!(false));
+    let mut prompter = ScriptedPrompter::new();
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Compliant);
+    assert!(prompter.asked.is_empty());
+    assert_eq!(fx.aws.operations(), ["dms:DescribeReplicationInstances"]);
+    assert!(report.message.contains("not publicly accessible"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn intended_suppresses_with_the_articles_advice_and_changes_nothing() {
+    let fx = fixture(&[("t1", "running")]);
+    let mut prompter = ScriptedPrompter::new()
+        .yes("intended")
+        .text("reason", "vendor replicates over the internet until March");
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Suppressed);
+    assert_eq!(prompter.asked_ids(), ["intended", "reason"]);
+    assert!(changes(&fx).is_empty());
+    let updates = fx.hub.updates.lock().unwrap();
+    assert_eq!(updates[0].status, WorkflowStatus::Suppressed);
+    assert!(updates[0].note.contains("vendor replicates"));
+    assert!(report.message.contains("SSL mode"), "{}", report.message);
+    assert!(report.message.contains("VPN"), "{}", report.message);
+}
+
+#[tokio::test(start_paused = true)]
+async fn recreate_stops_deletes_recreates_restarts_and_resolves() {
+    let fx = fixture(&[("t1", "running"), ("t2", "stopped")]);
+    let mut prompter = recreate();
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert_eq!(
+        prompter.asked_ids(),
+        [
+            "intended",
+            "strategy",
+            "stop_tasks",
+            "restart_tasks",
+            "confirm_delete"
+        ]
+    );
+    assert_eq!(
+        changes(&fx),
+        [
+            "dms:StopReplicationTask",
+            "dms:DeleteReplicationTask",
+            "dms:DeleteReplicationInstance",
+            "dms:CreateReplicationInstance",
+            "dms:CreateReplicationTask",
+            "dms:StartReplicationTask",
+        ]
+    );
+    let new_arn = assert_private_copy(&fx, "dms1");
+    assert!(fx.aws.instances().iter().all(|i| i.arn() != ARN));
+    // Both tasks recreated from their definitions on the new instance; only t1 restarted.
+    let tasks = fx.aws.tasks();
+    assert_eq!(tasks.len(), 2);
+    for t in &tasks {
+        assert_eq!(t.instance(), new_arn);
+        assert_eq!(
+            t.definition["TableMappings"],
+            json!(format!("{{\"rules\":[{{\"rule-name\":\"{}\"}}]}}", t.id()))
+        );
+        assert_eq!(
+            t.definition["Tags"],
+            json!([{"Key": "task", "Value": t.id()}])
+        );
+    }
+    let t1 = tasks.iter().find(|t| t.id() == "t1").unwrap();
+    assert_eq!(t1.status(), "running");
+    assert_eq!(t1.definition["StartedWith"], json!("start-replication"));
+    assert_eq!(
+        tasks.iter().find(|t| t.id() == "t2").unwrap().status(),
+        "ready"
+    );
+    let updates = fx.hub.updates.lock().unwrap();
+    assert_eq!(updates[0].status, WorkflowStatus::Resolved);
+    assert!(updates[0].note.contains(&new_arn), "{}", updates[0].note);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_approval_lists_exactly_what_a_yes_deletes_and_creates() {
+    let fx = fixture(&[("t1", "stopped")]);
+    let mut prompter = recreate();
+    fx.run(&mut prompter).await;
+    let said = fx.said();
+    let before = &said[..said.find("Deleting the tasks").expect("deletion reported")];
+    let approval = &before[before.rfind("If you answer yes").unwrap()..];
+    assert!(approval.contains("dms:DeleteReplicationTask"), "{approval}");
+    assert!(
+        approval.contains("dms:DeleteReplicationInstance"),
+        "{approval}"
+    );
+    assert!(
+        approval.contains("\"PubliclyAccessible\":false"),
+        "{approval}"
+    );
+    assert!(
+        approval.contains("\"KmsKeyId\":\"arn:aws:kms"),
+        "{approval}"
+    );
+    assert!(
+        !approval.contains("dms:MoveReplicationTask"),
+        "the other strategy's changes are not listed: {approval}"
+    );
+    assert!(said.contains("t1"), "{said}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_journal_holds_every_setting_and_task_before_the_first_delete() {
+    let fx = fixture(&[("t1", "running"), ("t2", "stopped")]);
+    let report = fx.run(&mut recreate()).await;
+    let events = fx.journal(&report.run_id);
+    let first_delete = events
+        .iter()
+        .position(|e| matches!(e, Event::ApiCall { operation, .. } if operation.starts_with("dms:Delete")))
+        .expect("a delete was made");
+    let outputs: Vec<(&str, &Value)> = events[..first_delete]
+        .iter()
+        .filter_map(|e| match e {
+            Event::StepEnd {
+                step,
+                output: Some(o),
+                ..
+            } => Some((step.as_str(), o)),
+            _ => None,
+        })
+        .collect();
+    let saved = |id: &str| outputs.iter().find(|(s, _)| *s == id).unwrap().1;
+    let instance = saved("instance");
+    for key in CARRIED {
+        assert_eq!(instance[*key], public_instance()[*key], "{key} journaled");
+    }
+    assert_eq!(saved("tags")["Tags"][1]["Value"], json!("data-team"));
+    let tasks = saved("tasks")["Tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 2);
+    for t in tasks {
+        for key in [
+            "TableMappings",
+            "ReplicationTaskSettings",
+            "MigrationType",
+            "SourceEndpointArn",
+            "TargetEndpointArn",
+        ] {
+            assert!(t[key].is_string(), "{key} of a task journaled");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn replace_creates_moves_then_deletes_and_tasks_keep_their_progress() {
+    let fx = fixture(&[("t1", "running"), ("t2", "stopped")]);
+    let mut prompter = replace();
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert_eq!(
+        prompter.asked_ids(),
+        [
+            "intended",
+            "strategy",
+            "new_identifier",
+            "stop_tasks",
+            "restart_tasks",
+            "confirm_delete"
+        ]
+    );
+    assert_eq!(
+        prompter.asked[2].default,
+        Some(json!("dms1-private")),
+        "a sensible default identifier"
+    );
+    assert_eq!(
+        changes(&fx),
+        [
+            "dms:StopReplicationTask",
+            "dms:CreateReplicationInstance",
+            "dms:MoveReplicationTask",
+            "dms:DeleteReplicationInstance",
+            "dms:StartReplicationTask",
+        ]
+    );
+    let new_arn = assert_private_copy(&fx, "dms1-private");
+    assert_eq!(fx.aws.instances().len(), 1, "the public instance is gone");
+    let tasks = fx.aws.tasks();
+    for t in &tasks {
+        assert_eq!(t.instance(), new_arn);
+        assert_eq!(
+            t.definition["FullLoadProgressPercent"],
+            json!(42),
+            "progress kept"
+        );
+        assert!(
+            t.arn().ends_with(&t.id().to_uppercase()),
+            "the same task, moved"
+        );
+    }
+    let t1 = tasks.iter().find(|t| t.id() == "t1").unwrap();
+    assert_eq!(t1.definition["StartedWith"], json!("resume-processing"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_to_stopping_tasks_changes_nothing() {
+    let fx = fixture(&[("t1", "running")]);
+    let mut prompter = ScriptedPrompter::new()
+        .no("intended")
+        .text("strategy", "recreate")
+        .no("stop_tasks");
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Stopped);
+    assert_eq!(report.exit_code(), 3);
+    assert!(changes(&fx).is_empty());
+    assert!(
+        report
+            .message
+            .contains(&format!("hubfix resume {}", report.run_id))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_to_the_deletion_changes_nothing_and_tasks_are_not_asked_when_none_run() {
+    let fx = fixture(&[("t1", "stopped")]);
+    let mut prompter = ScriptedPrompter::new()
+        .no("intended")
+        .text("strategy", "recreate")
+        .no("confirm_delete");
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Stopped);
+    assert_eq!(
+        prompter.asked_ids(),
+        ["intended", "strategy", "confirm_delete"]
+    );
+    assert!(changes(&fx).is_empty());
+    assert!(fx.hub.updates.lock().unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_instance_without_tasks_is_recreated_without_task_calls() {
+    let fx = fixture(&[]);
+    let report = fx
+        .run(
+            &mut ScriptedPrompter::new()
+                .no("intended")
+                .text("strategy", "recreate")
+                .yes("confirm_delete"),
+        )
+        .await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert_eq!(
+        changes(&fx),
+        [
+            "dms:DeleteReplicationInstance",
+            "dms:CreateReplicationInstance"
+        ]
+    );
+    assert_private_copy(&fx, "dms1");
+}
+
+#[tokio::test(start_paused = true)]
+async fn resumed_after_the_delete_it_creates_the_instance_from_the_journal() {
+    let mut fx = fixture(&[]);
+    // The deletion does not finish in time: the run stops (exit 4) right after the delete.
+    fx.aws.polls = 10_000;
+    let report = fx.run(&mut recreate()).await;
+    assert_eq!(report.outcome, Outcome::TimedOut, "{}", report.message);
+    assert_eq!(report.resume_at.as_deref(), Some("public_deleted"));
+    assert_eq!(fx.aws.count("dms:DeleteReplicationInstance"), 1);
+    // DMS finishes the deletion while nobody watches: the old instance cannot be described.
+    fx.aws.polls = 2;
+    fx.aws.instances.lock().unwrap().clear();
+    let report = fx
+        .resume(&report.run_id, &mut ScriptedPrompter::new())
+        .await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert_eq!(
+        fx.aws.count("dms:DeleteReplicationInstance"),
+        1,
+        "not sent again"
+    );
+    assert_eq!(fx.aws.count("dms:CreateReplicationInstance"), 1);
+    assert_private_copy(&fx, "dms1");
+}
