@@ -26,7 +26,23 @@ fn init_logging(verbose: u8, quiet: bool) {
         (_, 2) => "hubfix=debug,info",
         _ => "hubfix=trace,info",
     };
-    let filter = EnvFilter::try_from_env("HUBFIX_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let mut filter =
+        EnvFilter::try_from_env("HUBFIX_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    // Whatever HUBFIX_LOG asks, the HTTP and SDK layers never log below info: their debug
+    // and trace lines carry request bodies, and a body can carry a secret (an AUTH token).
+    for cap in [
+        "aws_smithy_runtime=info",
+        "aws_smithy_http=info",
+        "aws_sdk_elasticache=info",
+        "aws_sdk_databasemigration=info",
+        "hyper=info",
+        "hyper_util=info",
+        "aws_config=info",
+    ] {
+        if let Ok(directive) = cap.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -34,9 +50,31 @@ fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
+/// A panic message never carries a secret: every secret given in this process is replaced
+/// before the message is printed.
+fn redact_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "hubfix hit a bug{at}: {}; please report it with the run's journal",
+            engine::secrets::scrub(&message)
+        );
+    }));
+}
+
 /// Runs a parsed command line and returns the process exit code.
 pub fn main(cli: cli::Cli) -> i32 {
     init_logging(cli.verbose, cli.quiet);
+    redact_panics();
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -4,6 +4,7 @@
 //! an API operation no runbook used before; the engine never changes for it.
 
 pub mod dms;
+pub mod elasticache;
 mod params;
 pub mod redshift;
 
@@ -42,6 +43,9 @@ pub const ALL: &[&ActionSpec] = &[
     &dms::CREATE_REPLICATION_TASKS,
     &dms::MOVE_REPLICATION_TASKS,
     &dms::START_REPLICATION_TASKS,
+    &elasticache::DESCRIBE_REPLICATION_GROUP,
+    &elasticache::DESCRIBE_MEMBER_VERSIONS,
+    &elasticache::MODIFY_AUTH_TOKEN,
 ];
 
 pub fn find(name: &str) -> Option<&'static ActionSpec> {
@@ -75,6 +79,7 @@ pub async fn execute(
     match service {
         "redshift" => redshift::execute(&clients.redshift(region).await, spec, &p).await,
         "dms" => dms::execute(&clients.dms(region).await, spec, &p).await,
+        "elasticache" => elasticache::execute(&clients.elasticache(region).await, spec, &p).await,
         _ => Err(no_implementation(spec)),
     }
 }

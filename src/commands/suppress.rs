@@ -61,6 +61,8 @@ pub async fn run(
                 text: "Suppress these findings?".into(),
                 options: Vec::new(),
                 default: Some(serde_json::Value::Bool(false)),
+                rules: None,
+                generate: None,
                 control: String::new(),
                 resource_keys: Vec::new(),
             })

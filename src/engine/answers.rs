@@ -1,6 +1,7 @@
 //! The answers file: every prompt answered without a terminal (contract in design.md).
 //! A missing answer stops the run naming the key to add; it never guesses, never hangs.
-//! Secrets are never literals in the file, only `{env: NAME}` or `{file: PATH}`.
+//! Secrets are never literals in the file, only `{env: NAME}` or `{file: PATH}`, or, for a
+//! secret the runbook can generate, `{generate: PATH}` (a new file, mode 0600).
 
 use super::prompt::{Answer, PromptError, Prompter, Question, Secret};
 use crate::runbook::PromptKind;
@@ -64,7 +65,7 @@ impl AnswersPrompter {
     fn secret(&self, q: &Question, value: &Value) -> Result<Secret, PromptError> {
         let bad = || {
             PromptError::Invalid(format!(
-                "answers file {}: `{}` is a secret: write `{{env: NAME}}` or `{{file: PATH}}`, never the secret itself",
+                "answers file {}: `{}` is a secret: write `{{env: NAME}}` or `{{file: PATH}}` (or `{{generate: PATH}}` where hubfix can generate it), never the secret itself",
                 self.path.display(),
                 q.id
             ))
@@ -93,7 +94,18 @@ impl AnswersPrompter {
                         e.kind()
                     ))
                 }),
-            _ => Err(bad()),
+            _ => match (map.get("generate"), &q.rules, q.generate) {
+                (Some(Value::String(file)), Some(rules), Some(length)) => {
+                    super::secrets::generate_to_file(rules, length, Path::new(file)).map_err(|e| {
+                        PromptError::Invalid(format!(
+                            "answers file {}: `{}`: {e}; to use a value generated before, write `{{file: {file}}}`",
+                            self.path.display(),
+                            q.id
+                        ))
+                    })
+                }
+                _ => Err(bad()),
+            },
         }
     }
 }

@@ -42,6 +42,10 @@ pub enum Event {
         value: Value,
         source: String,
         by: String,
+        /// For a secret: its salted hash (`sha256:<salt>:<hex>`), so a resumed run can
+        /// check that the same secret is given again. Never the secret.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fingerprint: Option<String>,
     },
     ApiCall {
         step: String,

@@ -11,6 +11,7 @@ mod preview;
 mod prompt;
 mod reporter;
 mod scripted;
+pub mod secrets;
 mod session;
 mod wait;
 

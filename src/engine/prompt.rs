@@ -2,7 +2,7 @@
 //! (`ui::TerminalPrompter`), an answers file ([`super::AnswersPrompter`]) and a script for
 //! tests ([`super::ScriptedPrompter`]). The engine never knows which one it talks to.
 
-use crate::runbook::PromptKind;
+use crate::runbook::{PromptKind, SecretRules};
 use serde_json::Value;
 use std::fmt;
 
@@ -12,7 +12,9 @@ pub struct Secret(String);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+        let value = value.into();
+        super::secrets::remember(&value);
+        Secret(value)
     }
 
     /// The secret itself, for the one place that sends it to AWS.
@@ -43,6 +45,10 @@ pub struct Question {
     /// (value, label) pairs of a select prompt.
     pub options: Vec<(String, String)>,
     pub default: Option<Value>,
+    /// For a secret: the rules its value must meet.
+    pub rules: Option<SecretRules>,
+    /// For a secret: offer to generate a value of this length into a file.
+    pub generate: Option<usize>,
     /// The control and the names the resource goes by (ARN, identifier), for answers files.
     pub control: String,
     pub resource_keys: Vec<String>,

@@ -140,6 +140,8 @@ struct Walk<'r, 'e> {
     /// SIGINT, listened to for the whole run so that a Ctrl-C during a change is not lost.
     interrupt: Option<tokio::signal::unix::Signal>,
     interrupted: bool,
+    /// Salted hashes of the secrets given so far in this run, by prompt id.
+    fingerprints: std::collections::BTreeMap<String, String>,
 }
 
 fn listen_for_interrupt() -> Option<tokio::signal::unix::Signal> {
@@ -194,6 +196,7 @@ impl<'e> Engine<'e> {
             last_prompt: None,
             interrupt: listen_for_interrupt(),
             interrupted: false,
+            fingerprints: Default::default(),
         };
         Ok(walk.walk(0).await)
     }
@@ -245,6 +248,7 @@ impl<'e> Engine<'e> {
             last_prompt: resumable.last_prompt,
             interrupt: listen_for_interrupt(),
             interrupted: false,
+            fingerprints: resumable.fingerprints,
         };
         let step = &plan.steps[start];
         let completed = resumable.completed_call.filter(|_| {
@@ -315,6 +319,8 @@ struct ResumePoint {
     context: Context,
     last_prompt: Option<String>,
     secrets_to_ask: Vec<String>,
+    /// Salted hashes of the secrets given before, to check the ones given again.
+    fingerprints: std::collections::BTreeMap<String, String>,
     /// The output of the resume step's call when it went through before the run died
     /// (its end was never journaled): the call is not sent a second time.
     completed_call: Option<Value>,
@@ -376,6 +382,7 @@ impl ResumePoint {
         let mut ctx = Context::from_value(context.clone());
         let mut last_prompt = None;
         let mut secrets = Vec::new();
+        let mut fingerprints = std::collections::BTreeMap::new();
         for record in &records[..cut] {
             match &record.event {
                 Event::Answer { step, value, .. } if step == "approver" => {
@@ -383,10 +390,18 @@ impl ResumePoint {
                         ctx.set_approver(a);
                     }
                 }
-                Event::Answer { step, value, .. } => {
+                Event::Answer {
+                    step,
+                    value,
+                    fingerprint,
+                    ..
+                } => {
                     if value.as_str() == Some(super::context::REDACTED) {
                         secrets.retain(|s| s != step);
                         secrets.push(step.clone());
+                    }
+                    if let Some(fp) = fingerprint {
+                        fingerprints.insert(step.clone(), fp.clone());
                     }
                     ctx.set_answer(step, value.clone());
                     last_prompt = Some(step.clone());
@@ -412,6 +427,7 @@ impl ResumePoint {
             context: ctx,
             last_prompt,
             secrets_to_ask: secrets,
+            fingerprints,
             completed_call,
         })
     }
@@ -749,6 +765,8 @@ impl Walk<'_, '_> {
             text,
             options,
             default,
+            rules,
+            generate,
         } = &step.kind
         else {
             return Ok(());
@@ -786,10 +804,13 @@ impl Walk<'_, '_> {
                     .map_or_else(|_| d.clone(), |t| Value::String(t.render(&self.ctx.value))),
                 other => other.clone(),
             }),
+            rules: rules.clone(),
+            generate: *generate,
             control: self.plan.control.clone(),
             resource_keys: self.target.keys(),
         };
         let answer = self.prompter.ask(&question)?;
+        let mut fingerprint = None;
         let value = match answer {
             Answer::Bool(b) => Value::Bool(b),
             Answer::Text(t) => {
@@ -802,6 +823,27 @@ impl Walk<'_, '_> {
                 Value::String(t)
             }
             Answer::Secret(s) => {
+                if let Some(Err(problem)) = rules.as_ref().map(|r| r.check(s.expose())) {
+                    return Err(Failure::Stop(
+                        Outcome::NeedsInput,
+                        format!(
+                            "the value given for `{}` cannot be used: {problem}; nothing was changed",
+                            step.id
+                        ),
+                    ));
+                }
+                if let Some(earlier) = self.fingerprints.get(&step.id)
+                    && !super::secrets::same_secret(earlier, &s)
+                {
+                    return Err(Failure::Stop(
+                        Outcome::NeedsInput,
+                        format!(
+                            "the value given for `{}` is not the one given earlier in this run (the journal keeps its salted hash); give the same one, or start a new run",
+                            step.id
+                        ),
+                    ));
+                }
+                fingerprint = Some(super::secrets::fingerprint(&s).map_err(journal_failure)?);
                 self.ctx.set_secret(&step.id, s);
                 Value::String(super::context::REDACTED.into())
             }
@@ -809,11 +851,19 @@ impl Walk<'_, '_> {
         // For a secret this is `<redacted>`, as set_secret already left it.
         self.ctx.set_answer(&step.id, value.clone());
         self.last_prompt = Some(step.id.clone());
-        self.record_answer(&step.id, value)
+        if let Some(fp) = &fingerprint {
+            self.fingerprints.insert(step.id.clone(), fp.clone());
+        }
+        self.record_answer(&step.id, value, fingerprint)
     }
 
     /// Journals an answer with where it came from and who gave it.
-    fn record_answer(&mut self, step: &str, value: Value) -> Result<(), Failure> {
+    fn record_answer(
+        &mut self,
+        step: &str,
+        value: Value,
+        fingerprint: Option<String>,
+    ) -> Result<(), Failure> {
         let source = self.prompter.source();
         let by = self.prompter.who();
         self.record(Event::Answer {
@@ -821,6 +871,7 @@ impl Walk<'_, '_> {
             value,
             source,
             by,
+            fingerprint,
         })
     }
 
@@ -918,6 +969,8 @@ impl Walk<'_, '_> {
                 .into(),
             options: Vec::new(),
             default: None,
+            rules: None,
+            generate: None,
             control: self.plan.control.clone(),
             resource_keys: self.target.keys(),
         };
@@ -938,7 +991,7 @@ impl Walk<'_, '_> {
             Err(e) => return Err(e.into()),
         };
         self.ctx.set_approver(&approver);
-        self.record_answer("approver", Value::String(approver.clone()))?;
+        self.record_answer("approver", Value::String(approver.clone()), None)?;
         Ok(approver)
     }
 

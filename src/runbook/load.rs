@@ -11,6 +11,10 @@ pub fn embedded_runbooks() -> &'static [(&'static str, &'static str)] {
     &[
         ("dms-1.yaml", include_str!("../../runbooks/dms-1.yaml")),
         (
+            "elasticache-6.yaml",
+            include_str!("../../runbooks/elasticache-6.yaml"),
+        ),
+        (
             "redshift-7.yaml",
             include_str!("../../runbooks/redshift-7.yaml"),
         ),

@@ -10,6 +10,7 @@ mod load;
 mod model;
 mod plan;
 mod schema;
+mod secret_rules;
 mod template;
 mod text;
 
@@ -22,5 +23,6 @@ pub use plan::{
     SelectOption, Step, StepKind, WaitSpec, parse_duration,
 };
 pub use schema::schema_json;
+pub use secret_rules::SecretRules;
 pub use template::{Params, Template};
 pub use text::{Lang, Text};

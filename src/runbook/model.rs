@@ -139,6 +139,13 @@ step_struct!(
         /// default may hold `{{ templates }}`.
         #[serde(default)]
         default: Option<Value>,
+        /// For a secret: the rules its value must meet, checked before any call.
+        #[serde(default)]
+        rules: Option<super::secret_rules::RawSecretRules>,
+        /// For a secret with rules: offer to generate a random value of this length and save
+        /// it to a new file readable only by its owner (mode 0600).
+        #[serde(default)]
+        generate: Option<usize>,
     }
 );
 

@@ -5,6 +5,7 @@
 use super::condition::Condition;
 use super::error::{Location, RunbookError};
 use super::model::*;
+use super::secret_rules::SecretRules;
 use super::template::{Params, Path, Template};
 use super::text::{Lang, Text};
 use serde_json::Value;
@@ -126,6 +127,9 @@ pub enum StepKind {
         text: Message,
         options: Vec<SelectOption>,
         default: Option<Value>,
+        /// Secrets only.
+        rules: Option<SecretRules>,
+        generate: Option<usize>,
     },
     Action {
         call: String,
@@ -553,6 +557,39 @@ impl Checker<'_> {
                         Err(e) => self.err(at, e),
                     }
                 }
+                let rules = p.rules.as_ref().and_then(|r| match SecretRules::parse(r) {
+                    Ok(rules) => Some(rules),
+                    Err(e) => {
+                        self.err(at, format!("`rules` of `{}`: {e}", p.id.value));
+                        None
+                    }
+                });
+                if kind != PromptKind::Secret && (p.rules.is_some() || p.generate.is_some()) {
+                    self.err(
+                        at,
+                        format!(
+                            "only secret prompts take `rules` and `generate`; `{}` is a {} prompt",
+                            p.id.value,
+                            kind.name()
+                        ),
+                    );
+                }
+                if let Some(length) = p.generate {
+                    match &rules {
+                        Some(r) if (r.min_length..=r.max_length).contains(&length) => {}
+                        Some(r) => self.err(
+                            at,
+                            format!(
+                                "`generate: {length}` is outside the rules' {}..{} characters",
+                                r.min_length, r.max_length
+                            ),
+                        ),
+                        None => self.err(
+                            at,
+                            "`generate` needs `rules` to know which characters to use",
+                        ),
+                    }
+                }
                 if kind == PromptKind::Secret && p.default.is_some() {
                     self.err(
                         at,
@@ -571,6 +608,8 @@ impl Checker<'_> {
                         })
                         .collect(),
                     default: p.default.clone(),
+                    rules,
+                    generate: p.generate,
                 }
             }
             RawStep::Action(a) => {

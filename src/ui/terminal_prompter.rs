@@ -5,6 +5,7 @@ use crate::engine::{Answer, PromptError, Prompter, Question, Secret};
 use crate::runbook::PromptKind;
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Password, Select};
+use std::path::Path;
 
 pub struct TerminalPrompter {
     theme: ColorfulTheme,
@@ -28,6 +29,55 @@ fn io_error(id: &str, e: dialoguer::Error) -> PromptError {
     PromptError::Io {
         id: id.to_owned(),
         message: io.to_string(),
+    }
+}
+
+impl TerminalPrompter {
+    /// Typed twice (checked against the runbook's rules as it is typed), or generated into
+    /// a new file when the runbook allows it; the value is never shown.
+    fn secret(&self, q: &Question) -> Result<Answer, PromptError> {
+        let id = q.id.as_str();
+        if let (Some(rules), Some(length)) = (&q.rules, q.generate) {
+            let how = Select::with_theme(&self.theme)
+                .with_prompt(&q.text)
+                .items([
+                    "Type it".to_owned(),
+                    format!("Generate a random {length}-character value and save it to a new file readable only by you"),
+                ])
+                .default(0)
+                .interact_opt()
+                .map_err(|e| io_error(id, e))?
+                .ok_or(PromptError::Interrupted)?;
+            if how == 1 {
+                let name = q.resource_keys.last().map_or("secret", String::as_str);
+                let path: String = Input::with_theme(&self.theme)
+                    .with_prompt("Save it to")
+                    .default(format!("./{name}-{id}.txt"))
+                    .interact_text()
+                    .map_err(|e| io_error(id, e))?;
+                let secret =
+                    crate::engine::secrets::generate_to_file(rules, length, Path::new(&path))
+                        .map_err(|message| PromptError::Io {
+                            id: id.to_owned(),
+                            message,
+                        })?;
+                eprintln!(
+                    "Saved to {path} (mode 0600); give it to the clients from there. hubfix never shows it."
+                );
+                return Ok(Answer::Secret(secret));
+            }
+        }
+        let rules = q.rules.clone();
+        Password::with_theme(&self.theme)
+            .with_prompt(&q.text)
+            .with_confirmation("Repeat", "The two entries differ; try again")
+            .validate_with(move |s: &String| match &rules {
+                Some(r) => r.check(s),
+                None => Ok(()),
+            })
+            .interact()
+            .map(|s| Answer::Secret(Secret::new(s)))
+            .map_err(|e| io_error(id, e))
     }
 }
 
@@ -79,12 +129,7 @@ impl Prompter for TerminalPrompter {
                     .map(Answer::Text)
                     .map_err(|e| io_error(id, e))
             }
-            PromptKind::Secret => Password::with_theme(&self.theme)
-                .with_prompt(&q.text)
-                .with_confirmation("Repeat", "The two entries differ; try again")
-                .interact()
-                .map(|s| Answer::Secret(Secret::new(s)))
-                .map_err(|e| io_error(id, e)),
+            PromptKind::Secret => self.secret(q),
         }
     }
 

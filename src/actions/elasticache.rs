@@ -1,0 +1,161 @@
+//! ElastiCache calls for ElastiCache.6: read a replication group and the engine version of
+//! its member clusters (the version is on the clusters, not the group), and set the AUTH
+//! token with a given update strategy. The token is a secret parameter: never shown, logged
+//! or journaled.
+
+use super::{ActionSpec, Params};
+use crate::aws::ApiError;
+use aws_sdk_elasticache::Client;
+use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, ReplicationGroup};
+use serde_json::{Map, Value, json};
+
+pub const DESCRIBE_REPLICATION_GROUP: ActionSpec = ActionSpec {
+    name: "elasticache.describe_replication_group",
+    operation: "elasticache:DescribeReplicationGroups",
+    mutating: false,
+    params: &[("ReplicationGroupId", true)],
+    secret_params: &[],
+};
+
+pub const DESCRIBE_MEMBER_VERSIONS: ActionSpec = ActionSpec {
+    name: "elasticache.describe_member_versions",
+    operation: "elasticache:DescribeCacheClusters",
+    mutating: false,
+    params: &[("CacheClusterIds", true)],
+    secret_params: &[],
+};
+
+pub const MODIFY_AUTH_TOKEN: ActionSpec = ActionSpec {
+    name: "elasticache.modify_auth_token",
+    operation: "elasticache:ModifyReplicationGroup",
+    mutating: true,
+    params: &[
+        ("ReplicationGroupId", true),
+        ("AuthToken", true),
+        ("AuthTokenUpdateStrategy", true),
+        ("ApplyImmediately", true),
+    ],
+    secret_params: &["AuthToken"],
+};
+
+fn group_json(g: &ReplicationGroup) -> Value {
+    let mut pending = Map::new();
+    if let Some(p) = g.pending_modified_values() {
+        if let Some(s) = p.auth_token_status() {
+            pending.insert("AuthTokenStatus".into(), json!(s.as_str()));
+        }
+        if let Some(t) = p.transit_encryption_enabled() {
+            pending.insert("TransitEncryptionEnabled".into(), json!(t));
+        }
+    }
+    json!({
+        "ReplicationGroupId": g.replication_group_id(),
+        "ARN": g.arn(),
+        "Status": g.status(),
+        "Engine": g.engine(),
+        "MemberClusters": g.member_clusters(),
+        "AuthTokenEnabled": g.auth_token_enabled().unwrap_or(false),
+        "TransitEncryptionEnabled": g.transit_encryption_enabled().unwrap_or(false),
+        "AtRestEncryptionEnabled": g.at_rest_encryption_enabled().unwrap_or(false),
+        "PendingModifiedValues": pending,
+    })
+}
+
+pub async fn describe_replication_group(
+    client: &Client,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    let id = p.string("ReplicationGroupId")?;
+    let out = client
+        .describe_replication_groups()
+        .replication_group_id(&id)
+        .send()
+        .await
+        .map_err(|e| ApiError::from_sdk(DESCRIBE_REPLICATION_GROUP.operation, e))?;
+    match out.replication_groups().first() {
+        Some(g) => Ok(group_json(g)),
+        None => Err(ApiError::not_found(
+            DESCRIBE_REPLICATION_GROUP.operation,
+            format!("no ElastiCache replication group `{id}`"),
+        )),
+    }
+}
+
+/// `5.0.6` → (5, 0, 6); parts that are not numbers count as 0.
+fn version(text: &str) -> (u32, u32, u32) {
+    let mut parts = text.split('.').map(|p| p.parse().unwrap_or(0));
+    (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    )
+}
+
+/// The engine versions of the member clusters, the lowest of them, and what it allows:
+/// below 6.0 the control applies (6.0 and later use RBAC), and from 5.0.6 the token can be
+/// changed in place.
+pub async fn describe_member_versions(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let mut versions = Vec::new();
+    for id in p.strings("CacheClusterIds")? {
+        let out = client
+            .describe_cache_clusters()
+            .cache_cluster_id(&id)
+            .send()
+            .await
+            .map_err(|e| ApiError::from_sdk(DESCRIBE_MEMBER_VERSIONS.operation, e))?;
+        for c in out.cache_clusters() {
+            versions.push(json!({
+                "CacheClusterId": c.cache_cluster_id(),
+                "Engine": c.engine(),
+                "EngineVersion": c.engine_version(),
+            }));
+        }
+    }
+    let lowest = versions
+        .iter()
+        .filter_map(|v| v["EngineVersion"].as_str())
+        .min_by_key(|v| version(v))
+        .map(str::to_owned);
+    let Some(lowest) = lowest else {
+        return Err(ApiError::not_found(
+            DESCRIBE_MEMBER_VERSIONS.operation,
+            "the replication group has no member clusters with an engine version",
+        ));
+    };
+    let v = version(&lowest);
+    Ok(json!({
+        "Clusters": versions,
+        "LowestVersion": lowest,
+        "Below6": v < (6, 0, 0),
+        "TokenChangeInPlace": v >= (5, 0, 6),
+    }))
+}
+
+pub async fn modify_auth_token(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let strategy = p.string("AuthTokenUpdateStrategy")?;
+    let out = client
+        .modify_replication_group()
+        .replication_group_id(p.string("ReplicationGroupId")?)
+        .auth_token(p.string("AuthToken")?)
+        .auth_token_update_strategy(AuthTokenUpdateStrategyType::from(strategy.as_str()))
+        .set_apply_immediately(p.opt_bool("ApplyImmediately")?)
+        .send()
+        .await
+        .map_err(|e| ApiError::from_sdk(MODIFY_AUTH_TOKEN.operation, e))?;
+    Ok(out
+        .replication_group()
+        .map_or_else(|| json!({}), group_json))
+}
+
+pub async fn execute(
+    client: &Client,
+    spec: &ActionSpec,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    match spec.name {
+        "elasticache.describe_replication_group" => describe_replication_group(client, p).await,
+        "elasticache.describe_member_versions" => describe_member_versions(client, p).await,
+        "elasticache.modify_auth_token" => modify_auth_token(client, p).await,
+        _ => Err(super::no_implementation(spec)),
+    }
+}
