@@ -287,7 +287,9 @@ impl<'e> Engine<'e> {
             if let Some(index) = plan.index_of(&id)
                 && let Err(f) = walk.prompt(&plan.steps[index]).await
             {
-                return Ok(walk.finish_with_failure(&plan.steps[index], f));
+                // The run still resumes where it stopped, once the right secret is given.
+                let resume_at = &plan.steps[start];
+                return Ok(walk.finish_with_failure(resume_at, f));
             }
         }
         // A yes given in an earlier session does not carry over to a change not made yet:

@@ -9,7 +9,9 @@ one `seed_<service>(aws) -> list of findings` function and add it to SEEDERS.
 """
 
 import argparse
+import json
 import os
+import secrets
 import uuid
 from datetime import datetime, timezone
 
@@ -80,7 +82,128 @@ def seed_redshift(aws):
     return findings
 
 
-SEEDERS = [seed_redshift]
+def seed_elasticache(aws):
+    """ElastiCache.6: Redis AUTH below 6.0. One fixable group, one without TLS (not fixable in place),
+    one 6.x (out of scope), one with AUTH (compliant)."""
+    ec2, elasticache = aws.client("ec2"), aws.client("elasticache")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24", AvailabilityZone=f"{aws.region}a")["Subnet"]["SubnetId"]
+    elasticache.create_cache_subnet_group(
+        CacheSubnetGroupName="hubfix-demo-cache", CacheSubnetGroupDescription="hubfix demo", SubnetIds=[subnet]
+    )
+    title = "ElastiCache (Redis OSS) replication groups of earlier versions should have Redis OSS AUTH enabled"
+    groups = {  # id: (engine version, TLS, AUTH, compliance)
+        "demo-redis-tls": ("5.0.6", True, False, "FAILED"),
+        "demo-redis-plain": ("5.0.6", False, False, "FAILED"),
+        "demo-redis-6": ("6.2.6", True, False, "PASSED"),
+        "demo-redis-auth": ("5.0.6", True, True, "PASSED"),
+    }
+    findings = []
+    for name, (version, tls, auth, status) in groups.items():
+        elasticache.create_replication_group(
+            ReplicationGroupId=name,
+            ReplicationGroupDescription="hubfix demo",
+            Engine="redis",
+            EngineVersion=version,
+            CacheNodeType="cache.t3.micro",
+            NumCacheClusters=2,
+            CacheSubnetGroupName="hubfix-demo-cache",
+            TransitEncryptionEnabled=tls,
+            AtRestEncryptionEnabled=tls,
+            **({"AuthToken": secrets.token_hex(16)} if auth else {}),
+        )
+        arn = f"arn:aws:elasticache:{aws.region}:{ACCOUNT}:replicationgroup:{name}"
+        workflow = "NEW" if status == "FAILED" else "RESOLVED"
+        findings.append(aws.finding("ElastiCache.6", title, "AwsElastiCacheReplicationGroup", arn, status, workflow))
+        print(f"elasticache replication group {name} (redis {version}, TLS={tls}, AUTH={auth}) in {vpc}")
+    return findings
+
+
+def _dms_wait(describe, status_key, wanted):
+    """Describe until the resource shows `wanted` (each describe uses up one of the emulator's polls)."""
+    for _ in range(100):
+        item = describe()
+        if item[status_key] == wanted:
+            return item
+    raise SystemExit(f"still {item[status_key]}, not {wanted}: {item}")
+
+
+def seed_dms(aws):
+    """DMS.1 (public replication instances) and DMS.9 (endpoints without SSL).
+
+    One public instance with a stopped and a running task (fix: recreate or move the tasks),
+    one private instance (compliant); three endpoints without SSL, one with."""
+    ec2, dms = aws.client("ec2"), aws.client("dms")
+    vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.2.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+               for i, zone in enumerate(zones, 1)]
+    sg = ec2.create_security_group(GroupName="hubfix-demo-dms", Description="hubfix demo DMS", VpcId=vpc)["GroupId"]
+    dms.create_replication_subnet_group(ReplicationSubnetGroupIdentifier="hubfix-demo-dms",
+                                        ReplicationSubnetGroupDescription="hubfix demo", SubnetIds=subnets)
+    print(f"dms replication subnet group hubfix-demo-dms in {vpc} ({', '.join(zones)}), security group {sg}")
+
+    endpoints = {  # id: (type, engine, port, SslMode)
+        "demo-source-mysql": ("source", "mysql", 3306, "none"),
+        "demo-target-postgres": ("target", "postgres", 5432, "none"),
+        "demo-target-redshift": ("target", "redshift", 5439, "none"),
+        "demo-source-postgres-ssl": ("source", "postgres", 5432, "require"),
+    }
+    arns = {}
+    for name, (kind, engine, port, ssl) in endpoints.items():
+        arns[name] = dms.create_endpoint(
+            EndpointIdentifier=name, EndpointType=kind, EngineName=engine, ServerName=f"{name}.demo.internal",
+            Port=port, DatabaseName="app", Username="dms", Password="Password1", SslMode=ssl,
+        )["Endpoint"]["EndpointArn"]
+        print(f"dms endpoint {name} ({kind} {engine}, SslMode={ssl})")
+
+    instances = {"demo-public-dms": ("dms.t3.medium", True), "demo-private-dms": ("dms.t3.small", False)}
+    for name, (klass, public) in instances.items():
+        arns[name] = dms.create_replication_instance(
+            ReplicationInstanceIdentifier=name, ReplicationInstanceClass=klass, AllocatedStorage=50, MultiAZ=False,
+            AvailabilityZone=zones[0], EngineVersion="3.5.3", AutoMinorVersionUpgrade=True,
+            ReplicationSubnetGroupIdentifier="hubfix-demo-dms", VpcSecurityGroupIds=[sg],
+            KmsKeyId=f"arn:aws:kms:{aws.region}:{ACCOUNT}:key/6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+            PreferredMaintenanceWindow="sat:17:00-sat:17:30", PubliclyAccessible=public,
+            Tags=[{"Key": "owner", "Value": "data-team"}, {"Key": "env", "Value": "demo"}],
+        )["ReplicationInstance"]["ReplicationInstanceArn"]
+        _dms_wait(lambda: dms.describe_replication_instances(Filters=[
+            {"Name": "replication-instance-arn", "Values": [arns[name]]}])["ReplicationInstances"][0],
+            "ReplicationInstanceStatus", "available")
+        print(f"dms replication instance {name} ({klass}, PubliclyAccessible={public}) {arns[name]}")
+
+    mappings = json.dumps({"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "app",
+                                      "rule-action": "include",
+                                      "object-locator": {"schema-name": "app", "table-name": "%"}}]})
+    tasks = {  # id: (migration type, source, target, started)
+        "demo-full-load": ("full-load", "demo-source-mysql", "demo-target-postgres", False),
+        "demo-cdc": ("full-load-and-cdc", "demo-source-postgres-ssl", "demo-target-redshift", True),
+    }
+    for name, (kind, source, target, started) in tasks.items():
+        arn = dms.create_replication_task(
+            ReplicationTaskIdentifier=name, MigrationType=kind, ReplicationInstanceArn=arns["demo-public-dms"],
+            SourceEndpointArn=arns[source], TargetEndpointArn=arns[target], TableMappings=mappings,
+        )["ReplicationTask"]["ReplicationTaskArn"]
+        describe = lambda: dms.describe_replication_tasks(Filters=[  # noqa: E731
+            {"Name": "replication-task-arn", "Values": [arn]}])["ReplicationTasks"][0]
+        _dms_wait(describe, "Status", "ready")
+        if started:
+            dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
+            _dms_wait(describe, "Status", "running")
+        print(f"dms replication task {name} ({kind}, {source} -> {target}) on demo-public-dms: "
+              f"{'running' if started else 'ready'}")
+
+    public_title = "DMS replication instances should not be public"
+    ssl_title = "DMS endpoints should use SSL"
+    return [
+        aws.finding("DMS.1", public_title, "AwsDmsReplicationInstance", arns["demo-public-dms"]),
+        aws.finding("DMS.1", public_title, "AwsDmsReplicationInstance", arns["demo-private-dms"], "PASSED", "RESOLVED"),
+        *(aws.finding("DMS.9", ssl_title, "AwsDmsEndpoint", arns[name])
+          for name in ("demo-source-mysql", "demo-target-postgres", "demo-target-redshift")),
+    ]
+
+
+SEEDERS = [seed_redshift, seed_elasticache, seed_dms]
 
 
 def main():

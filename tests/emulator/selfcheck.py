@@ -4,18 +4,21 @@
     python3 tests/emulator/selfcheck.py [--endpoint-url URL] [--show-raw]
 
 Without --endpoint-url it starts hubfix_moto.py on a free loopback port and
-stops it afterwards. --show-raw prints raw DescribeClusters / GetFindings
-responses, to compare with what the Rust SDK parses.
+stops it afterwards. --show-raw prints raw DescribeClusters / GetFindings /
+ElastiCache / DMS responses, to compare with what the Rust SDK parses.
 """
 
 import argparse
+import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
@@ -23,6 +26,10 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -49,6 +56,8 @@ class Check:
         loose = Config(parameter_validation=False, retries={"max_attempts": 1})
         self.hub = boto3.client("securityhub", endpoint_url=endpoint, region_name=REGION, config=loose)
         self.rs = boto3.client("redshift", endpoint_url=endpoint, region_name=REGION, config=loose)
+        self.ec = boto3.client("elasticache", endpoint_url=endpoint, region_name=REGION, config=loose)
+        self.dms = boto3.client("dms", endpoint_url=endpoint, region_name=REGION, config=loose)
 
     def api(self, path, data=None):
         status, _, body = http(self.endpoint + path, "POST" if data is not None else "GET", data)
@@ -191,7 +200,7 @@ class Check:
             "service": "dms", "action": "DescribeReplicationInstances", "method": "POST", "path": "/"}
         self.api("/hubfix-test/reset", {})
         assert self.api("/hubfix-test/requests") == []
-        dms.describe_replication_instances()
+        assert self.error(dms.describe_replication_instances) == ("ResourceNotFoundFault", 400)  # not denied: none there
         self.api("/hubfix-test/deny", {"action": "ModifyCluster"})
         self.api("/moto-api/reset", {})  # also clears the test API state
         assert self.api("/hubfix-test/requests") == []
@@ -222,6 +231,182 @@ class Check:
         assert (c["ClusterStatus"], c["EnhancedVpcRouting"]) == ("available", True), c
         self.api("/hubfix-test/reset", {})
         print("ok redshift modifying transition")
+
+    def elasticache_seed(self):
+        self.api("/moto-api/reset", {})
+        self.hub.enable_security_hub()
+        self.hub.batch_import_findings(Findings=seed.seed_elasticache(self.aws))
+        eq = lambda *vs: [{"Value": v, "Comparison": "EQUALS"} for v in vs]  # noqa: E731
+        assert self.ids(ComplianceSecurityControlId=eq("ElastiCache.6"), ComplianceStatus=eq("FAILED")) == {
+            "demo-redis-tls", "demo-redis-plain"}
+        assert self.ids(ResourceType=eq("AwsElastiCacheReplicationGroup"), ComplianceStatus=eq("PASSED")) == {
+            "demo-redis-6", "demo-redis-auth"}
+
+    def ec_group(self, gid):
+        return self.ec.describe_replication_groups(ReplicationGroupId=gid)["ReplicationGroups"][0]
+
+    def ec_modify_error(self, gid, **kw):
+        return self.error(self.ec.modify_replication_group, ReplicationGroupId=gid, ApplyImmediately=True, **kw)
+
+    def elasticache_members(self):
+        self.elasticache_seed()
+        g = self.ec_group("demo-redis-tls")
+        assert g["ARN"] == f"arn:aws:elasticache:{REGION}:123456789012:replicationgroup:demo-redis-tls", g
+        assert (g["Status"], g["TransitEncryptionEnabled"], g["AtRestEncryptionEnabled"], g["AuthTokenEnabled"],
+                g["PendingModifiedValues"]) == ("available", True, True, False, {}), g
+        assert g["MemberClusters"] == ["demo-redis-tls-001", "demo-redis-tls-002"], g
+        versions = {}
+        for c in self.ec.describe_cache_clusters()["CacheClusters"]:
+            versions[c["CacheClusterId"]] = c["EngineVersion"]
+            assert (c["Engine"], c["CacheNodeType"], c["CacheClusterStatus"]) == ("redis", "cache.t3.micro", "available"), c
+            group = self.ec_group(c["ReplicationGroupId"])
+            assert c["CacheClusterId"] in group["MemberClusters"], (c, group)
+            for key in ("TransitEncryptionEnabled", "AtRestEncryptionEnabled", "AuthTokenEnabled"):
+                assert c[key] == group[key], (key, c, group)
+        assert versions == {f"demo-redis-{n}-00{i}": v for n, v in [("tls", "5.0.6"), ("plain", "5.0.6"), (
+            "6", "6.2.6"), ("auth", "5.0.6")] for i in (1, 2)}, versions
+        assert self.ec_group("demo-redis-auth")["AuthTokenEnabled"] is True
+        self.ec.create_replication_group(ReplicationGroupId="three", ReplicationGroupDescription="d",
+                                         NumCacheClusters=3, EngineVersion="4.0.10", TransitEncryptionEnabled=True)
+        self.ec.create_replication_group(ReplicationGroupId="default", ReplicationGroupDescription="d",
+                                         ReplicasPerNodeGroup=1)
+        assert self.ec_group("three")["MemberClusters"] == ["three-001", "three-002", "three-003"]
+        c = self.ec.describe_cache_clusters(CacheClusterId="three-003")["CacheClusters"][0]
+        assert (c["EngineVersion"], c["ReplicationGroupId"]) == ("4.0.10", "three"), c
+        assert [c["EngineVersion"] for c in self.ec.describe_cache_clusters()["CacheClusters"]
+                if c["ReplicationGroupId"] == "default"] == ["7.1.0", "7.1.0"]
+        assert self.error(self.ec.describe_replication_groups, ReplicationGroupId="nope") == (
+            "ReplicationGroupNotFoundFault", 404)
+        assert self.error(self.ec.describe_cache_clusters, CacheClusterId="nope") == ("CacheClusterNotFound", 404)
+        print("ok elasticache member clusters and engine versions")
+
+    def elasticache_refusals(self):
+        self.elasticache_seed()
+        token = "Hubfix-Check-Token-0001"
+        create = dict(ReplicationGroupDescription="d", EngineVersion="5.0.6")
+        assert self.error(self.ec.create_replication_group, ReplicationGroupId="x", AuthToken=token, **create) == (
+            "InvalidParameterValue", 400)
+        for bad in ("short-token", "x" * 129, "has@at-sign-000000", "has/slash-00000000", 'has"quote-0000000',
+                    "has space-00000000", "non-ascii-é-000000"):
+            assert self.error(self.ec.create_replication_group, ReplicationGroupId="x", AuthToken=bad,
+                              TransitEncryptionEnabled=True, **create) == ("InvalidParameterValue", 400), bad
+            assert self.ec_modify_error("demo-redis-tls", AuthToken=bad, AuthTokenUpdateStrategy="ROTATE") == (
+                "InvalidParameterValue", 400), bad
+        assert self.ec_modify_error("demo-redis-plain", AuthToken=token, AuthTokenUpdateStrategy="ROTATE")[0] in (
+            "InvalidParameterValue", "InvalidParameterCombination")
+        assert self.ec_modify_error("demo-redis-tls", AuthTokenUpdateStrategy="ROTATE") == ("InvalidParameterValue", 400)
+        assert self.ec_modify_error("demo-redis-tls", AuthToken=token, AuthTokenUpdateStrategy="SET") == (
+            "InvalidParameterValue", 400)  # SET before ROTATE
+        assert self.ec_modify_error("demo-redis-auth", AuthToken=token, AuthTokenUpdateStrategy="SET") == (
+            "InvalidParameterValue", 400)  # one token: not rotated
+        assert self.ec_modify_error("demo-redis-auth", AuthTokenUpdateStrategy="DELETE") == ("InvalidParameterValue", 400)
+        assert self.ec_modify_error("demo-redis-tls", CacheNodeType="cache.t3.small") == ("InvalidParameterValue", 400)
+        assert self.ec_modify_error("demo-redis-plain", TransitEncryptionEnabled=True) == (
+            "InvalidParameterCombination", 400)  # TLS in place needs 7.0.5+
+        self.ec.create_replication_group(ReplicationGroupId="old", ReplicationGroupDescription="d",
+                                         EngineVersion="4.0.10", TransitEncryptionEnabled=True)
+        assert self.ec_modify_error("old", AuthToken=token, AuthTokenUpdateStrategy="ROTATE") == (
+            "InvalidParameterValue", 400)  # token changes in place need 5.0.6+
+        assert self.ec_modify_error("nope", AuthToken=token) == ("ReplicationGroupNotFoundFault", 404)
+        report = self.api("/hubfix-test/elasticache-auth")
+        assert all(r["history"] == [] for r in report.values()), report
+        assert all(self.ec_group(g)["Status"] == "available" for g in report)
+        print("ok elasticache refusals")
+
+    def elasticache_rotate_set(self):
+        self.elasticache_seed()
+        self.api("/hubfix-test/config", {"elasticache_modify_polls": 2})
+        gid, token = "demo-redis-tls", "Hubfix-Check-Token-0002"
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        for strategy, status in (("ROTATE", "ROTATING"), ("SET", "SETTING")):
+            g = self.ec.modify_replication_group(ReplicationGroupId=gid, AuthToken=token,
+                                                 AuthTokenUpdateStrategy=strategy, ApplyImmediately=True)["ReplicationGroup"]
+            assert (g["Status"], g["PendingModifiedValues"]) == ("modifying", {"AuthTokenStatus": status}), g
+            seen = []
+            for _ in range(3):
+                g = self.ec_group(gid)
+                seen.append((g["Status"], g["PendingModifiedValues"], g["AuthTokenEnabled"]))
+                if g["Status"] == "modifying":
+                    assert self.ec_modify_error(gid, AuthToken=token, AuthTokenUpdateStrategy="SET") == (
+                        "InvalidReplicationGroupState", 400)
+            before = strategy == "SET"  # AUTH is on once the ROTATE has applied
+            pending = ("modifying", {"AuthTokenStatus": status}, before)
+            assert seen == [pending, pending, ("available", {}, True)], seen
+            assert g["AuthTokenLastModifiedDate"], g
+            members = self.ec.describe_cache_clusters()["CacheClusters"]
+            assert all(c["AuthTokenEnabled"] for c in members if c["ReplicationGroupId"] == gid), members
+            report = self.api("/hubfix-test/elasticache-auth")[gid]
+            assert report["tokens_sha256"] == [digest], report
+            assert report["accepts_unauthenticated"] is (strategy == "ROTATE"), report  # open until SET
+        assert report["history"] == [{"strategy": "ROTATE", "token_sha256": digest, "apply_immediately": True},
+                                     {"strategy": "SET", "token_sha256": digest, "apply_immediately": True}], report
+        status, _, body = http(self.endpoint + "/hubfix-test/elasticache-auth")
+        assert status == 200 and token not in body, body  # hashes only
+        # Without ApplyImmediately the change waits (for a maintenance window that never comes) ...
+        other = "Hubfix-Check-Token-0003"
+        self.ec.modify_replication_group(ReplicationGroupId="demo-redis-auth", AuthToken=other,
+                                         AuthTokenUpdateStrategy="ROTATE", ApplyImmediately=False)
+        for _ in range(3):
+            g = self.ec_group("demo-redis-auth")
+            assert (g["Status"], g["PendingModifiedValues"]) == ("available", {"AuthTokenStatus": "ROTATING"}), g
+        assert len(self.api("/hubfix-test/elasticache-auth")["demo-redis-auth"]["tokens_sha256"]) == 1
+        # ... until a modify with ApplyImmediately; polls 0 applies at once.
+        self.api("/hubfix-test/config", {"elasticache_modify_polls": 0})
+        g = self.ec.modify_replication_group(ReplicationGroupId="demo-redis-auth", ApplyImmediately=True)["ReplicationGroup"]
+        assert (g["Status"], g["PendingModifiedValues"]) == ("available", {}), g
+        report = self.api("/hubfix-test/elasticache-auth")["demo-redis-auth"]
+        assert report["tokens_sha256"][1] == hashlib.sha256(other.encode()).hexdigest(), report  # old + new
+        assert report["accepts_unauthenticated"] is False and report["history"][0]["apply_immediately"] is False
+        self.api("/hubfix-test/reset", {})  # clears the history, not the groups
+        assert self.api("/hubfix-test/elasticache-auth")[gid] == {
+            "history": [], "tokens_sha256": [digest], "accepts_unauthenticated": False}
+        self.api("/moto-api/reset", {})
+        assert self.api("/hubfix-test/elasticache-auth") == {}
+        print("ok elasticache ROTATE then SET, modifying polls, pending without ApplyImmediately")
+
+    def elasticache_raw(self):
+        self.elasticache_seed()
+        self.api("/hubfix-test/config", {"elasticache_modify_polls": 1})
+        hdr = {"Content-Type": "application/x-www-form-urlencoded"}
+        base = "Version=2015-02-02&ReplicationGroupId=demo-redis-tls"
+        calls = [
+            ("ModifyReplicationGroup", f"Action=ModifyReplicationGroup&{base}&AuthToken=Hubfix-Check-Token-0004"
+                                       "&AuthTokenUpdateStrategy=ROTATE&ApplyImmediately=true"),
+            ("DescribeReplicationGroups (modifying)", f"Action=DescribeReplicationGroups&{base}"),
+            ("DescribeReplicationGroups (applied)", f"Action=DescribeReplicationGroups&{base}"),
+            ("DescribeCacheClusters", "Action=DescribeCacheClusters&Version=2015-02-02&CacheClusterId=demo-redis-tls-001"),
+            ("DescribeReplicationGroups (unknown)", "Action=DescribeReplicationGroups&Version=2015-02-02&ReplicationGroupId=nope"),
+        ]
+        bodies = {}
+        for label, form in calls:
+            status, headers, bodies[label] = self.signed("elasticache", "POST", "/", form, hdr)
+            if self.show_raw:
+                print(f"--- raw {label}: HTTP {status} {headers.get('content-type')}\n{bodies[label]}")
+        group_tags = ["<ReplicationGroup><ReplicationGroupId>demo-redis-tls</ReplicationGroupId>",
+                      "<MemberClusters><ClusterId>demo-redis-tls-001</ClusterId><ClusterId>demo-redis-tls-002</ClusterId>",
+                      "<TransitEncryptionEnabled>true</TransitEncryptionEnabled>",
+                      "<AtRestEncryptionEnabled>true</AtRestEncryptionEnabled>",
+                      f"<ARN>arn:aws:elasticache:{REGION}:123456789012:replicationgroup:demo-redis-tls</ARN>"]
+        pending = ["<Status>modifying</Status>", "<AuthTokenEnabled>false</AuthTokenEnabled>",
+                   "<PendingModifiedValues><AuthTokenStatus>ROTATING</AuthTokenStatus></PendingModifiedValues>"]
+        applied = ["<Status>available</Status>", "<AuthTokenEnabled>true</AuthTokenEnabled>", "<AuthTokenLastModifiedDate>"]
+        for label, tags in [("ModifyReplicationGroup", group_tags + pending),
+                            ("DescribeReplicationGroups (modifying)", group_tags + pending),
+                            ("DescribeReplicationGroups (applied)", group_tags + applied)]:
+            for tag in tags:
+                assert tag in bodies[label], (label, tag, bodies[label])
+        assert "Hubfix-Check-Token-0004" not in "".join(bodies.values())
+        for tag in ("<CacheClusters><CacheCluster><CacheClusterId>demo-redis-tls-001</CacheClusterId>",
+                    "<Engine>redis</Engine>", "<EngineVersion>5.0.6</EngineVersion>",
+                    "<CacheClusterStatus>available</CacheClusterStatus>",
+                    "<ReplicationGroupId>demo-redis-tls</ReplicationGroupId>",
+                    "<TransitEncryptionEnabled>true</TransitEncryptionEnabled>", "<AuthTokenEnabled>true</AuthTokenEnabled>"):
+            assert tag in bodies["DescribeCacheClusters"], (tag, bodies["DescribeCacheClusters"])
+        created = bodies["DescribeCacheClusters"].split("<CacheClusterCreateTime>")[1].split("<")[0]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", created), created
+        assert "<Code>ReplicationGroupNotFoundFault</Code>" in bodies["DescribeReplicationGroups (unknown)"]
+        self.api("/hubfix-test/reset", {})
+        print("ok elasticache raw XML")
 
     def raw(self):
         self.fresh()
@@ -259,6 +444,411 @@ class Check:
         self.api("/hubfix-test/reset", {})
         print("ok raw responses")
 
+    # --- DMS -----------------------------------------------------------------------
+
+    def dms_seed(self):
+        """Fresh emulator with seed_dms; returns {name: ARN} of its instances and endpoints."""
+        self.api("/moto-api/reset", {})
+        self.hub.enable_security_hub()
+        findings = seed.seed_dms(self.aws)
+        self.hub.batch_import_findings(Findings=findings)
+        eq = lambda *vs: [{"Value": v, "Comparison": "EQUALS"} for v in vs]  # noqa: E731
+        dms1 = self.hub.get_findings(Filters={"ComplianceSecurityControlId": eq("DMS.1")})["Findings"]
+        assert {(f["Resources"][0]["Type"], f["Compliance"]["Status"]) for f in dms1} == {
+            ("AwsDmsReplicationInstance", "FAILED"), ("AwsDmsReplicationInstance", "PASSED")}, dms1
+        dms9 = self.hub.get_findings(Filters={"ComplianceSecurityControlId": eq("DMS.9")})["Findings"]
+        assert len(dms9) == 3 and {f["Resources"][0]["Type"] for f in dms9} == {"AwsDmsEndpoint"}, dms9
+        arns = {i["ReplicationInstanceIdentifier"]: i["ReplicationInstanceArn"]
+                for i in self.dms.describe_replication_instances()["ReplicationInstances"]}
+        arns.update({e["EndpointIdentifier"]: e["EndpointArn"] for e in self.dms.describe_endpoints()["Endpoints"]})
+        assert {f["Resources"][0]["Id"] for f in dms9} == {arns["demo-source-mysql"], arns["demo-target-postgres"],
+                                                           arns["demo-target-redshift"]}
+        return arns
+
+    def dms_instance(self, arn):
+        return self.dms.describe_replication_instances(Filters=[
+            {"Name": "replication-instance-arn", "Values": [arn]}])["ReplicationInstances"][0]
+
+    def dms_task(self, arn):
+        return self.dms.describe_replication_tasks(Filters=[
+            {"Name": "replication-task-arn", "Values": [arn]}])["ReplicationTasks"][0]
+
+    def dms_tasks(self):
+        return {t["ReplicationTaskIdentifier"]: t for t in self.dms.describe_replication_tasks()["ReplicationTasks"]}
+
+    def dms_create_instance(self, name, **kw):
+        return self.dms.create_replication_instance(ReplicationInstanceIdentifier=name,
+                                                    ReplicationInstanceClass="dms.t3.small", **kw)["ReplicationInstance"]
+
+    def dms_instances(self):
+        arns = self.dms_seed()
+        i = self.dms_instance(arns["demo-public-dms"])
+        group = i.pop("ReplicationSubnetGroup")
+        assert (group["ReplicationSubnetGroupIdentifier"], group["SubnetGroupStatus"]) == ("hubfix-demo-dms", "Complete")
+        assert group["VpcId"].startswith("vpc-") and [s["SubnetAvailabilityZone"]["Name"] for s in group["Subnets"]] == [
+            f"{REGION}a", f"{REGION}c"], group
+        sg = i["VpcSecurityGroups"][0]["VpcSecurityGroupId"]
+        assert i["VpcSecurityGroups"] == [{"VpcSecurityGroupId": sg, "Status": "active"}] and sg.startswith("sg-"), i
+        expected = dict(ReplicationInstanceIdentifier="demo-public-dms", ReplicationInstanceClass="dms.t3.medium",
+                        ReplicationInstanceStatus="available", AllocatedStorage=50, AvailabilityZone=f"{REGION}a",
+                        PreferredMaintenanceWindow="sat:17:00-sat:17:30", MultiAZ=False, EngineVersion="3.5.3",
+                        AutoMinorVersionUpgrade=True, PubliclyAccessible=True, NetworkType="IPV4")
+        assert {k: i[k] for k in expected} == expected, i
+        assert i["KmsKeyId"].startswith(f"arn:aws:kms:{REGION}:123456789012:key/"), i
+        assert re.fullmatch(rf"arn:aws:dms:{REGION}:123456789012:rep:[A-Z][A-Z0-9]{{25}}", i["ReplicationInstanceArn"]), i
+        assert self.dms_instance(arns["demo-private-dms"])["PubliclyAccessible"] is False
+        # Tags: from create, AddTagsToResource, RemoveTagsFromResource; unknown ARN.
+        tags = lambda arn: {t["Key"]: t["Value"] for t in self.dms.list_tags_for_resource(ResourceArn=arn)["TagList"]}  # noqa: E731
+        assert tags(i["ReplicationInstanceArn"]) == {"owner": "data-team", "env": "demo"}
+        self.dms.add_tags_to_resource(ResourceArn=i["ReplicationInstanceArn"], Tags=[{"Key": "ticket", "Value": "SEC-1"}])
+        self.dms.remove_tags_from_resource(ResourceArn=i["ReplicationInstanceArn"], TagKeys=["env"])
+        assert tags(i["ReplicationInstanceArn"]) == {"owner": "data-team", "ticket": "SEC-1"}
+        nope = f"arn:aws:dms:{REGION}:123456789012:rep:NOPE"
+        assert self.error(self.dms.add_tags_to_resource, ResourceArn=nope, Tags=[]) == ("ResourceNotFoundFault", 400)
+        # Defaults AWS applies, settings kept, creating for dms_create_polls describes.
+        kerberos = {"KeyCacheSecretId": "s", "KeyCacheSecretIamArn": "arn:aws:iam::123456789012:role/k",
+                    "Krb5FileContents": "[libdefaults]"}
+        new = self.dms_create_instance("New-Default", ReplicationSubnetGroupIdentifier="hubfix-demo-dms",
+                                       DnsNameServers="10.2.0.2", KerberosAuthenticationSettings=kerberos)
+        seen = [new["ReplicationInstanceStatus"]] + [self.dms_instance(new["ReplicationInstanceArn"])[
+            "ReplicationInstanceStatus"] for _ in range(3)]
+        assert seen == ["creating", "creating", "creating", "available"], seen
+        got = self.dms_instance(new["ReplicationInstanceArn"])
+        assert (got["ReplicationInstanceIdentifier"], got["PubliclyAccessible"], got["PreferredMaintenanceWindow"],
+                got["EngineVersion"], got["AllocatedStorage"], got["DnsNameServers"], got["KerberosAuthenticationSettings"],
+                got["AutoMinorVersionUpgrade"], got["MultiAZ"]) == (
+            "new-default", True, "sun:06:00-sun:06:30", "3.5.3", 50, "10.2.0.2", kerberos, True, False), got
+        assert got["VpcSecurityGroups"][0]["VpcSecurityGroupId"] != sg  # the VPC's default group
+        multi = self.dms_create_instance("multi", MultiAZ=True, ReplicationSubnetGroupIdentifier="hubfix-demo-dms")
+        assert (multi["AvailabilityZone"], multi["SecondaryAvailabilityZone"]) == (f"{REGION}a", f"{REGION}c"), multi
+        # Refusals.
+        assert self.error(self.dms_create_instance, name="demo-public-dms") == ("ResourceAlreadyExistsFault", 400)
+        assert self.error(self.dms_create_instance, name="x", ReplicationSubnetGroupIdentifier="nope") == (
+            "ResourceNotFoundFault", 400)
+        assert self.error(self.dms_create_instance, name="x", MultiAZ=True, AvailabilityZone=f"{REGION}a") == (
+            "InvalidParameterCombinationException", 400)
+        assert self.error(self.dms.create_replication_subnet_group, ReplicationSubnetGroupIdentifier="one-az",
+                          ReplicationSubnetGroupDescription="d", SubnetIds=[group["Subnets"][0]["SubnetIdentifier"]]) == (
+            "ReplicationSubnetGroupDoesNotCoverEnoughAZs", 400)
+        assert self.error(self.dms.create_replication_subnet_group, ReplicationSubnetGroupIdentifier="bad",
+                          ReplicationSubnetGroupDescription="d", SubnetIds=["subnet-nope"]) == ("InvalidSubnet", 400)
+        # Filters: ANDed, values ORed; no match is ResourceNotFoundFault.
+        f = lambda name, *values: {"Name": name, "Values": list(values)}  # noqa: E731
+        ids = lambda *fs: {x["ReplicationInstanceIdentifier"] for x in self.dms.describe_replication_instances(  # noqa: E731
+            Filters=list(fs))["ReplicationInstances"]}
+        assert ids(f("replication-instance-id", "demo-public-dms", "demo-private-dms", "nope")) == {
+            "demo-public-dms", "demo-private-dms"}
+        assert ids(f("replication-instance-id", "demo-public-dms", "demo-private-dms"),
+                   f("replication-instance-arn", arns["demo-private-dms"])) == {"demo-private-dms"}
+        assert len(ids()) == 4
+        assert self.error(self.dms.describe_replication_instances, Filters=[
+            f("replication-instance-id", "demo-public-dms"), f("replication-instance-arn", arns["demo-private-dms"])]) == (
+            "ResourceNotFoundFault", 400)
+        assert self.error(self.dms.describe_replication_instances, Filters=[f("no-such-filter", "x")]) == (
+            "InvalidParameterValueException", 400)
+        print("ok dms replication instances: settings, defaults, tags, creating polls, filters, refusals")
+
+    def dms_delete(self):
+        arns = self.dms_seed()
+        assert self.error(self.dms.delete_replication_instance, ReplicationInstanceArn=arns["demo-public-dms"]) == (
+            "InvalidResourceStateFault", 400)  # it has tasks
+        creating = self.dms_create_instance("young")["ReplicationInstanceArn"]
+        assert self.error(self.dms.delete_replication_instance, ReplicationInstanceArn=creating) == (
+            "InvalidResourceStateFault", 400)
+        old = arns["demo-private-dms"]
+        gone = self.dms.delete_replication_instance(ReplicationInstanceArn=old)["ReplicationInstance"]
+        assert (gone["ReplicationInstanceStatus"], gone["ReplicationInstanceArn"]) == ("deleting", old), gone
+        assert self.error(self.dms_create_instance, name="demo-private-dms") == ("ResourceAlreadyExistsFault", 400)
+        assert self.error(self.dms.delete_replication_instance, ReplicationInstanceArn=old) == (
+            "InvalidResourceStateFault", 400)
+        seen = [self.dms_instance(old)["ReplicationInstanceStatus"] for _ in range(2)]
+        assert seen == ["deleting", "deleting"], seen
+        assert self.error(self.dms_instance, arn=old) == ("ResourceNotFoundFault", 400)
+        assert self.error(self.dms.list_tags_for_resource, ResourceArn=old) == ("ResourceNotFoundFault", 400)
+        new = self.dms_create_instance("demo-private-dms", PubliclyAccessible=False)["ReplicationInstanceArn"]
+        assert new != old and new.startswith(f"arn:aws:dms:{REGION}:123456789012:rep:"), (new, old)
+        # The SDK waiter ends on ResourceNotFoundFault; polls 0 deletes at once.
+        self.api("/hubfix-test/config", {"dms_create_polls": 0, "dms_delete_polls": 0})
+        quick = self.dms_create_instance("quick")
+        assert quick["ReplicationInstanceStatus"] == "creating" and self.dms_instance(quick["ReplicationInstanceArn"])[
+            "ReplicationInstanceStatus"] == "available"
+        self.dms.delete_replication_instance(ReplicationInstanceArn=quick["ReplicationInstanceArn"])
+        self.dms.get_waiter("replication_instance_deleted").wait(
+            Filters=[{"Name": "replication-instance-arn", "Values": [quick["ReplicationInstanceArn"]]}],
+            WaiterConfig={"Delay": 0, "MaxAttempts": 2})
+        self.dms_create_instance("quick")
+        self.api("/hubfix-test/reset", {})
+        print("ok dms delete: refused with tasks or while not available, deleting polls, then gone; new ARN on recreate")
+
+    def dms_task_flow(self):
+        arns = self.dms_seed()
+        tasks = self.dms_tasks()
+        full, cdc = tasks["demo-full-load"], tasks["demo-cdc"]
+        assert (full["Status"], full["MigrationType"], full["ReplicationInstanceArn"], full["SourceEndpointArn"],
+                full["TargetEndpointArn"]) == ("ready", "full-load", arns["demo-public-dms"], arns["demo-source-mysql"],
+                                               arns["demo-target-postgres"]), full
+        assert json.loads(full["TableMappings"])["rules"][0]["object-locator"]["schema-name"] == "app"
+        assert "TargetMetadata" in json.loads(full["ReplicationTaskSettings"])
+        assert full["ReplicationTaskStats"]["FullLoadProgressPercent"] == 0, full
+        assert (cdc["Status"], cdc["ReplicationTaskStats"]["FullLoadProgressPercent"],
+                cdc["ReplicationTaskStats"]["TablesLoaded"]) == ("running", 42, 2), cdc
+        assert "ReplicationTaskStartDate" in cdc and "ReplicationTaskCreationDate" in cdc
+        f = lambda name, *values: {"Name": name, "Values": list(values)}  # noqa: E731
+        ids = lambda *fs: {t["ReplicationTaskIdentifier"] for t in self.dms.describe_replication_tasks(  # noqa: E731
+            Filters=list(fs))["ReplicationTasks"]}
+        assert ids(f("replication-instance-arn", arns["demo-public-dms"])) == {"demo-full-load", "demo-cdc"}
+        assert ids(f("endpoint-arn", arns["demo-target-redshift"])) == {"demo-cdc"}
+        assert ids(f("replication-task-id", "demo-cdc", "demo-full-load"), f("endpoint-arn", arns["demo-source-mysql"])) == {
+            "demo-full-load"}
+        assert ids(f("replication-task-arn", cdc["ReplicationTaskArn"])) == {"demo-cdc"}
+        assert self.error(self.dms.describe_replication_tasks, Filters=[
+            f("replication-instance-arn", arns["demo-private-dms"])]) == ("ResourceNotFoundFault", 400)
+        bare = self.dms.describe_replication_tasks(WithoutSettings=True)["ReplicationTasks"][0]
+        assert "TableMappings" not in bare and "ReplicationTaskSettings" not in bare, bare
+        # Create: settings, CdcStartPosition and tags kept; creating for one describe; refusals.
+        mine = self.dms.create_replication_task(
+            ReplicationTaskIdentifier="mine", MigrationType="cdc", ReplicationInstanceArn=arns["demo-private-dms"],
+            SourceEndpointArn=arns["demo-source-mysql"], TargetEndpointArn=arns["demo-target-postgres"],
+            TableMappings=full["TableMappings"], ReplicationTaskSettings='{"Logging": {"EnableLogging": true}}',
+            CdcStartPosition="mysql-bin-changelog.000024:373", Tags=[{"Key": "k", "Value": "v"}])["ReplicationTask"]
+        assert re.fullmatch(rf"arn:aws:dms:{REGION}:123456789012:task:[A-Z][A-Z0-9]{{25}}", mine["ReplicationTaskArn"])
+        assert [mine["Status"], self.dms_task(mine["ReplicationTaskArn"])["Status"],
+                self.dms_task(mine["ReplicationTaskArn"])["Status"]] == ["creating", "creating", "ready"]
+        got = self.dms_task(mine["ReplicationTaskArn"])
+        assert (got["ReplicationTaskSettings"], got["CdcStartPosition"]) == (
+            '{"Logging": {"EnableLogging": true}}', "mysql-bin-changelog.000024:373"), got
+        assert self.dms.list_tags_for_resource(ResourceArn=got["ReplicationTaskArn"])["TagList"] == [
+            {"Key": "k", "Value": "v", "ResourceArn": got["ReplicationTaskArn"]}]
+        create = dict(MigrationType="full-load", SourceEndpointArn=arns["demo-source-mysql"],
+                      TargetEndpointArn=arns["demo-target-postgres"], TableMappings=full["TableMappings"])
+        assert self.error(self.dms.create_replication_task, ReplicationTaskIdentifier="mine",
+                          ReplicationInstanceArn=arns["demo-private-dms"], **create) == ("ResourceAlreadyExistsFault", 400)
+        young = self.dms_create_instance("young")["ReplicationInstanceArn"]
+        assert self.error(self.dms.create_replication_task, ReplicationTaskIdentifier="t2",
+                          ReplicationInstanceArn=young, **create) == ("InvalidResourceStateFault", 400)
+        # Stop: only running; stopping for dms_task_polls describes. Delete: not while running.
+        assert self.error(self.dms.stop_replication_task, ReplicationTaskArn=full["ReplicationTaskArn"]) == (
+            "InvalidResourceStateFault", 400)
+        assert self.error(self.dms.delete_replication_task, ReplicationTaskArn=cdc["ReplicationTaskArn"]) == (
+            "InvalidResourceStateFault", 400)
+        assert self.dms.stop_replication_task(ReplicationTaskArn=cdc["ReplicationTaskArn"])["ReplicationTask"][
+            "Status"] == "stopping"
+        seen = [self.dms_task(cdc["ReplicationTaskArn"]) for _ in range(3)]
+        assert [t["Status"] for t in seen] == ["stopping", "stopping", "stopped"], seen
+        assert "StopDate" in seen[-1]["ReplicationTaskStats"] and seen[-1]["ReplicationTaskStats"][
+            "FullLoadProgressPercent"] == 42, seen[-1]
+        # Start: starting for one describe, then running.
+        started = self.dms.start_replication_task(ReplicationTaskArn=full["ReplicationTaskArn"],
+                                                  StartReplicationTaskType="start-replication")["ReplicationTask"]
+        assert [started["Status"], self.dms_task(full["ReplicationTaskArn"])["Status"],
+                self.dms_task(full["ReplicationTaskArn"])["Status"]] == ["starting", "starting", "running"]
+        assert self.error(self.dms.start_replication_task, ReplicationTaskArn=full["ReplicationTaskArn"],
+                          StartReplicationTaskType="start-replication") == ("InvalidResourceStateFault", 400)
+        # Delete: deleting for dms_task_polls describes, then gone.
+        assert self.dms.delete_replication_task(ReplicationTaskArn=got["ReplicationTaskArn"])["ReplicationTask"][
+            "Status"] == "deleting"
+        assert [self.dms_task(got["ReplicationTaskArn"])["Status"] for _ in range(2)] == ["deleting", "deleting"]
+        assert self.error(self.dms_task, arn=got["ReplicationTaskArn"]) == ("ResourceNotFoundFault", 400)
+        print("ok dms tasks: fields, filters, creating/starting/stopping/deleting polls, refusals")
+
+    def dms_move(self):
+        arns = self.dms_seed()
+        tasks = self.dms_tasks()
+        full, cdc = tasks["demo-full-load"]["ReplicationTaskArn"], tasks["demo-cdc"]["ReplicationTaskArn"]
+        young = self.dms_create_instance("young")["ReplicationInstanceArn"]
+        target = arns["demo-private-dms"]
+        assert self.error(self.dms.move_replication_task, ReplicationTaskArn=full, TargetReplicationInstanceArn=young) == (
+            "InvalidResourceStateFault", 400)  # target not available
+        assert self.error(self.dms.move_replication_task, ReplicationTaskArn=cdc, TargetReplicationInstanceArn=target) == (
+            "InvalidResourceStateFault", 400)  # running
+        moving = self.dms.move_replication_task(ReplicationTaskArn=full, TargetReplicationInstanceArn=target)[
+            "ReplicationTask"]
+        assert (moving["Status"], moving["TargetReplicationInstanceArn"]) == ("moving", target), moving
+        seen = [self.dms_task(full) for _ in range(3)]
+        assert [(t["Status"], t["ReplicationInstanceArn"]) for t in seen] == [
+            ("moving", arns["demo-public-dms"]), ("moving", arns["demo-public-dms"]), ("stopped", target)], seen
+        assert "TargetReplicationInstanceArn" not in seen[-1]
+        self.api("/hubfix-test/config", {"dms_task_polls": 0})
+        self.dms.stop_replication_task(ReplicationTaskArn=cdc)
+        assert self.dms.move_replication_task(ReplicationTaskArn=cdc, TargetReplicationInstanceArn=target)[
+            "ReplicationTask"]["Status"] == "moving"
+        moved = self.dms_task(cdc)
+        assert (moved["Status"], moved["ReplicationInstanceArn"], moved["ReplicationTaskStats"][
+            "FullLoadProgressPercent"]) == ("stopped", target, 42), moved
+        assert self.error(self.dms.delete_replication_instance, ReplicationInstanceArn=target) == (
+            "InvalidResourceStateFault", 400)
+        self.dms.delete_replication_instance(ReplicationInstanceArn=arns["demo-public-dms"])  # no tasks left on it
+        self.api("/hubfix-test/reset", {})
+        print("ok dms MoveReplicationTask: moving polls, then stopped on the target; refusals")
+
+    def dms_endpoints(self):
+        arns = self.dms_seed()
+        eps = {e["EndpointIdentifier"]: e for e in self.dms.describe_endpoints()["Endpoints"]}
+        mysql = eps["demo-source-mysql"]
+        assert (mysql["EndpointType"], mysql["EngineName"], mysql["ServerName"], mysql["Port"], mysql["DatabaseName"],
+                mysql["SslMode"], mysql["Status"]) == ("SOURCE", "mysql", "demo-source-mysql.demo.internal", 3306, "app",
+                                                       "none", "active"), mysql
+        assert {k: e["SslMode"] for k, e in eps.items()} == {
+            "demo-source-mysql": "none", "demo-target-postgres": "none", "demo-target-redshift": "none",
+            "demo-source-postgres-ssl": "require"}
+        f = lambda name, *values: {"Name": name, "Values": list(values)}  # noqa: E731
+        ids = lambda *fs: {e["EndpointIdentifier"] for e in self.dms.describe_endpoints(Filters=list(fs))["Endpoints"]}  # noqa: E731
+        assert ids(f("endpoint-type", "source")) == ids(f("endpoint-type", "SOURCE")) == {
+            "demo-source-mysql", "demo-source-postgres-ssl"}
+        assert ids(f("engine-name", "postgres"), f("endpoint-type", "target")) == {"demo-target-postgres"}
+        assert ids(f("endpoint-id", "demo-target-redshift"), f("endpoint-arn", arns["demo-target-redshift"])) == {
+            "demo-target-redshift"}
+        assert self.error(self.dms.describe_endpoints, Filters=[f("endpoint-id", "nope")]) == ("ResourceNotFoundFault", 400)
+        assert self.error(self.dms.create_endpoint, EndpointIdentifier="demo-source-mysql", EndpointType="source",
+                          EngineName="mysql") == ("ResourceAlreadyExistsFault", 400)
+        # ModifyEndpoint
+        arn = arns["demo-source-mysql"]
+        e = self.dms.modify_endpoint(EndpointArn=arn, SslMode="require", Port=3307,
+                                     MySQLSettings={"ServerTimezone": "UTC"})["Endpoint"]
+        assert (e["SslMode"], e["Port"], e["MySQLSettings"], e["Status"]) == ("require", 3307, {"ServerTimezone": "UTC"},
+                                                                              "active"), e
+        e = self.dms.modify_endpoint(EndpointArn=arn, MySQLSettings={"EventsPollInterval": 5})["Endpoint"]
+        assert e["MySQLSettings"] == {"ServerTimezone": "UTC", "EventsPollInterval": 5}, e
+        assert self.dms.describe_endpoints(Filters=[f("endpoint-arn", arn)])["Endpoints"][0]["SslMode"] == "require"
+        modify_error = lambda **kw: self.error(self.dms.modify_endpoint, EndpointArn=arn, **kw)  # noqa: E731
+        assert modify_error(SslMode="verify-full") == ("InvalidParameterValueException", 400)
+        assert modify_error(SslMode="sometimes") == ("InvalidParameterValueException", 400)
+        assert modify_error(SslMode="verify-ca", CertificateArn=f"arn:aws:dms:{REGION}:123456789012:cert:NOPE") == (
+            "ResourceNotFoundFault", 400)
+        assert self.error(self.dms.modify_endpoint, EndpointArn=arn + "X", SslMode="require") == (
+            "ResourceNotFoundFault", 400)
+        # ImportCertificate, DescribeCertificates, then verify-full with it.
+        assert self.error(self.dms.describe_certificates) == ("ResourceNotFoundFault", 400)
+        assert self.error(self.dms.import_certificate, CertificateIdentifier="bad", CertificatePem="not a PEM") == (
+            "InvalidCertificateFault", 400)
+        assert self.error(self.dms.import_certificate, CertificateIdentifier="bad", CertificatePem=(
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")) == ("InvalidCertificateFault", 400)
+        pem = test_certificate_pem()
+        cert = self.dms.import_certificate(CertificateIdentifier="demo-ca", CertificatePem=pem)["Certificate"]
+        assert (cert["CertificateIdentifier"], cert["CertificatePem"], cert["CertificateOwner"], cert["SigningAlgorithm"],
+                cert["KeyLength"]) == ("demo-ca", pem, "123456789012", "SHA256withRSA", 2048), cert
+        assert cert["ValidToDate"] - cert["ValidFromDate"] > timedelta(days=300), cert
+        assert re.fullmatch(rf"arn:aws:dms:{REGION}:123456789012:cert:[A-Z][A-Z0-9]{{25}}", cert["CertificateArn"])
+        assert self.error(self.dms.import_certificate, CertificateIdentifier="demo-ca", CertificatePem=pem) == (
+            "ResourceAlreadyExistsFault", 400)
+        self.dms.import_certificate(CertificateIdentifier="other-ca", CertificatePem=pem)
+        certs = lambda *fs: [c["CertificateIdentifier"] for c in self.dms.describe_certificates(  # noqa: E731
+            Filters=list(fs))["Certificates"]]
+        assert certs() == ["demo-ca", "other-ca"]
+        assert certs(f("certificate-arn", cert["CertificateArn"])) == certs(f("certificate-id", "demo-ca")) == ["demo-ca"]
+        assert self.error(self.dms.describe_certificates, Filters=[f("certificate-id", "nope")]) == (
+            "ResourceNotFoundFault", 400)
+        e = self.dms.modify_endpoint(EndpointArn=arn, SslMode="verify-full", CertificateArn=cert["CertificateArn"])[
+            "Endpoint"]
+        assert (e["SslMode"], e["CertificateArn"]) == ("verify-full", cert["CertificateArn"]), e
+        assert self.dms.modify_endpoint(EndpointArn=arn, SslMode="verify-ca")["Endpoint"]["SslMode"] == "verify-ca"
+        assert self.error(self.dms.delete_certificate, CertificateArn=cert["CertificateArn"]) == (
+            "InvalidResourceStateFault", 400)  # in use
+        other = self.dms.describe_certificates(Filters=[f("certificate-id", "other-ca")])["Certificates"][0]
+        self.dms.delete_certificate(CertificateArn=other["CertificateArn"])
+        assert certs() == ["demo-ca"]
+        print("ok dms endpoints: active, SSL modes, filters, ModifyEndpoint, ImportCertificate, DescribeCertificates")
+
+    def dms_connection(self, instance, endpoint):
+        return self.dms.describe_connections(Filters=[{"Name": "endpoint-arn", "Values": [endpoint]}, {
+            "Name": "replication-instance-arn", "Values": [instance]}])["Connections"][0]
+
+    def dms_connections(self):
+        arns = self.dms_seed()
+        inst, mysql, pg = arns["demo-public-dms"], arns["demo-source-mysql"], arns["demo-target-postgres"]
+        assert self.error(self.dms.describe_connections) == ("ResourceNotFoundFault", 400)
+        for _ in range(2):  # repeatable for the same pair
+            c = self.dms.test_connection(ReplicationInstanceArn=inst, EndpointArn=mysql)["Connection"]
+            assert (c["Status"], c["EndpointIdentifier"], c["ReplicationInstanceIdentifier"]) == (
+                "testing", "demo-source-mysql", "demo-public-dms"), c
+            seen = [self.dms_connection(inst, mysql) for _ in range(3)]
+            assert [x["Status"] for x in seen] == ["testing", "testing", "successful"], seen
+            assert "LastFailureMessage" not in seen[-1]
+        self.api("/hubfix-test/dms-connection-fails", {"endpoint_arn": mysql, "message": "timeout", "times": 1})
+        self.api("/hubfix-test/dms-connection-fails", {"endpoint_arn": pg, "message": "no pg_hba.conf entry"})
+        self.api("/hubfix-test/config", {"dms_connection_polls": 0})
+        results = []
+        for endpoint in (mysql, mysql, pg, pg):
+            self.dms.test_connection(ReplicationInstanceArn=inst, EndpointArn=endpoint)
+            c = self.dms_connection(inst, endpoint)
+            results.append((c["Status"], c.get("LastFailureMessage")))
+        assert results == [("failed", "timeout"), ("successful", None), ("failed", "no pg_hba.conf entry"),
+                           ("failed", "no pg_hba.conf entry")], results
+        assert len(self.dms.describe_connections()["Connections"]) == 2
+        assert self.error(self.dms.describe_connections, Filters=[{"Name": "endpoint-arn", "Values": ["nope"]}]) == (
+            "ResourceNotFoundFault", 400)
+        self.api("/hubfix-test/reset", {})  # clears the failures
+        self.dms.test_connection(ReplicationInstanceArn=inst, EndpointArn=pg)
+        self.dms.get_waiter("test_connection_succeeds").wait(
+            Filters=[{"Name": "endpoint-arn", "Values": [pg]}, {"Name": "replication-instance-arn", "Values": [inst]}],
+            WaiterConfig={"Delay": 0, "MaxAttempts": 4})
+        young = self.dms_create_instance("young")["ReplicationInstanceArn"]
+        assert self.error(self.dms.test_connection, ReplicationInstanceArn=young, EndpointArn=pg) == (
+            "InvalidResourceStateFault", 400)
+        assert self.error(self.dms.test_connection, ReplicationInstanceArn=inst, EndpointArn=pg + "X") == (
+            "ResourceNotFoundFault", 400)
+        for bad in ({"message": "x"}, {"endpoint_arn": pg, "times": 0}):
+            assert http(self.endpoint + "/hubfix-test/dms-connection-fails", "POST", bad)[0] == 400, bad
+        assert http(self.endpoint + "/hubfix-test/config", "POST", {"dms_no_such_polls": 1})[0] == 400
+        print("ok dms TestConnection: repeatable, testing polls, connection-fails hook, refusals")
+
+    def dms_raw_call(self, action, body):
+        status, headers, text = self.signed("dms", "POST", "/", json.dumps(body), {
+            "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AmazonDMSv20160101.{action}"})
+        if self.show_raw:
+            print(f"--- raw {action} {json.dumps(body)}: HTTP {status} {headers.get('content-type')}\n{text}")
+        return status, headers, json.loads(text)
+
+    def dms_raw(self):
+        arns = self.dms_seed()
+        self.dms.import_certificate(CertificateIdentifier="demo-ca", CertificatePem=test_certificate_pem())
+        self.dms.test_connection(ReplicationInstanceArn=arns["demo-public-dms"], EndpointArn=arns["demo-source-mysql"])
+        self.api("/hubfix-test/config", {"dms_task_polls": 0})
+        self.dms.stop_replication_task(ReplicationTaskArn=self.dms_tasks()["demo-cdc"]["ReplicationTaskArn"])
+        stamps = []
+
+        def walk(value, key=None):  # every timestamp must be a JSON number, as the Rust SDK parses them
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    assert v is not None, (k, value)
+                    walk(v, k)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+            elif key and re.search(r"(Date|Time|Until)$", key):
+                assert isinstance(value, (int, float)) and not isinstance(value, bool), (key, value)
+                stamps.append(key)
+
+        for action, key in [("DescribeReplicationInstances", "ReplicationInstances"),
+                            ("DescribeReplicationTasks", "ReplicationTasks"), ("DescribeEndpoints", "Endpoints"),
+                            ("DescribeCertificates", "Certificates"), ("DescribeConnections", "Connections")]:
+            status, headers, body = self.dms_raw_call(action, {})
+            assert status == 200 and headers["content-type"] == "application/x-amz-json-1.1" and body[key], (status, body)
+            walk(body)
+        assert {"InstanceCreateTime", "ReplicationTaskCreationDate", "ReplicationTaskStartDate", "StartDate", "StopDate",
+                "CertificateCreationDate", "ValidFromDate", "ValidToDate"} <= set(stamps), stamps
+        status, _, body = self.dms_raw_call("CreateReplicationInstance", {
+            "ReplicationInstanceIdentifier": "raw", "ReplicationInstanceClass": "dms.t3.small"})
+        assert status == 200 and isinstance(body["ReplicationInstance"]["InstanceCreateTime"], float), body
+        walk(body)
+        status, headers, body = self.dms_raw_call("DescribeReplicationInstances", {"Filters": [
+            {"Name": "replication-instance-id", "Values": ["nope"]}]})
+        assert status == 400 and body["__type"] == "ResourceNotFoundFault" and body["message"], (status, body)
+        self.api("/hubfix-test/reset", {})
+        print("ok dms raw JSON: timestamps are epoch seconds, no nulls, ResourceNotFoundFault")
+
+
+def test_certificate_pem():
+    """A self-signed RSA 2048 / SHA-256 CA certificate valid for a year, as ImportCertificate wants."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hubfix demo CA")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
 
 def free_port():
     with socket.socket() as s:
@@ -292,7 +882,10 @@ def main():
                         raise SystemExit("emulator exited")
                     time.sleep(0.05)
             print(f"emulator answered its first AWS request after {time.monotonic() - started:.2f} s")
-        for step in (check.filters, check.paging, check.batch_update, check.log_and_deny, check.redshift, check.raw):
+        for step in (check.filters, check.paging, check.batch_update, check.log_and_deny, check.redshift, check.raw,
+                     check.elasticache_members, check.elasticache_refusals, check.elasticache_rotate_set,
+                     check.elasticache_raw, check.dms_instances, check.dms_delete, check.dms_task_flow, check.dms_move,
+                     check.dms_endpoints, check.dms_connections, check.dms_raw):
             step()
     finally:
         if server:

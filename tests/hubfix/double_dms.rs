@@ -280,7 +280,7 @@ impl FakeDms {
                 config.insert(k.clone(), v.clone());
             }
         }
-                config.insert(
+        config.insert(
             "ReplicationInstanceArn".into(),
             json!(format!(
                 "arn:aws:dms:ap-northeast-1:123456789012:rep:NEW{n}"

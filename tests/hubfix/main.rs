@@ -3,9 +3,11 @@
 
 mod double;
 mod double_dms;
+mod double_elasticache;
 mod e2e;
 mod emulator;
 mod engine_dms1;
+mod engine_elasticache6;
 mod engine_redshift;
 mod fixture;
 mod runbook_language;

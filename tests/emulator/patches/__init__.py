@@ -2,12 +2,12 @@
 
 Each service module has `apply()`, which patches moto's Response classes and
 URL maps; call `apply_all()` before the server handles its first request.
-To cover another service (DMS, ElastiCache, ...) add a module and list it here.
+To cover another service add a module and list it here.
 """
 
-from . import redshift, securityhub
+from . import dms, elasticache, redshift, securityhub
 
-SERVICES = [securityhub, redshift]
+SERVICES = [securityhub, redshift, dms, elasticache]
 
 
 def apply_all():

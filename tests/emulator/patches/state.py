@@ -6,13 +6,16 @@ resources, `/hubfix-test/reset` (and `/moto-api/reset`) wipes this.
 
 import threading
 
-DEFAULTS = {"redshift_modify_polls": 2}
+DEFAULTS = {"redshift_modify_polls": 2, "elasticache_modify_polls": 2,
+            "dms_create_polls": 2, "dms_delete_polls": 2, "dms_task_polls": 2, "dms_connection_polls": 2}
 
 lock = threading.RLock()
 config = dict(DEFAULTS)
 requests = []  # every AWS request seen: {"service", "action", "method", "path"}
 denied = {}  # action -> (service or None, error code or None)
 fail_updates = {}  # finding id -> remaining ConcurrentUpdateError answers
+elasticache_auth = {}  # replication group id -> accepted AUTH changes: {"strategy", "token_sha256", "apply_immediately"}
+dms_connection_fails = {}  # endpoint ARN -> [failure message, tests left or None for every test]
 
 
 def reset():
@@ -22,6 +25,8 @@ def reset():
         requests.clear()
         denied.clear()
         fail_updates.clear()
+        elasticache_auth.clear()
+        dms_connection_fails.clear()
 
 
 def take_fail_update(finding_id):
@@ -32,3 +37,18 @@ def take_fail_update(finding_id):
             fail_updates[finding_id] = left - 1
             return True
         return False
+
+
+def take_dms_connection_failure(endpoint_arn):
+    """The failure message for this endpoint's next TestConnection (counting one down), or None."""
+    with lock:
+        rule = dms_connection_fails.get(endpoint_arn)
+        if rule is None:
+            return None
+        message, left = rule
+        if left is not None:
+            if left <= 1:
+                del dms_connection_fails[endpoint_arn]
+            else:
+                rule[1] = left - 1
+        return message

@@ -9,13 +9,18 @@ has neither, so this WSGI middleware wraps the app moto's server builds:
   POST /hubfix-test/reset         clear the log, denials, fault hooks, config
   GET  /hubfix-test/id            {"id": $HUBFIX_EMULATOR_ID}, to recognise one's own server
   GET  /hubfix-test/config        current config
-  POST /hubfix-test/config        {"redshift_modify_polls": N}
+  POST /hubfix-test/config        {"redshift_modify_polls": N, "elasticache_modify_polls": N}
   POST /hubfix-test/deny          {"action": "ModifyCluster"} (optional
                                   "service", "code", "status"): that action
                                   answers an AccessDenied error until reset
   POST /hubfix-test/fail-updates  {"finding_id": ID, "times": N}: the next N
                                   BatchUpdateFindings of ID are unprocessed
                                   with ConcurrentUpdateError
+  GET  /hubfix-test/elasticache-auth  per replication group: accepted AUTH token
+                                  changes and current tokens, as sha256 hashes
+  POST /hubfix-test/dms-connection-fails  {"endpoint_arn": ARN, "message": M}
+                                  (optional "times": N): until reset (or for the
+                                  next N), DMS TestConnection of ARN ends `failed`
 
 POST /moto-api/reset still resets moto and also does /hubfix-test/reset.
 """
@@ -30,7 +35,7 @@ from urllib.parse import parse_qs
 from moto.core.responses import _get_method_urls
 from werkzeug.wrappers import Request, Response
 
-from . import state
+from . import dms, elasticache, state
 
 ACCOUNT = "123456789012"
 
@@ -129,10 +134,18 @@ def control(request):
                 return _bad('expected {"action": "ModifyCluster"}')
             state.denied[body["action"]] = (body.get("service"), body.get("code"), int(body.get("status", 400)))
             return _ok()
+        if route == ("GET", "/hubfix-test/elasticache-auth"):
+            return _ok(elasticache.auth_report())
         if route == ("POST", "/hubfix-test/fail-updates"):
             if not isinstance(body.get("finding_id"), str) or not isinstance(body.get("times"), int):
                 return _bad('expected {"finding_id": "...", "times": N}')
             state.fail_updates[body["finding_id"]] = body["times"]
+            return _ok()
+        if route == ("POST", "/hubfix-test/dms-connection-fails"):
+            arn, times = body.get("endpoint_arn"), body.get("times")
+            if not isinstance(arn, str) or not (times is None or isinstance(times, int) and times > 0):
+                return _bad('expected {"endpoint_arn": ARN, "message": "...", "times": N (optional)}')
+            state.dms_connection_fails[arn] = [str(body.get("message") or dms.DEFAULT_CONNECTION_FAILURE), times]
             return _ok()
     return _bad(f"no such test API route: {request.method} {request.path}", 404)
 

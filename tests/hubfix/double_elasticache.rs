@@ -1,0 +1,166 @@
+//! An in-memory ElastiCache for engine tests, at the level of hubfix's calls: one replication
+//! group whose AUTH changes go through `modifying` for a set number of describes, with
+//! ElastiCache's rules (a token needs in-transit encryption; SET only after a ROTATE; no
+//! change while one is applying). Tokens are kept only to compare them.
+
+use async_trait::async_trait;
+use hubfix::actions::ActionSpec;
+use hubfix::aws::{Api, ApiError, ApiErrorKind};
+use serde_json::{Map, Value, json};
+use std::sync::Mutex;
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub version: String,
+    pub tls: bool,
+    pub status: String,
+    /// Tokens accepted now; `accepts_anyone` while no SET has followed a ROTATE.
+    pub tokens: Vec<String>,
+    pub accepts_anyone: bool,
+    pub pending: Option<(String, String)>,
+    pub polls_left: usize,
+    /// Every change applied: (strategy, token).
+    pub history: Vec<(String, String)>,
+}
+
+pub struct FakeElastiCache {
+    pub group: Mutex<Group>,
+    pub calls: Mutex<Vec<(String, Value)>>,
+    pub polls: usize,
+}
+
+impl FakeElastiCache {
+    pub fn new(version: &str, tls: bool) -> Self {
+        FakeElastiCache {
+            group: Mutex::new(Group {
+                version: version.into(),
+                tls,
+                status: "available".into(),
+                tokens: Vec::new(),
+                accepts_anyone: true,
+                pending: None,
+                polls_left: 0,
+                history: Vec::new(),
+            }),
+            calls: Mutex::new(Vec::new()),
+            polls: 2,
+        }
+    }
+
+    pub fn group(&self) -> Group {
+        self.group.lock().unwrap().clone()
+    }
+
+    pub fn operations(&self) -> Vec<String> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(o, _)| o.clone())
+            .collect()
+    }
+
+    pub fn count(&self, operation: &str) -> usize {
+        self.operations().iter().filter(|o| *o == operation).count()
+    }
+
+    fn describe(&self) -> Value {
+        let mut g = self.group.lock().unwrap();
+        if let Some((strategy, token)) = g.pending.clone() {
+            if g.polls_left == 0 {
+                if strategy == "SET" {
+                    g.tokens = vec![token.clone()];
+                    g.accepts_anyone = false;
+                } else {
+                    g.tokens.push(token.clone());
+                }
+                g.history.push((strategy, token));
+                g.pending = None;
+                g.status = "available".into();
+            } else {
+                g.polls_left -= 1;
+            }
+        }
+        let pending = match &g.pending {
+            Some((s, _)) if s == "SET" => json!({"AuthTokenStatus": "SETTING"}),
+            Some(_) => json!({"AuthTokenStatus": "ROTATING"}),
+            None => json!({}),
+        };
+        json!({
+            "ReplicationGroupId": "r1",
+            "ARN": "arn:aws:elasticache:ap-northeast-1:123456789012:replicationgroup:r1",
+            "Status": g.status,
+            "Engine": "redis",
+            "MemberClusters": ["r1-001", "r1-002"],
+            "AuthTokenEnabled": !g.tokens.is_empty(),
+            "TransitEncryptionEnabled": g.tls,
+            "AtRestEncryptionEnabled": true,
+            "PendingModifiedValues": pending,
+        })
+    }
+}
+
+#[async_trait]
+impl Api for FakeElastiCache {
+    async fn call(
+        &self,
+        action: &'static ActionSpec,
+        _region: Option<&str>,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        let op = action.operation;
+        let mut logged = params.clone();
+        if logged.contains_key("AuthToken") {
+            logged.insert("AuthToken".into(), json!("<seen>"));
+        }
+        self.calls
+            .lock()
+            .unwrap()
+            .push((op.to_owned(), Value::Object(logged)));
+        let invalid =
+            |m: &str| ApiError::new(ApiErrorKind::Invalid, op, "InvalidParameterValue", m);
+        match action.name {
+            "elasticache.describe_replication_group" => Ok(self.describe()),
+            "elasticache.describe_member_versions" => {
+                let v = self.group().version;
+                let below6 = v.as_str() < "6";
+                Ok(json!({
+                    "Clusters": [{"CacheClusterId": "r1-001", "Engine": "redis", "EngineVersion": v}],
+                    "LowestVersion": v,
+                    "Below6": below6,
+                    "TokenChangeInPlace": v.as_str() >= "5.0.6",
+                }))
+            }
+            "elasticache.modify_auth_token" => {
+                let mut g = self.group.lock().unwrap();
+                if g.status != "available" {
+                    return Err(ApiError::new(
+                        ApiErrorKind::InvalidState,
+                        op,
+                        "InvalidReplicationGroupState",
+                        "modifying",
+                    ));
+                }
+                if !g.tls {
+                    return Err(invalid(
+                        "The AUTH token is only supported when encryption-in-transit is enabled",
+                    ));
+                }
+                let token = params["AuthToken"].as_str().unwrap().to_owned();
+                let strategy = params["AuthTokenUpdateStrategy"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                if strategy == "SET" && g.history.last().is_none_or(|(s, _)| s != "ROTATE") {
+                    return Err(invalid("SET is only allowed after a ROTATE"));
+                }
+                g.pending = Some((strategy, token));
+                g.polls_left = self.polls;
+                g.status = "modifying".into();
+                drop(g);
+                Ok(self.describe())
+            }
+            other => panic!("the ElastiCache double has no {other}"),
+        }
+    }
+}
