@@ -210,14 +210,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint-url", required=True)
     parser.add_argument("--region", default="ap-northeast-1")
+    parser.add_argument(
+        "--only",
+        help="comma-separated services to seed (redshift, elasticache, dms); default: all",
+    )
     args = parser.parse_args()
+    wanted = set(args.only.split(",")) if args.only else None
+    seeders = [s for s in SEEDERS if wanted is None or s.__name__.removeprefix("seed_") in wanted]
+    if wanted and len(seeders) != len(wanted):
+        raise SystemExit(f"--only: unknown service in {sorted(wanted)}; known: {[s.__name__[5:] for s in SEEDERS]}")
     for key, value in [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")]:
         os.environ.setdefault(key, value)
 
     aws = Aws(args.endpoint_url, args.region)
     hub = aws.client("securityhub")
     hub.enable_security_hub(EnableDefaultStandards=False)
-    findings = [f for seed in SEEDERS for f in seed(aws)]
+    findings = [f for seed in seeders for f in seed(aws)]
     result = hub.batch_import_findings(Findings=findings)
     if result["FailedCount"]:
         raise SystemExit(f"BatchImportFindings failed: {result['FailedFindings']}")

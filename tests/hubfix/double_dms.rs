@@ -190,6 +190,9 @@ impl FakeDms {
                 t.polls_left -= 1;
             } else if let Some(then) = t.then.take() {
                 t.definition.insert("Status".into(), json!(then));
+                if let Some(target) = t.definition.remove("TargetReplicationInstanceArn") {
+                    t.definition.insert("ReplicationInstanceArn".into(), target);
+                }
             }
         }
         tasks.retain(|t| !(t.status() == "deleting" && t.polls_left == 0 && t.then.is_none()));
@@ -415,8 +418,9 @@ impl Api for FakeDms {
                     if !["stopped", "ready", "failed"].contains(&t.status()) {
                         return Err(busy(format!("task {} is {}", t.id(), t.status())));
                     }
+                    // As on DMS, the task stays on its instance until the move is done.
                     t.definition
-                        .insert("ReplicationInstanceArn".into(), json!(target));
+                        .insert("TargetReplicationInstanceArn".into(), json!(target));
                     t.go("moving", Some("stopped"), polls);
                     Ok(true)
                 })?;

@@ -132,13 +132,25 @@ impl Emulator {
         self.test_api("POST", "/hubfix-test/reset", serde_json::json!({}));
     }
 
-    /// Seeds the demo: a failing Redshift.7 cluster with its finding, plus a compliant
-    /// cluster and an already suppressed finding that listing must leave out.
+    /// Seeds the Redshift demo: a failing Redshift.7 cluster with its finding, plus a
+    /// compliant cluster and an already suppressed finding that listing must leave out.
     pub fn seed_demo(&self) {
+        self.seed("redshift");
+    }
+
+    /// Seeds the demo resources and findings of the given services (seed.py's `--only`).
+    pub fn seed(&self, services: &str) {
         let out =
             Command::new(std::env::var("HUBFIX_TEST_PYTHON").unwrap_or_else(|_| "python3".into()))
                 .arg(emulator_dir().join("seed.py"))
-                .args(["--endpoint-url", &self.url(), "--region", REGION])
+                .args([
+                    "--endpoint-url",
+                    &self.url(),
+                    "--region",
+                    REGION,
+                    "--only",
+                    services,
+                ])
                 .env("AWS_ACCESS_KEY_ID", "testing")
                 .env("AWS_SECRET_ACCESS_KEY", "testing")
                 .output()
@@ -166,6 +178,14 @@ impl Emulator {
         aws_sdk_redshift::Client::new(&self.sdk_config().await)
     }
 
+    pub async fn dms(&self) -> aws_sdk_databasemigration::Client {
+        aws_sdk_databasemigration::Client::new(&self.sdk_config().await)
+    }
+
+    pub async fn elasticache(&self) -> aws_sdk_elasticache::Client {
+        aws_sdk_elasticache::Client::new(&self.sdk_config().await)
+    }
+
     pub async fn securityhub(&self) -> aws_sdk_securityhub::Client {
         aws_sdk_securityhub::Client::new(&self.sdk_config().await)
     }
@@ -184,10 +204,17 @@ impl Emulator {
 
     /// The failing demo finding for a cluster: (id, workflow status, note text, note author).
     pub async fn finding_of(&self, cluster: &str) -> (String, String, String, String) {
+        self.finding_on(&format!(
+            "arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:{cluster}"
+        ))
+        .await
+    }
+
+    /// The finding on a resource ARN: (id, workflow status, note text, note author).
+    pub async fn finding_on(&self, arn: &str) -> (String, String, String, String) {
         use aws_sdk_securityhub::types::{
             AwsSecurityFindingFilters, StringFilter, StringFilterComparison,
         };
-        let arn = format!("arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:{cluster}");
         let out = self
             .securityhub()
             .await

@@ -1,0 +1,324 @@
+//! DMS.1 end to end: the real binary against the emulator, checked as the article checks
+//! (`describe-replication-instances` shows PubliclyAccessible false), plus every captured
+//! setting, tag and task definition on the private instance.
+
+use crate::emulator::{Emulator, Hubfix};
+use aws_sdk_databasemigration::types::Filter;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const PUBLIC: &str = "demo-public-dms";
+const RECREATE: &str = "controls:\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n";
+const REPLACE: &str = "controls:\n  DMS.1: { intended: false, strategy: replace, new_identifier: demo-private-copy, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n";
+
+fn dms_demo() -> (Emulator, Hubfix) {
+    let emu = Emulator::start();
+    emu.seed("dms");
+    let hubfix = Hubfix::new(&emu);
+    (emu, hubfix)
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build().unwrap()
+}
+
+/// Everything DMS.1 must carry over, read with the SDK: settings, tags, and each task's
+/// definition (by identifier). `None` when the instance does not exist.
+async fn snapshot(emu: &Emulator, identifier: &str) -> Option<(String, Value)> {
+    let dms = emu.dms().await;
+    let out = dms
+        .describe_replication_instances()
+        .filters(filter("replication-instance-id", identifier))
+        .send()
+        .await
+        .ok()?;
+    let i = out.replication_instances().first()?.clone();
+    let arn = i.replication_instance_arn().unwrap().to_owned();
+    let tags = dms
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let mut tags: Vec<(String, String)> = tags
+        .tag_list()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap().to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    tags.sort();
+    let tasks = dms
+        .describe_replication_tasks()
+        .filters(filter("replication-instance-arn", &arn))
+        .send()
+        .await
+        .map(|o| o.replication_tasks().to_vec())
+        .unwrap_or_default();
+    let mut tasks: Vec<Value> = tasks
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.replication_task_identifier(),
+                "source": t.source_endpoint_arn(),
+                "target": t.target_endpoint_arn(),
+                "type": t.migration_type().map(|m| m.as_str()),
+                "mappings": t.table_mappings(),
+                "settings": t.replication_task_settings(),
+            })
+        })
+        .collect();
+    tasks.sort_by_key(|t| t["id"].as_str().unwrap().to_owned());
+    let mut groups: Vec<&str> = i
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id())
+        .collect();
+    groups.sort();
+    let settings = json!({
+        "class": i.replication_instance_class(),
+        "storage": i.allocated_storage(),
+        "engine": i.engine_version(),
+        "auto_minor": i.auto_minor_version_upgrade(),
+        "multi_az": i.multi_az(),
+        "zone": i.availability_zone(),
+        "subnet_group": i.replication_subnet_group().and_then(|g| g.replication_subnet_group_identifier()),
+        "security_groups": groups,
+        "kms": i.kms_key_id(),
+        "window": i.preferred_maintenance_window(),
+        "dns": i.dns_name_servers(),
+        "network": i.network_type(),
+        "tags": tags,
+        "tasks": tasks,
+    });
+    Some((
+        arn,
+        json!({"public": i.publicly_accessible(), "status": i.replication_instance_status(), "carried": settings}),
+    ))
+}
+
+async fn task_statuses(emu: &Emulator, instance_arn: &str) -> Vec<(String, String)> {
+    let out = emu
+        .dms()
+        .await
+        .describe_replication_tasks()
+        .filters(filter("replication-instance-arn", instance_arn))
+        .send()
+        .await
+        .unwrap();
+    let mut s: Vec<(String, String)> = out
+        .replication_tasks()
+        .iter()
+        .map(|t| {
+            (
+                t.replication_task_identifier().unwrap().to_owned(),
+                t.status().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    s.sort();
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recreate_makes_it_private_with_every_setting_tag_and_task() {
+    let (emu, hubfix) = dms_demo();
+    let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
+    assert_eq!(before["public"], json!(true));
+    let answers = hubfix.answers(RECREATE);
+    let run = hubfix.run(&[
+        "run",
+        "--control",
+        "DMS.1",
+        "--answers",
+        &answers,
+        "--approver",
+        "Taro Yamada",
+    ]);
+    run.expect_code(0);
+    assert!(
+        run.stderr().contains("deleting"),
+        "live status shown:\n{}",
+        run.stderr()
+    );
+    let (new_arn, after) = snapshot(&emu, PUBLIC).await.expect("recreated");
+    assert_ne!(new_arn, old_arn, "a new ARN");
+    assert_eq!(after["public"], json!(false));
+    assert_eq!(after["status"], json!("available"));
+    assert_eq!(
+        after["carried"], before["carried"],
+        "every setting, tag and task carried"
+    );
+    // The task that was running runs again (from scratch); the other is ready.
+    assert_eq!(
+        task_statuses(&emu, &new_arn).await,
+        [
+            ("demo-cdc".into(), "running".into()),
+            ("demo-full-load".into(), "ready".into())
+        ]
+    );
+    let (_, status, note, _) = emu.finding_on(&old_arn).await;
+    assert_eq!(status, "RESOLVED");
+    assert!(note.contains(&new_arn), "{note}");
+    let actions = emu.actions();
+    let count = |a: &str| actions.iter().filter(|x| *x == a).count();
+    assert_eq!(count("DeleteReplicationInstance"), 1);
+    assert_eq!(count("CreateReplicationInstance"), 1);
+    assert_eq!(count("StopReplicationTask"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replace_moves_the_tasks_to_a_new_private_instance_then_deletes_the_old_one() {
+    let (emu, hubfix) = dms_demo();
+    let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
+    let answers = hubfix.answers(REPLACE);
+    let run = hubfix.run(&[
+        "run",
+        "--control",
+        "DMS.1",
+        "--answers",
+        &answers,
+        "--approver",
+        "Taro Yamada",
+    ]);
+    run.expect_code(0);
+    assert!(
+        snapshot(&emu, PUBLIC).await.is_none(),
+        "the public instance is gone"
+    );
+    let (new_arn, after) = snapshot(&emu, "demo-private-copy").await.expect("created");
+    assert_eq!(after["public"], json!(false));
+    assert_eq!(after["carried"], before["carried"]);
+    assert_eq!(
+        task_statuses(&emu, &new_arn).await,
+        [
+            ("demo-cdc".into(), "running".into()),
+            ("demo-full-load".into(), "stopped".into())
+        ]
+    );
+    let actions = emu.actions();
+    assert!(
+        actions.contains(&"MoveReplicationTask".to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        !actions.contains(&"DeleteReplicationTask".to_owned()),
+        "{actions:?}"
+    );
+    assert_eq!(emu.finding_on(&old_arn).await.1, "RESOLVED");
+}
+
+#[test]
+fn a_dry_run_shows_the_captured_configuration_and_the_exact_create_call() {
+    let (emu, hubfix) = dms_demo();
+    let run = hubfix.run(&["plan", "--control", "DMS.1"]);
+    run.expect_code(0);
+    let out = run.stdout();
+    assert!(
+        out.contains("class dms.t3.medium, 50 GB, engine 3.5.3"),
+        "{out}"
+    );
+    assert!(
+        out.contains("demo-cdc: full-load-and-cdc, running"),
+        "{out}"
+    );
+    let create = out
+        .lines()
+        .find(|l| l.contains("dms:CreateReplicationInstance {"))
+        .unwrap_or_else(|| panic!("{out}"));
+    for part in [
+        r#""PubliclyAccessible":false"#,
+        r#""ReplicationInstanceClass":"dms.t3.medium""#,
+        r#""ReplicationSubnetGroupIdentifier":"hubfix-demo-dms""#,
+        r#""PreferredMaintenanceWindow":"sat:17:00-sat:17:30""#,
+        r#""Key":"owner","Value":"data-team""#,
+        r#""AllocatedStorage":50"#,
+    ] {
+        assert!(create.contains(part), "{part} in {create}");
+    }
+    let changes = [
+        "Stop",
+        "Delete",
+        "Create",
+        "Move",
+        "Start",
+        "BatchUpdateFindings",
+    ];
+    let actions = emu.actions();
+    assert!(
+        !actions
+            .iter()
+            .any(|a| changes.iter().any(|c| a.starts_with(c))),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_right_after_the_delete_it_resumes_and_creates_from_the_journal() {
+    let (emu, hubfix) = dms_demo();
+    let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
+    // The deletion takes a while, so the run is surely killed before the create.
+    emu.test_api(
+        "POST",
+        "/hubfix-test/config",
+        json!({"dms_delete_polls": 20}),
+    );
+    let answers = hubfix.answers(RECREATE);
+    let mut child = hubfix
+        .command(&["run", "--control", "DMS.1", "--answers", &answers])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let runs = hubfix.state_dir().join("runs");
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let journal = loop {
+        let path = std::fs::read_dir(&runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .map(|e| e.path());
+        if let Some(path) = path
+            && std::fs::read_to_string(&path)
+                .unwrap_or_default()
+                .contains("dms:DeleteReplicationInstance")
+        {
+            break path;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no delete within 90 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        !text.contains("dms:CreateReplicationInstance"),
+        "killed before the create"
+    );
+    // Let DMS finish the deletion: the old instance can no longer be described.
+    let dms = emu.dms().await;
+    for _ in 0..100 {
+        if snapshot(&emu, PUBLIC).await.is_none() {
+            break;
+        }
+        let _ = dms.describe_replication_instances().send().await;
+    }
+    assert!(snapshot(&emu, PUBLIC).await.is_none(), "deleted");
+
+    let run_id = journal.file_stem().unwrap().to_str().unwrap().to_owned();
+    let resumed = hubfix.run(&["resume", &run_id, "--answers", &answers]);
+    resumed.expect_code(0);
+    let (new_arn, after) = snapshot(&emu, PUBLIC)
+        .await
+        .expect("created from the journal");
+    assert_ne!(new_arn, old_arn);
+    assert_eq!(after["public"], json!(false));
+    assert_eq!(after["carried"], before["carried"]);
+    assert_eq!(emu.finding_on(&old_arn).await.1, "RESOLVED");
+}
