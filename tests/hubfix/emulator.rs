@@ -398,6 +398,25 @@ impl Hubfix {
         Run(command.stdin(Stdio::null()).output().unwrap())
     }
 
+    /// Runs with extra environment variables (a secret for an answers file, say).
+    pub fn run_with(&self, vars: &[(&str, &str)], args: &[&str]) -> Run {
+        let mut command = self.command(args);
+        command.envs(vars.iter().copied());
+        Run(command.stdin(Stdio::null()).output().unwrap())
+    }
+
+    /// The id of the most recently started run, from the state directory.
+    pub fn last_run_id(&self) -> String {
+        let mut runs: Vec<PathBuf> = std::fs::read_dir(self.state_dir().join("runs"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        runs.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.created()).ok());
+        let last = runs.last().expect("a run journal");
+        last.file_stem().unwrap().to_string_lossy().into_owned()
+    }
+
     pub fn answers(&self, yaml: &str) -> String {
         let path = self
             .state
