@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod aws;
+pub mod certificates;
 pub mod cli;
 pub mod commands;
 pub mod engine;

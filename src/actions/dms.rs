@@ -133,7 +133,7 @@ const CHANGING: &[&str] = &[
     "testing",
 ];
 
-fn filter(name: &str, values: &[String]) -> Filter {
+pub(super) fn filter(name: &str, values: &[String]) -> Filter {
     Filter::builder()
         .name(name)
         .set_values(Some(values.to_vec()))
@@ -141,7 +141,7 @@ fn filter(name: &str, values: &[String]) -> Filter {
         .expect("name and values are set")
 }
 
-fn sdk<E, R>(
+pub(super) fn sdk<E, R>(
     spec: &ActionSpec,
 ) -> impl FnOnce(aws_smithy_runtime_api::client::result::SdkError<E, R>) -> ApiError + '_
 where
@@ -269,7 +269,7 @@ pub async fn list_tags(client: &Client, p: &Params<'_>) -> Result<Value, ApiErro
 }
 
 /// Every task matching a filter; none is an empty list, not an error.
-async fn tasks_where(
+pub(super) async fn tasks_where(
     client: &Client,
     spec: &ActionSpec,
     name: &str,
@@ -350,8 +350,23 @@ fn task_json(t: &ReplicationTask, tags: Value) -> Value {
 /// `running` or `stopped`).
 pub async fn describe_instance_tasks(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
     let instance = p.string("ReplicationInstanceArn")?;
-    let spec = &DESCRIBE_INSTANCE_TASKS;
-    let mut tasks = tasks_where(client, spec, "replication-instance-arn", &[instance]).await?;
+    tasks_view(
+        client,
+        &DESCRIBE_INSTANCE_TASKS,
+        "replication-instance-arn",
+        instance,
+    )
+    .await
+}
+
+/// The tasks matching one filter, as `describe_instance_tasks` shows them.
+pub(super) async fn tasks_view(
+    client: &Client,
+    spec: &ActionSpec,
+    filter_name: &str,
+    value: String,
+) -> Result<Value, ApiError> {
+    let mut tasks = tasks_where(client, spec, filter_name, &[value]).await?;
     tasks.sort_by(|a, b| {
         a.replication_task_identifier()
             .cmp(&b.replication_task_identifier())
@@ -675,6 +690,6 @@ pub async fn execute(
         "dms.create_replication_tasks" => create_replication_tasks(client, p).await,
         "dms.move_replication_tasks" => move_replication_tasks(client, p).await,
         "dms.start_replication_tasks" => start_replication_tasks(client, p).await,
-        _ => Err(super::no_implementation(spec)),
+        _ => super::dms_endpoints::execute(client, spec, p).await,
     }
 }

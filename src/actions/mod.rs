@@ -4,6 +4,7 @@
 //! an API operation no runbook used before; the engine never changes for it.
 
 pub mod dms;
+pub mod dms_endpoints;
 pub mod elasticache;
 mod params;
 pub mod redshift;
@@ -43,6 +44,15 @@ pub const ALL: &[&ActionSpec] = &[
     &dms::CREATE_REPLICATION_TASKS,
     &dms::MOVE_REPLICATION_TASKS,
     &dms::START_REPLICATION_TASKS,
+    &dms_endpoints::DESCRIBE_ENDPOINT,
+    &dms_endpoints::DESCRIBE_CERTIFICATES,
+    &dms_endpoints::LIST_AVAILABLE_INSTANCES,
+    &dms_endpoints::DESCRIBE_ENDPOINT_TASKS,
+    &dms_endpoints::IMPORT_CERTIFICATE,
+    &dms_endpoints::MODIFY_ENDPOINT_SSL,
+    &dms_endpoints::TEST_CONNECTION,
+    &dms_endpoints::DESCRIBE_CONNECTION,
+    &dms_endpoints::RESUME_REPLICATION_TASKS,
     &elasticache::DESCRIBE_REPLICATION_GROUP,
     &elasticache::DESCRIBE_MEMBER_VERSIONS,
     &elasticache::MODIFY_AUTH_TOKEN,

@@ -60,6 +60,7 @@ pub async fn run(
                 kind: PromptKind::Confirm,
                 text: "Suppress these findings?".into(),
                 options: Vec::new(),
+                validate: None,
                 default: Some(serde_json::Value::Bool(false)),
                 rules: None,
                 generate: None,

@@ -61,7 +61,11 @@ pub async fn preview(
                     let action = actions::find(call).expect("validated call");
                     let output = engine
                         .api
-                        .call(action, target.region.as_deref(), &params.render(&ctx.value))
+                        .call(
+                            action,
+                            target.region.as_deref(),
+                            &params.render_to_send(&ctx.value),
+                        )
                         .await?;
                     ctx.set_output(&step.id, output.clone());
                     format!("reads: {described}\n      → {output}")

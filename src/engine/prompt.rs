@@ -44,6 +44,8 @@ pub struct Question {
     pub text: String,
     /// (value, label) pairs of a select prompt.
     pub options: Vec<(String, String)>,
+    /// For an input: the named check its answer must pass.
+    pub validate: Option<String>,
     pub default: Option<Value>,
     /// For a secret: the rules its value must meet.
     pub rules: Option<SecretRules>,

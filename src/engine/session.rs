@@ -101,6 +101,28 @@ fn journal_failure(e: std::io::Error) -> Failure {
     )
 }
 
+/// Choices read from the context: a list of texts, or of `{value, label}` objects.
+fn dynamic_options(found: Option<&Value>) -> Vec<(String, String)> {
+    let Some(Value::Array(items)) = found else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Value::String(s) => Some((s.clone(), s.clone())),
+            Value::Object(o) => {
+                let value = o.get("value")?.as_str()?.to_owned();
+                let label = o
+                    .get("label")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| value.clone(), str::to_owned);
+                Some((value, label))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn new_run_id(target: &Target) -> String {
     let now = chrono::Utc::now();
     let control: String = target
@@ -735,7 +757,7 @@ impl Walk<'_, '_> {
         action: &'static actions::ActionSpec,
         params: &crate::runbook::Params,
     ) -> Result<Value, Failure> {
-        let sent = params.render(&self.ctx.with_secrets());
+        let sent = params.render_to_send(&self.ctx.with_secrets());
         let shown = self
             .ctx
             .redact(Value::Object(actions::redact(action, &sent)));
@@ -766,6 +788,8 @@ impl Walk<'_, '_> {
             kind,
             text,
             options,
+            options_from,
+            validate,
             default,
             rules,
             generate,
@@ -793,14 +817,21 @@ impl Walk<'_, '_> {
                 self.reporter().say(&format!("  • {change}"));
             }
         }
+        let mut choices = options_from
+            .as_ref()
+            .map(|path| dynamic_options(path.lookup(&self.ctx.value)))
+            .unwrap_or_default();
+        choices.extend(
+            options
+                .iter()
+                .map(|o| (o.value.clone(), o.label.get(lang).to_owned())),
+        );
         let question = Question {
             id: step.id.clone(),
             kind: *kind,
             text: text.render(lang, &self.ctx.value),
-            options: options
-                .iter()
-                .map(|o| (o.value.clone(), o.label.get(lang).to_owned()))
-                .collect(),
+            options: choices.clone(),
+            validate: validate.clone(),
             default: default.as_ref().map(|d| match d {
                 Value::String(s) => crate::runbook::Template::parse(s)
                     .map_or_else(|_| d.clone(), |t| Value::String(t.render(&self.ctx.value))),
@@ -816,10 +847,27 @@ impl Walk<'_, '_> {
         let value = match answer {
             Answer::Bool(b) => Value::Bool(b),
             Answer::Text(t) => {
-                if *kind == PromptKind::Select && !options.iter().any(|o| o.value == t) {
+                if *kind == PromptKind::Select && !choices.iter().any(|(v, _)| *v == t) {
+                    let allowed: Vec<&str> = choices.iter().map(|(v, _)| v.as_str()).collect();
                     return Err(Failure::Stop(
                         Outcome::NeedsInput,
-                        format!("`{t}` is not an option of `{}`", step.id),
+                        format!(
+                            "`{t}` is not an option of `{}`; the options are: {}",
+                            step.id,
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
+                if let Some(Err(problem)) = validate
+                    .as_deref()
+                    .map(|v| crate::runbook::validators::check(v, &t))
+                {
+                    return Err(Failure::Stop(
+                        Outcome::NeedsInput,
+                        format!(
+                            "the answer to `{}` cannot be used: {problem}; nothing was changed",
+                            step.id
+                        ),
                     ));
                 }
                 Value::String(t)
@@ -884,7 +932,7 @@ impl Walk<'_, '_> {
     ) -> Result<Flow, Failure> {
         let lang = self.lang();
         let action = actions::find(&spec.call).expect("validated call");
-        let params = spec.params.render(&self.ctx.with_secrets());
+        let params = spec.params.render_to_send(&self.ctx.with_secrets());
         let label = spec.text.render(lang, &self.ctx.value);
         let timeout = step
             .timeout
@@ -930,7 +978,11 @@ impl Walk<'_, '_> {
                 self.ctx.set_output(&step.id, self.ctx.redact(output));
                 Ok(Flow::Next)
             }
-            WaitEnd::Failed(message) => {
+            WaitEnd::Failed(message, output) => {
+                // What the resource said when it failed is there for the steps that follow.
+                if let Some(output) = output {
+                    self.ctx.set_output(&step.id, self.ctx.redact(output));
+                }
                 let message = self.ctx.redact_text(&message);
                 display.finish(&format!("✗ {label}: {message}"));
                 Err(Failure::Step(format!("{label}: {message}")))
@@ -970,6 +1022,7 @@ impl Walk<'_, '_> {
                 )
                 .into(),
             options: Vec::new(),
+            validate: None,
             default: None,
             rules: None,
             generate: None,

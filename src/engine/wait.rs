@@ -52,7 +52,8 @@ pub struct Reading<'a> {
 
 pub enum WaitEnd {
     Ready(Value),
-    Failed(String),
+    /// The resource reached a failed status (its last output, to show why) or the call failed.
+    Failed(String, Option<Value>),
     TimedOut(String),
     /// What was seen could not be journaled: the run must stop.
     Journal(String),
@@ -121,7 +122,10 @@ pub async fn wait_until_ready(
                     last = Some((status.clone(), pending));
                 }
                 if spec.failed.iter().any(|f| f == &status) {
-                    return WaitEnd::Failed(format!("the resource went to `{status}`"));
+                    return WaitEnd::Failed(
+                        format!("the resource went to `{status}`"),
+                        Some(output),
+                    );
                 }
                 // Waiting for a deletion, a resource still there is never ready.
                 let ready =
@@ -152,7 +156,7 @@ pub async fn wait_until_ready(
             Err(e) if matches!(e.kind, ApiErrorKind::Throttled | ApiErrorKind::Network) => {
                 tracing::warn!(operation = action.operation, code = %e.code, "poll failed, will retry");
             }
-            Err(e) => return WaitEnd::Failed(e.to_string()),
+            Err(e) => return WaitEnd::Failed(e.to_string(), None),
         }
         if start.elapsed() + interval > timeout {
             let status = last.map(|(s, _)| s).unwrap_or_else(|| "unknown".into());

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 pub fn embedded_runbooks() -> &'static [(&'static str, &'static str)] {
     &[
         ("dms-1.yaml", include_str!("../../runbooks/dms-1.yaml")),
+        ("dms-9.yaml", include_str!("../../runbooks/dms-9.yaml")),
         (
             "elasticache-6.yaml",
             include_str!("../../runbooks/elasticache-6.yaml"),

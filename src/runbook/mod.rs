@@ -13,6 +13,7 @@ mod schema;
 mod secret_rules;
 mod template;
 mod text;
+pub mod validators;
 
 pub use condition::Condition;
 pub use error::{Location, RunbookError};

@@ -135,6 +135,14 @@ step_struct!(
         /// Choices of a select prompt.
         #[serde(default)]
         options: Vec<RawOption>,
+        /// Choices read from the context when the prompt is asked, offered before `options`:
+        /// a path to a list of texts or of `{value, label}` objects (e.g. a call's output).
+        #[serde(default)]
+        options_from: Option<String>,
+        /// For an input prompt: a check the answer must pass before the run goes on, by
+        /// name (`pem_certificate_file`).
+        #[serde(default)]
+        validate: Option<String>,
         /// Default answer offered on a terminal (never used for answers files); a text
         /// default may hold `{{ templates }}`.
         #[serde(default)]

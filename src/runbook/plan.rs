@@ -126,6 +126,10 @@ pub enum StepKind {
         kind: PromptKind,
         text: Message,
         options: Vec<SelectOption>,
+        /// Choices read from the context when asked, before `options`.
+        options_from: Option<Path>,
+        /// Input only: a named check of the answer.
+        validate: Option<String>,
         default: Option<Value>,
         /// Secrets only.
         rules: Option<SecretRules>,
@@ -535,13 +539,51 @@ impl Checker<'_> {
                     RawPromptKind::Input => PromptKind::Input,
                     RawPromptKind::Secret => PromptKind::Secret,
                 };
-                if kind == PromptKind::Select && p.options.is_empty() {
+                if kind == PromptKind::Select && p.options.is_empty() && p.options_from.is_none() {
                     self.err(
                         at,
-                        format!("select prompt `{}` needs `options`", p.id.value),
+                        format!(
+                            "select prompt `{}` needs `options` or `options_from`",
+                            p.id.value
+                        ),
                     );
                 }
-                if kind != PromptKind::Select && !p.options.is_empty() {
+                let options_from =
+                    p.options_from
+                        .as_deref()
+                        .and_then(|text| match Path::parse(text) {
+                            Ok(path) => {
+                                self.check_path(&path, at, false);
+                                Some(path)
+                            }
+                            Err(e) => {
+                                self.err(at, e);
+                                None
+                            }
+                        });
+                if let Some(name) = &p.validate {
+                    if kind != PromptKind::Input {
+                        self.err(
+                            at,
+                            format!(
+                                "only input prompts take `validate`; `{}` is a {} prompt",
+                                p.id.value,
+                                kind.name()
+                            ),
+                        );
+                    }
+                    if !super::validators::NAMES.contains(&name.as_str()) {
+                        self.err(
+                            at,
+                            format!(
+                                "unknown check `{name}`; the checks are: {}",
+                                super::validators::NAMES.join(", ")
+                            ),
+                        );
+                    }
+                }
+                if kind != PromptKind::Select && (!p.options.is_empty() || p.options_from.is_some())
+                {
                     self.err(
                         at,
                         format!(
@@ -607,6 +649,8 @@ impl Checker<'_> {
                             label: o.label.clone(),
                         })
                         .collect(),
+                    options_from,
+                    validate: p.validate.clone(),
                     default: p.default.clone(),
                     rules,
                     generate: p.generate,

@@ -134,6 +134,11 @@ impl Template {
         out
     }
 
+    /// A template that is one variable (with alternatives) none of which has a value.
+    fn is_unresolved_variable(&self, context: &Value) -> bool {
+        matches!(self.pieces.as_slice(), [Piece::Var(paths)] if first_defined(paths, context).is_none())
+    }
+
     /// Renders to a JSON value: a template that is one variable keeps the variable's type.
     pub fn render_value(&self, context: &Value) -> Value {
         if let [Piece::Var(paths)] = self.pieces.as_slice() {
@@ -177,16 +182,21 @@ impl ParamValue {
         })
     }
 
-    fn render(&self, context: &Value) -> Value {
+    /// `sending`: a lone variable with no value becomes null (the parameter is left out of
+    /// the request) instead of the `<path>` shown to a person.
+    fn render(&self, context: &Value, sending: bool) -> Value {
         match self {
             ParamValue::Plain(v) => v.clone(),
-            ParamValue::Text(t) => t.render_value(context),
+            ParamValue::Text(t) => match t.render_value(context) {
+                Value::String(_) if sending && t.is_unresolved_variable(context) => Value::Null,
+                v => v,
+            },
             ParamValue::List(items) => {
-                Value::Array(items.iter().map(|i| i.render(context)).collect())
+                Value::Array(items.iter().map(|i| i.render(context, sending)).collect())
             }
             ParamValue::Map(map) => Value::Object(
                 map.iter()
-                    .map(|(k, v)| (k.clone(), v.render(context)))
+                    .map(|(k, v)| (k.clone(), v.render(context, sending)))
                     .collect(),
             ),
         }
@@ -220,10 +230,19 @@ impl Params {
         out
     }
 
+    /// The parameters as shown to a person: a value not known yet reads `<path>`.
     pub fn render(&self, context: &Value) -> serde_json::Map<String, Value> {
         self.0
             .iter()
-            .map(|(k, v)| (k.clone(), v.render(context)))
+            .map(|(k, v)| (k.clone(), v.render(context, false)))
+            .collect()
+    }
+
+    /// The parameters as sent: a lone variable with no value is null (left out).
+    pub fn render_to_send(&self, context: &Value) -> serde_json::Map<String, Value> {
+        self.0
+            .iter()
+            .map(|(k, v)| (k.clone(), v.render(context, true)))
             .collect()
     }
 

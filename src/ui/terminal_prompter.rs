@@ -117,12 +117,15 @@ impl Prompter for TerminalPrompter {
                 if let Some(d) = q.default.as_ref().and_then(|d| d.as_str()) {
                     input = input.default(d.to_owned());
                 }
+                let check = q.validate.clone();
                 input
-                    .validate_with(|s: &String| {
+                    .validate_with(move |s: &String| {
                         if s.trim().is_empty() {
-                            Err("an answer is needed")
-                        } else {
-                            Ok(())
+                            return Err("an answer is needed".to_owned());
+                        }
+                        match &check {
+                            Some(name) => crate::runbook::validators::check(name, s.trim()),
+                            None => Ok(()),
                         }
                     })
                     .interact_text()

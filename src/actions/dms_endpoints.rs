@@ -1,0 +1,396 @@
+//! DMS calls for DMS.9: read an endpoint and the SSL modes its engine supports, list the CA
+//! certificates and replication instances to choose from, import a CA chain (checked first),
+//! set the SSL mode, test the connection, and restart the tasks that use the endpoint.
+
+use super::dms::{filter, sdk, tasks_view, tasks_where};
+use super::{ActionSpec, Params};
+use crate::aws::{ApiError, ApiErrorKind};
+use aws_sdk_databasemigration::Client;
+use aws_sdk_databasemigration::types::{DmsSslModeValue, Endpoint, StartReplicationTaskTypeValue};
+use serde_json::{Value, json};
+
+pub const DESCRIBE_ENDPOINT: ActionSpec = ActionSpec {
+    name: "dms.describe_endpoint",
+    operation: "dms:DescribeEndpoints",
+    mutating: false,
+    params: &[("Endpoint", true)],
+    secret_params: &[],
+};
+
+pub const DESCRIBE_CERTIFICATES: ActionSpec = ActionSpec {
+    name: "dms.describe_certificates",
+    operation: "dms:DescribeCertificates",
+    mutating: false,
+    params: &[],
+    secret_params: &[],
+};
+
+pub const LIST_AVAILABLE_INSTANCES: ActionSpec = ActionSpec {
+    name: "dms.list_available_instances",
+    operation: "dms:DescribeReplicationInstances",
+    mutating: false,
+    params: &[],
+    secret_params: &[],
+};
+
+pub const DESCRIBE_ENDPOINT_TASKS: ActionSpec = ActionSpec {
+    name: "dms.describe_endpoint_tasks",
+    operation: "dms:DescribeReplicationTasks",
+    mutating: false,
+    params: &[("EndpointArn", true)],
+    secret_params: &[],
+};
+
+pub const IMPORT_CERTIFICATE: ActionSpec = ActionSpec {
+    name: "dms.import_certificate",
+    operation: "dms:ImportCertificate",
+    mutating: true,
+    params: &[
+        ("CertificateIdentifier", true),
+        ("CertificatePemFile", true),
+    ],
+    secret_params: &[],
+};
+
+pub const MODIFY_ENDPOINT_SSL: ActionSpec = ActionSpec {
+    name: "dms.modify_endpoint_ssl",
+    operation: "dms:ModifyEndpoint",
+    mutating: true,
+    params: &[
+        ("EndpointArn", true),
+        ("SslMode", true),
+        ("CertificateArn", false),
+    ],
+    secret_params: &[],
+};
+
+pub const TEST_CONNECTION: ActionSpec = ActionSpec {
+    name: "dms.test_connection",
+    operation: "dms:TestConnection",
+    mutating: true,
+    params: &[("ReplicationInstanceArn", true), ("EndpointArn", true)],
+    secret_params: &[],
+};
+
+pub const DESCRIBE_CONNECTION: ActionSpec = ActionSpec {
+    name: "dms.describe_connection",
+    operation: "dms:DescribeConnections",
+    mutating: false,
+    params: &[("ReplicationInstanceArn", true), ("EndpointArn", true)],
+    secret_params: &[],
+};
+
+pub const RESUME_REPLICATION_TASKS: ActionSpec = ActionSpec {
+    name: "dms.resume_replication_tasks",
+    operation: "dms:StartReplicationTask",
+    mutating: true,
+    params: &[("ReplicationTaskArns", true)],
+    secret_params: &[],
+};
+
+/// What DMS.9 can do for an endpoint's engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SslSupport {
+    /// The SSL modes the engine supports, strongest first.
+    Modes(&'static [&'static str]),
+    /// DMS cannot use SSL to a Redshift target.
+    RedshiftTarget,
+    /// Encrypted by other means (S3, DynamoDB, Kinesis, ...): not covered by the control.
+    NotCovered,
+}
+
+/// The DMS user guide's SSL support table.
+pub fn ssl_support(engine: &str, endpoint_type: &str) -> SslSupport {
+    match engine {
+        "mysql" | "mariadb" | "aurora" => SslSupport::Modes(&["verify-full", "verify-ca"]),
+        "sqlserver" => SslSupport::Modes(&["verify-full", "require"]),
+        "postgres" | "aurora-postgresql" => {
+            SslSupport::Modes(&["verify-full", "verify-ca", "require"])
+        }
+        "oracle" | "db2" | "db2-zos" => SslSupport::Modes(&["verify-ca"]),
+        "sybase" => SslSupport::Modes(&["verify-full"]),
+        "mongodb" | "docdb" => SslSupport::Modes(&["verify-full", "require"]),
+        "redshift" | "redshift-serverless" if endpoint_type.eq_ignore_ascii_case("target") => {
+            SslSupport::RedshiftTarget
+        }
+        _ => SslSupport::NotCovered,
+    }
+}
+
+fn endpoint_json(e: &Endpoint) -> Value {
+    let engine = e.engine_name().unwrap_or_default();
+    let kind = e.endpoint_type().map(|t| t.as_str()).unwrap_or_default();
+    let support = ssl_support(engine, kind);
+    let modes: &[&str] = match &support {
+        SslSupport::Modes(m) => m,
+        _ => &[],
+    };
+    let ssl = e.ssl_mode().map_or("none", |m| m.as_str());
+    json!({
+        "EndpointIdentifier": e.endpoint_identifier(),
+        "EndpointArn": e.endpoint_arn(),
+        "EndpointType": kind,
+        "EngineName": engine,
+        "ServerName": e.server_name(),
+        "Port": e.port(),
+        "DatabaseName": e.database_name(),
+        "Status": e.status(),
+        "SslMode": ssl,
+        "CertificateArn": e.certificate_arn(),
+        "SupportedSslModes": modes,
+        "Covered": support != SslSupport::NotCovered,
+        "RedshiftTarget": support == SslSupport::RedshiftTarget,
+    })
+}
+
+pub async fn describe_endpoint(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let which = p.string("Endpoint")?;
+    let by = if which.starts_with("arn:") {
+        "endpoint-arn"
+    } else {
+        "endpoint-id"
+    };
+    let out = client
+        .describe_endpoints()
+        .filters(filter(by, std::slice::from_ref(&which)))
+        .send()
+        .await
+        .map_err(sdk(&DESCRIBE_ENDPOINT))?;
+    match out.endpoints().first() {
+        Some(e) => Ok(endpoint_json(e)),
+        None => Err(ApiError::not_found(
+            DESCRIBE_ENDPOINT.operation,
+            format!("no DMS endpoint `{which}`"),
+        )),
+    }
+}
+
+/// The account's certificates, as choices `{value: ARN, label}`; none is an empty list.
+pub async fn describe_certificates(client: &Client, _p: &Params<'_>) -> Result<Value, ApiError> {
+    let certificates = match client.describe_certificates().send().await {
+        Ok(out) => out.certificates().to_vec(),
+        Err(e) => {
+            let e = ApiError::from_sdk(DESCRIBE_CERTIFICATES.operation, e);
+            if e.kind != ApiErrorKind::NotFound {
+                return Err(e);
+            }
+            Vec::new()
+        }
+    };
+    let options: Vec<Value> = certificates
+        .iter()
+        .filter_map(|c| {
+            let valid_to = c
+                .valid_to_date()
+                .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+                .map(|d| format!(", valid to {}", &d[..10.min(d.len())]))
+                .unwrap_or_default();
+            Some(json!({
+                "value": c.certificate_arn()?,
+                "label": format!("{}{valid_to}", c.certificate_identifier().unwrap_or("?")),
+            }))
+        })
+        .collect();
+    Ok(json!({ "Options": options, "Count": options.len() }))
+}
+
+/// The available replication instances, as choices `{value: ARN, label}`.
+pub async fn list_available_instances(client: &Client, _p: &Params<'_>) -> Result<Value, ApiError> {
+    let instances = match client.describe_replication_instances().send().await {
+        Ok(out) => out.replication_instances().to_vec(),
+        Err(e) => {
+            let e = ApiError::from_sdk(LIST_AVAILABLE_INSTANCES.operation, e);
+            if e.kind != ApiErrorKind::NotFound {
+                return Err(e);
+            }
+            Vec::new()
+        }
+    };
+    let options: Vec<Value> = instances
+        .iter()
+        .filter(|i| i.replication_instance_status() == Some("available"))
+        .filter_map(|i| {
+            Some(json!({
+                "value": i.replication_instance_arn()?,
+                "label": format!(
+                    "{} ({}, {})",
+                    i.replication_instance_identifier().unwrap_or("?"),
+                    i.replication_instance_class().unwrap_or("?"),
+                    i.replication_subnet_group().and_then(|g| g.vpc_id()).unwrap_or("no VPC")
+                ),
+            }))
+        })
+        .collect();
+    Ok(json!({ "Options": options, "Count": options.len() }))
+}
+
+pub async fn describe_endpoint_tasks(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let endpoint = p.string("EndpointArn")?;
+    tasks_view(client, &DESCRIBE_ENDPOINT_TASKS, "endpoint-arn", endpoint).await
+}
+
+/// Imports a CA chain after checking it; a certificate of that identifier already there (a
+/// resumed run) is reused.
+pub async fn import_certificate(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let spec = &IMPORT_CERTIFICATE;
+    let id = p.string("CertificateIdentifier")?;
+    let file = p.string("CertificatePemFile")?;
+    let pem = std::fs::read_to_string(&file)
+        .map_err(|e| ApiError::invalid(spec.operation, format!("cannot read {file}: {e}")))?;
+    crate::certificates::check_pem_chain(&pem).map_err(|e| {
+        ApiError::invalid(
+            spec.operation,
+            format!("{file} is not a PEM certificate chain: {e}"),
+        )
+    })?;
+    let existing = client
+        .describe_certificates()
+        .filters(filter("certificate-id", std::slice::from_ref(&id)))
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.certificates().first().cloned());
+    if let Some(c) = existing {
+        if c.certificate_pem().map(str::trim) != Some(pem.trim()) {
+            return Err(ApiError::new(
+                ApiErrorKind::Invalid,
+                spec.operation,
+                "ResourceAlreadyExistsFault",
+                format!("a different certificate `{id}` already exists"),
+            ));
+        }
+        return Ok(
+            json!({"CertificateArn": c.certificate_arn(), "CertificateIdentifier": id, "Existed": true}),
+        );
+    }
+    let out = client
+        .import_certificate()
+        .certificate_identifier(&id)
+        .certificate_pem(pem)
+        .send()
+        .await
+        .map_err(sdk(spec))?;
+    let c = out.certificate();
+    Ok(json!({
+        "CertificateArn": c.and_then(|c| c.certificate_arn()),
+        "CertificateIdentifier": id,
+    }))
+}
+
+pub async fn modify_endpoint_ssl(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let out = client
+        .modify_endpoint()
+        .endpoint_arn(p.string("EndpointArn")?)
+        .ssl_mode(DmsSslModeValue::from(p.string("SslMode")?.as_str()))
+        .set_certificate_arn(p.opt_string("CertificateArn")?)
+        .send()
+        .await
+        .map_err(sdk(&MODIFY_ENDPOINT_SSL))?;
+    Ok(out.endpoint().map_or_else(|| json!({}), endpoint_json))
+}
+
+pub async fn test_connection(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let out = client
+        .test_connection()
+        .replication_instance_arn(p.string("ReplicationInstanceArn")?)
+        .endpoint_arn(p.string("EndpointArn")?)
+        .send()
+        .await
+        .map_err(sdk(&TEST_CONNECTION))?;
+    Ok(json!({ "Status": out.connection().and_then(|c| c.status()) }))
+}
+
+pub async fn describe_connection(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let instance = p.string("ReplicationInstanceArn")?;
+    let endpoint = p.string("EndpointArn")?;
+    let out = client
+        .describe_connections()
+        .filters(filter("endpoint-arn", std::slice::from_ref(&endpoint)))
+        .filters(filter(
+            "replication-instance-arn",
+            std::slice::from_ref(&instance),
+        ))
+        .send()
+        .await
+        .map_err(sdk(&DESCRIBE_CONNECTION))?;
+    match out.connections().first() {
+        Some(c) => Ok(json!({
+            "Status": c.status(),
+            "LastFailureMessage": c.last_failure_message(),
+        })),
+        None => Err(ApiError::not_found(
+            DESCRIBE_CONNECTION.operation,
+            "no connection test for this endpoint and instance",
+        )),
+    }
+}
+
+/// Starts stopped tasks again where they stopped.
+pub async fn resume_replication_tasks(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let spec = &RESUME_REPLICATION_TASKS;
+    let arns = p.strings("ReplicationTaskArns")?;
+    let mut resumed = Vec::new();
+    if arns.is_empty() {
+        return Ok(json!({ "Resumed": resumed }));
+    }
+    for t in tasks_where(client, spec, "replication-task-arn", &arns).await? {
+        if matches!(t.status(), Some("running" | "starting")) {
+            continue;
+        }
+        let arn = t.replication_task_arn().unwrap_or_default();
+        client
+            .start_replication_task()
+            .replication_task_arn(arn)
+            .start_replication_task_type(StartReplicationTaskTypeValue::ResumeProcessing)
+            .send()
+            .await
+            .map_err(sdk(spec))?;
+        resumed.push(arn.to_owned());
+    }
+    Ok(json!({ "Resumed": resumed }))
+}
+
+pub async fn execute(
+    client: &Client,
+    spec: &ActionSpec,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    match spec.name {
+        "dms.describe_endpoint" => describe_endpoint(client, p).await,
+        "dms.describe_certificates" => describe_certificates(client, p).await,
+        "dms.list_available_instances" => list_available_instances(client, p).await,
+        "dms.describe_endpoint_tasks" => describe_endpoint_tasks(client, p).await,
+        "dms.import_certificate" => import_certificate(client, p).await,
+        "dms.modify_endpoint_ssl" => modify_endpoint_ssl(client, p).await,
+        "dms.test_connection" => test_connection(client, p).await,
+        "dms.describe_connection" => describe_connection(client, p).await,
+        "dms.resume_replication_tasks" => resume_replication_tasks(client, p).await,
+        _ => Err(super::no_implementation(spec)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_support_table_offers_verify_full_first_where_supported() {
+        assert_eq!(
+            ssl_support("mysql", "source"),
+            SslSupport::Modes(&["verify-full", "verify-ca"])
+        );
+        assert_eq!(
+            ssl_support("postgres", "target"),
+            SslSupport::Modes(&["verify-full", "verify-ca", "require"])
+        );
+        assert_eq!(
+            ssl_support("oracle", "source"),
+            SslSupport::Modes(&["verify-ca"])
+        );
+        assert_eq!(
+            ssl_support("redshift", "target"),
+            SslSupport::RedshiftTarget
+        );
+        assert_eq!(ssl_support("s3", "target"), SslSupport::NotCovered);
+    }
+}
