@@ -62,9 +62,26 @@ impl Task {
     }
 }
 
+/// A DMS endpoint, with what a connection test from any instance will end in.
+#[derive(Debug, Clone)]
+pub struct EndpointState {
+    pub id: String,
+    pub arn: String,
+    pub kind: String,
+    pub engine: String,
+    pub ssl_mode: String,
+    pub certificate: Option<String>,
+    /// `Some(message)`: connection tests fail with it.
+    pub test_fails: Option<String>,
+    pub connection: Option<(String, usize)>,
+}
+
 pub struct FakeDms {
     pub instances: Mutex<Vec<Instance>>,
     pub tasks: Mutex<Vec<Task>>,
+    pub endpoints: Mutex<Vec<EndpointState>>,
+    /// Imported certificates: (identifier, ARN, PEM).
+    pub certificates: Mutex<Vec<(String, String, String)>>,
     pub calls: Mutex<Vec<(String, Value)>>,
     /// Describes a transition (create, delete, stop, move) takes.
     pub polls: usize,
@@ -146,9 +163,183 @@ impl FakeDms {
                 polls_left: 0,
             }]),
             tasks: Mutex::new(tasks.iter().map(|(id, s)| task(id, s, &arn)).collect()),
+            endpoints: Mutex::new(Vec::new()),
+            certificates: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),
             polls: 2,
             next_id: Mutex::new(0),
+        }
+    }
+
+    /// The instance `dms1` (private) and one endpoint: the source of both tasks `t1`
+    /// (running) and `t2` (stopped).
+    pub fn with_endpoint(engine: &str, kind: &str) -> Self {
+        let dms = Self::with_public_instance(&[("t1", "running"), ("t2", "stopped")]);
+        dms.instances.lock().unwrap()[0]
+            .config
+            .insert("PubliclyAccessible".into(), json!(false));
+        dms.endpoints.lock().unwrap().push(EndpointState {
+            id: "ep1".into(),
+            arn: "arn:aws:dms:ap-northeast-1:123456789012:endpoint:SRC".into(),
+            kind: kind.into(),
+            engine: engine.into(),
+            ssl_mode: "none".into(),
+            certificate: None,
+            test_fails: None,
+            connection: None,
+        });
+        dms.certificates.lock().unwrap().push((
+            "rds-ca".into(),
+            "arn:aws:dms:ap-northeast-1:123456789012:cert:RDSCA".into(),
+            String::new(),
+        ));
+        dms
+    }
+
+    pub fn endpoint(&self) -> EndpointState {
+        self.endpoints.lock().unwrap()[0].clone()
+    }
+
+    fn endpoint_json(&self) -> Value {
+        use hubfix::actions::dms_endpoints::{SslSupport, ssl_support};
+        let e = self.endpoint();
+        let support = ssl_support(&e.engine, &e.kind);
+        let modes: &[&str] = match &support {
+            SslSupport::Modes(m) => m,
+            _ => &[],
+        };
+        json!({
+            "EndpointIdentifier": e.id, "EndpointArn": e.arn, "EndpointType": e.kind,
+            "EngineName": e.engine, "ServerName": "db.internal", "Port": 5432, "DatabaseName": "app",
+            "Status": "active", "SslMode": e.ssl_mode, "CertificateArn": e.certificate,
+            "SupportedSslModes": modes, "Covered": support != SslSupport::NotCovered,
+            "RedshiftTarget": support == SslSupport::RedshiftTarget,
+        })
+    }
+
+    fn endpoint_call(
+        &self,
+        op: &str,
+        name: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        let text = |k: &str| {
+            params
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        match name {
+            "dms.describe_endpoint" => Ok(self.endpoint_json()),
+            "dms.describe_certificates" => {
+                let options: Vec<Value> = self
+                    .certificates
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|(id, arn, _)| json!({"value": arn, "label": id}))
+                    .collect();
+                Ok(json!({"Options": options, "Count": options.len()}))
+            }
+            "dms.list_available_instances" => {
+                let options: Vec<Value> = self
+                    .instances()
+                    .iter()
+                    .filter(|i| i.status() == "available")
+                    .map(|i| json!({"value": i.arn(), "label": i.config["ReplicationInstanceIdentifier"]}))
+                    .collect();
+                Ok(json!({"Options": options, "Count": options.len()}))
+            }
+            "dms.describe_endpoint_tasks" => {
+                self.tick();
+                let arn = text("EndpointArn");
+                let instance = self.instances()[0].arn().to_owned();
+                let mut view = self.describe_tasks(&instance);
+                view["EndpointArn"] = json!(arn);
+                Ok(view)
+            }
+            "dms.import_certificate" => {
+                let pem = std::fs::read_to_string(text("CertificatePemFile")).unwrap();
+                let id = text("CertificateIdentifier");
+                let arn = format!(
+                    "arn:aws:dms:ap-northeast-1:123456789012:cert:{}",
+                    id.to_uppercase()
+                );
+                self.certificates
+                    .lock()
+                    .unwrap()
+                    .push((id.clone(), arn.clone(), pem));
+                Ok(json!({"CertificateArn": arn, "CertificateIdentifier": id}))
+            }
+            "dms.modify_endpoint_ssl" => {
+                let mode = text("SslMode");
+                let cert = params
+                    .get("CertificateArn")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                let mut endpoints = self.endpoints.lock().unwrap();
+                let e = &mut endpoints[0];
+                if mode.starts_with("verify") && cert.is_none() && e.certificate.is_none() {
+                    return Err(err(
+                        ApiErrorKind::Invalid,
+                        op,
+                        "InvalidParameterValueException",
+                        "a CA certificate is needed",
+                    ));
+                }
+                e.ssl_mode = mode;
+                if cert.is_some() {
+                    e.certificate = cert;
+                }
+                drop(endpoints);
+                Ok(self.endpoint_json())
+            }
+            "dms.test_connection" => {
+                self.endpoints.lock().unwrap()[0].connection = Some(("testing".into(), self.polls));
+                Ok(json!({"Status": "testing"}))
+            }
+            "dms.describe_connection" => {
+                let mut endpoints = self.endpoints.lock().unwrap();
+                let e = &mut endpoints[0];
+                let Some((status, left)) = e.connection.clone() else {
+                    return Err(err(
+                        ApiErrorKind::NotFound,
+                        op,
+                        "ResourceNotFoundFault",
+                        "no connection",
+                    ));
+                };
+                let status = if left > 0 {
+                    e.connection = Some((status, left - 1));
+                    "testing".to_owned()
+                } else if e.test_fails.is_some() {
+                    "failed".to_owned()
+                } else {
+                    "successful".to_owned()
+                };
+                let message = if status == "failed" {
+                    e.test_fails.clone()
+                } else {
+                    None
+                };
+                Ok(json!({"Status": status, "LastFailureMessage": message}))
+            }
+            "dms.resume_replication_tasks" => {
+                let arns: Vec<String> =
+                    serde_json::from_value(params["ReplicationTaskArns"].clone()).unwrap();
+                let mut resumed = Vec::new();
+                for t in self.tasks.lock().unwrap().iter_mut() {
+                    if arns.iter().any(|a| a == t.arn()) && t.status() == "stopped" {
+                        t.definition
+                            .insert("StartedWith".into(), json!("resume-processing"));
+                        t.go("running", None, 0);
+                        resumed.push(t.arn().to_owned());
+                    }
+                }
+                Ok(json!({"Resumed": resumed}))
+            }
+            other => panic!("the DMS double has no {other}"),
         }
     }
 
@@ -441,7 +632,7 @@ impl Api for FakeDms {
                 }
                 Ok(json!({ "Started": started }))
             }
-            other => panic!("the DMS double has no {other}"),
+            other => self.endpoint_call(op, other, params),
         }
     }
 }

@@ -9,6 +9,7 @@ mod e2e_dms1;
 mod e2e_elasticache6;
 mod emulator;
 mod engine_dms1;
+mod engine_dms9;
 mod engine_elasticache6;
 mod engine_redshift;
 mod fixture;
