@@ -475,6 +475,24 @@ impl Walk<'_, '_> {
         self.engine.reporter
     }
 
+    /// The names an answers file may key this resource by: its ARN or id, and the name the
+    /// runbook reads from the resource once described.
+    fn resource_keys(&self) -> Vec<String> {
+        let mut keys = self.target.keys();
+        let described = self
+            .plan
+            .resource_name
+            .as_ref()
+            .and_then(|p| p.lookup(&self.ctx.value))
+            .and_then(Value::as_str);
+        if let Some(name) = described
+            && !keys.iter().any(|k| k == name)
+        {
+            keys.push(name.to_owned());
+        }
+        keys
+    }
+
     fn record(&mut self, event: Event) -> Result<(), Failure> {
         self.journal.record(event).map_err(journal_failure)
     }
@@ -840,7 +858,7 @@ impl Walk<'_, '_> {
             rules: rules.clone(),
             generate: *generate,
             control: self.plan.control.clone(),
-            resource_keys: self.target.keys(),
+            resource_keys: self.resource_keys(),
         };
         let answer = self.prompter.ask(&question)?;
         let mut fingerprint = None;
@@ -1027,7 +1045,7 @@ impl Walk<'_, '_> {
             rules: None,
             generate: None,
             control: self.plan.control.clone(),
-            resource_keys: self.target.keys(),
+            resource_keys: self.resource_keys(),
         };
         let approver = match self.prompter.ask(&question) {
             Ok(Answer::Text(t)) if !t.trim().is_empty() => t.trim().to_owned(),

@@ -22,6 +22,11 @@ pub struct RawRunbook {
     pub severity: String,
     /// The Security Hub resource type the control checks, e.g. `AwsRedshiftCluster`.
     pub resource_type: String,
+    /// Where the resource's own name is read once a step has described it, e.g.
+    /// `steps.endpoint.EndpointIdentifier` (a DMS ARN does not contain it). Answers files may
+    /// then key the resource by that name too.
+    #[serde(default)]
+    pub resource_name: Option<String>,
     /// The steps, walked in order unless a step says `next` or a branch matches.
     #[schemars(with = "Vec<RawStep>")]
     pub steps: Vec<Spanned<RawStep>>,

@@ -229,6 +229,8 @@ pub struct Plan {
     pub title: Text,
     pub severity: String,
     pub resource_type: String,
+    /// Where the resource's own name is, once described.
+    pub resource_name: Option<Path>,
     pub source: PathBuf,
     pub steps: Vec<Step>,
 }
@@ -814,6 +816,23 @@ pub fn build(
             }
         }
     }
+    let resource_name = raw
+        .resource_name
+        .as_deref()
+        .and_then(|text| match Path::parse(text) {
+            Ok(path) if path.root() == "steps" => Some(path),
+            Ok(_) => {
+                checker.err(
+                    &raw.control.referenced,
+                    "`resource_name` must be a `steps.<id>.<field>` path",
+                );
+                None
+            }
+            Err(e) => {
+                checker.err(&raw.control.referenced, format!("`resource_name`: {e}"));
+                None
+            }
+        });
     if !checker.errors.is_empty() {
         return Err(checker.errors);
     }
@@ -822,6 +841,7 @@ pub fn build(
         title: raw.title,
         severity: raw.severity,
         resource_type: raw.resource_type,
+        resource_name,
         source: file.to_path_buf(),
         steps,
     })

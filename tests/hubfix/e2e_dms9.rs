@@ -1,0 +1,194 @@
+//! DMS.9 end to end: the real binary against the emulator, checked as the article checks
+//! (the endpoint's SslMode, the imported certificate, a successful connection test).
+
+use crate::emulator::{Emulator, Hubfix};
+use aws_sdk_databasemigration::types::Filter;
+use serde_json::json;
+
+const MYSQL: &str = "demo-source-mysql";
+
+fn dms_demo() -> (Emulator, Hubfix) {
+    let emu = Emulator::start();
+    emu.seed("dms");
+    let hubfix = Hubfix::new(&emu);
+    (emu, hubfix)
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build().unwrap()
+}
+
+/// (endpoint ARN, SslMode, CertificateArn).
+async fn endpoint(emu: &Emulator, id: &str) -> (String, String, Option<String>) {
+    let out = emu
+        .dms()
+        .await
+        .describe_endpoints()
+        .filters(filter("endpoint-id", id))
+        .send()
+        .await
+        .unwrap();
+    let e = &out.endpoints()[0];
+    (
+        e.endpoint_arn().unwrap().to_owned(),
+        e.ssl_mode()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default(),
+        e.certificate_arn().map(str::to_owned),
+    )
+}
+
+async fn instance_arn(emu: &Emulator, id: &str) -> String {
+    let out = emu
+        .dms()
+        .await
+        .describe_replication_instances()
+        .filters(filter("replication-instance-id", id))
+        .send()
+        .await
+        .unwrap();
+    out.replication_instances()[0]
+        .replication_instance_arn()
+        .unwrap()
+        .to_owned()
+}
+
+fn ca_pem() -> String {
+    format!("{}/tests/fixtures/ca-chain.pem", env!("CARGO_MANIFEST_DIR"))
+}
+
+async fn answers(emu: &Emulator, hubfix: &Hubfix, pem: &str, rollback: bool) -> String {
+    let instance = instance_arn(emu, "demo-private-dms").await;
+    hubfix.answers(&format!(
+        "resources:\n  {MYSQL}: {{ intended: false, ssl_mode: verify-full, ca_certificate: import, ca_pem_file: \"{pem}\", test_instance: \"{instance}\", apply_now: true, rollback: {rollback} }}\n"
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_full_with_an_imported_ca_chain_tests_the_connection_and_resolves() {
+    let (emu, hubfix) = dms_demo();
+    let answers = answers(&emu, &hubfix, &ca_pem(), true).await;
+    // By ARN: a DMS ARN does not contain the endpoint's identifier, and the finding names the ARN.
+    let (arn, _, _) = endpoint(&emu, MYSQL).await;
+    let run = hubfix.run(&[
+        "run",
+        "--resource",
+        &arn,
+        "--control",
+        "DMS.9",
+        "--answers",
+        &answers,
+        "--approver",
+        "Taro Yamada",
+    ]);
+    run.expect_code(0);
+    assert!(
+        run.stderr().contains("testing"),
+        "live status:\n{}",
+        run.stderr()
+    );
+    let (_, mode, cert) = endpoint(&emu, MYSQL).await;
+    assert_eq!(mode, "verify-full");
+    let cert = cert.expect("a certificate on the endpoint");
+    let certs = emu
+        .dms()
+        .await
+        .describe_certificates()
+        .send()
+        .await
+        .unwrap();
+    let imported = &certs.certificates()[0];
+    assert_eq!(imported.certificate_arn(), Some(cert.as_str()));
+    assert_eq!(
+        imported.certificate_pem().map(str::trim),
+        Some(std::fs::read_to_string(ca_pem()).unwrap().trim())
+    );
+    let (_, status, note, _) = emu.finding_on(&arn).await;
+    assert_eq!(status, "RESOLVED");
+    assert!(
+        note.contains("verify-full") && note.contains(&cert),
+        "{note}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_connection_test_rolls_back_and_a_second_run_succeeds() {
+    let (emu, hubfix) = dms_demo();
+    let (arn, _, _) = endpoint(&emu, MYSQL).await;
+    emu.test_api(
+        "POST",
+        "/hubfix-test/dms-connection-fails",
+        json!({"endpoint_arn": arn, "message": "SSL connection error: certificate verify failed", "times": 1}),
+    );
+    let answers = answers(&emu, &hubfix, &ca_pem(), true).await;
+    let run = hubfix.run(&[
+        "run",
+        "--resource",
+        &arn,
+        "--control",
+        "DMS.9",
+        "--answers",
+        &answers,
+    ]);
+    run.expect_code(1);
+    let out = format!("{}{}", run.stdout(), run.stderr());
+    assert!(out.contains("certificate verify failed"), "{out}");
+    assert_eq!(endpoint(&emu, MYSQL).await.1, "none", "rolled back");
+    assert_eq!(emu.finding_on(&arn).await.1, "NEW");
+
+    // The same endpoint and instance tested again (the import is reused).
+    let again = hubfix.run(&[
+        "run",
+        "--resource",
+        &arn,
+        "--control",
+        "DMS.9",
+        "--answers",
+        &answers,
+    ]);
+    again.expect_code(0);
+    assert_eq!(endpoint(&emu, MYSQL).await.1, "verify-full");
+    assert_eq!(emu.finding_on(&arn).await.1, "RESOLVED");
+    let tests = emu
+        .actions()
+        .iter()
+        .filter(|a| *a == "TestConnection")
+        .count();
+    assert_eq!(tests, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_pem_file_is_refused_before_any_call_that_changes_anything() {
+    let (emu, hubfix) = dms_demo();
+    let bad = hubfix.state_dir().join("not-a-cert.pem");
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    std::fs::write(
+        &bad,
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let answers = answers(&emu, &hubfix, bad.to_str().unwrap(), true).await;
+    let run = hubfix.run(&[
+        "run",
+        "--resource",
+        MYSQL,
+        "--control",
+        "DMS.9",
+        "--answers",
+        &answers,
+    ]);
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains("is not a PEM certificate chain"),
+        "{}",
+        run.stderr()
+    );
+    let actions = emu.actions();
+    for change in ["ImportCertificate", "ModifyEndpoint", "TestConnection"] {
+        assert!(
+            !actions.contains(&change.to_owned()),
+            "{change}: {actions:?}"
+        );
+    }
+    assert_eq!(endpoint(&emu, MYSQL).await.1, "none");
+}
