@@ -17,9 +17,12 @@ pub mod ui;
 use tracing_subscriber::EnvFilter;
 
 fn init_logging(verbose: u8, quiet: bool) {
-    // SDK crates stay at info even at -vvv: their traces would carry request bodies. Without
-    // -v only hubfix's own warnings show; the SDK's (IMDS probes, profile files) are noise
-    // next to the error hubfix reports.
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::filter::{FilterExt, filter_fn};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // Without -v only hubfix's own warnings show; the SDK's (IMDS probes, profile files) are
+    // noise next to the error hubfix reports.
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (_, 0) => "hubfix=warn,error",
@@ -27,27 +30,26 @@ fn init_logging(verbose: u8, quiet: bool) {
         (_, 2) => "hubfix=debug,info",
         _ => "hubfix=trace,info",
     };
-    let mut filter =
-        EnvFilter::try_from_env("HUBFIX_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    // Whatever HUBFIX_LOG asks, the HTTP and SDK layers never log below info: their debug
-    // and trace lines carry request bodies, and a body can carry a secret (an AUTH token).
-    for cap in [
-        "aws_smithy_runtime=info",
-        "aws_smithy_http=info",
-        "aws_sdk_elasticache=info",
-        "aws_sdk_databasemigration=info",
-        "hyper=info",
-        "hyper_util=info",
-        "aws_config=info",
-    ] {
-        if let Ok(directive) = cap.parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
+    let filter = EnvFilter::try_from_env("HUBFIX_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    // Whatever -v or HUBFIX_LOG ask, the SDK and HTTP layers never log below info: their
+    // debug and trace lines carry request bodies, and a body can carry a secret (an AUTH
+    // token). A separate filter, so no directive can lift it.
+    let cap = filter_fn(|meta| {
+        let t = meta.target();
+        let below_info = *meta.level() > tracing::Level::INFO;
+        !(below_info
+            && (t.starts_with("aws")
+                || t.starts_with("hyper")
+                || t.starts_with("h2")
+                || t.starts_with("rustls")))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .with_filter(filter.and(cap)),
+        )
         .try_init();
 }
 

@@ -81,6 +81,10 @@ pub async fn preview(
                     .map_or("?", |i| plan.steps[i].id.as_str());
                 format!("WOULD CHANGE (after a yes to `{approver}`): {change}")
             }
+            StepKind::Wait(spec) if spec.gone_is_ready => format!(
+                "would poll {} until the resource is gone",
+                describe_call(&spec.call, &spec.params, &ctx)
+            ),
             StepKind::Wait(spec) => format!(
                 "would poll {} until {} is one of [{}]{}{}",
                 describe_call(&spec.call, &spec.params, &ctx),

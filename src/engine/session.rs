@@ -817,13 +817,16 @@ impl Walk<'_, '_> {
         };
         let lang = self.lang();
         let index = self.plan.index_of(&step.id).expect("a plan step");
+        // Only the changes this run will make if the answer is yes: a step another branch
+        // skips is not shown.
+        let mut if_yes = self.ctx.value.clone();
+        if_yes["answers"][&step.id] = Value::Bool(true);
         let approved: Vec<String> = self
             .plan
             .steps
             .iter()
             .filter(|s| s.kind.approved_by() == Some(index))
-            // Only the changes this run will make: a step another branch skips is not shown.
-            .filter(|s| s.when.as_ref().is_none_or(|w| w.eval(&self.ctx.value)))
+            .filter(|s| s.when.as_ref().is_none_or(|w| w.eval(&if_yes)))
             .filter_map(|s| describe_change(s, &self.ctx, &self.target, lang))
             .collect();
         if !approved.is_empty() {

@@ -392,7 +392,7 @@ mod bad_input {
         run.expect_code(2);
         assert!(
             run.stderr()
-                .contains("unknown control `S3.1`; hubfix has runbooks for: Redshift.7"),
+                .contains("unknown control `S3.1`; hubfix has runbooks for: DMS.1, DMS.9, ElastiCache.6, Redshift.7"),
             "{}",
             run.stderr()
         );

@@ -89,7 +89,7 @@ async fn rotate_then_set_with_the_same_token_and_the_token_is_nowhere_at_full_ve
     let (emu, hubfix) = redis_demo();
     let answers = answers(&hubfix, true);
     let run = hubfix.run_with(
-        &[("REDIS_TOKEN", TOKEN), ("HUBFIX_LOG", "trace")],
+        &[("REDIS_TOKEN", TOKEN), ("HUBFIX_LOG", "trace,aws_smithy_runtime=trace,aws_smithy_runtime::client::orchestrator=trace,aws_sdk_elasticache=trace")],
         &[
             "-vvv",
             "run",
@@ -131,8 +131,9 @@ async fn rotate_then_set_with_the_same_token_and_the_token_is_nowhere_at_full_ve
         );
     }
     assert!(
-        run.stderr().contains("TRACE") || run.stderr().contains("DEBUG"),
-        "logs were on"
+        run.stderr().contains("INFO") && run.stderr().contains("calling"),
+        "logs were on: {}",
+        run.stderr()
     );
 }
 

@@ -207,6 +207,23 @@ async fn the_approval_lists_exactly_what_a_yes_deletes_and_creates() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn restarting_tasks_is_shown_before_it_is_asked() {
+    let fx = fixture(&[("t1", "running")]);
+    fx.run(&mut recreate()).await;
+    let said = fx.said();
+    let before_changes = &said[..said.find("Stopping").expect("stopped")];
+    assert!(
+        before_changes.contains(r#"dms:StartReplicationTask {"ReplicationInstanceArn""#)
+            && before_changes.contains(r#""StartReplicationTaskType":"start-replication""#),
+        "{before_changes}"
+    );
+    assert!(
+        !before_changes.contains("resume-processing"),
+        "{before_changes}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_journal_holds_every_setting_and_task_before_the_first_delete() {
     let fx = fixture(&[("t1", "running"), ("t2", "stopped")]);
     let report = fx.run(&mut recreate()).await;

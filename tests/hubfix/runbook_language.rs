@@ -28,7 +28,10 @@ const END: &str = "  - end: {id: done, outcome: fixed, text: {en: e, ja: e}}\n";
 #[test]
 fn the_shipped_runbooks_are_valid() {
     let catalog = hubfix::runbook::Catalog::load(None, &hubfix::actions::Catalog).unwrap();
-    assert_eq!(catalog.control_ids(), ["Redshift.7"]);
+    assert_eq!(
+        catalog.control_ids(),
+        ["DMS.1", "DMS.9", "ElastiCache.6", "Redshift.7"]
+    );
 }
 
 #[test]
