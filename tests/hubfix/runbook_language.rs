@@ -231,3 +231,20 @@ fn two_runbooks_for_one_control_are_refused() {
         err[0]
     );
 }
+
+#[test]
+fn every_call_is_in_the_documented_catalog() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/runbook-language.md"
+    ))
+    .unwrap();
+    for action in hubfix::actions::ALL {
+        let row = format!("| `{}` | `{}`", action.name, action.operation);
+        assert!(
+            doc.contains(&row),
+            "docs/runbook-language.md lacks the row for {}",
+            action.name
+        );
+    }
+}
