@@ -167,16 +167,31 @@ pub async fn describe_endpoint(client: &Client, p: &Params<'_>) -> Result<Value,
 
 /// The account's certificates, as choices `{value: ARN, label}`; none is an empty list.
 pub async fn describe_certificates(client: &Client, _p: &Params<'_>) -> Result<Value, ApiError> {
-    let certificates = match client.describe_certificates().send().await {
-        Ok(out) => out.certificates().to_vec(),
-        Err(e) => {
-            let e = ApiError::from_sdk(DESCRIBE_CERTIFICATES.operation, e);
-            if e.kind != ApiErrorKind::NotFound {
-                return Err(e);
+    let mut certificates = Vec::new();
+    let mut marker = None;
+    loop {
+        match client
+            .describe_certificates()
+            .set_marker(marker)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                certificates.extend(out.certificates().iter().cloned());
+                marker = out.marker().map(str::to_owned);
+                if marker.is_none() {
+                    break;
+                }
             }
-            Vec::new()
+            Err(e) => {
+                let e = ApiError::from_sdk(DESCRIBE_CERTIFICATES.operation, e);
+                if e.kind != ApiErrorKind::NotFound {
+                    return Err(e);
+                }
+                break;
+            }
         }
-    };
+    }
     let options: Vec<Value> = certificates
         .iter()
         .filter_map(|c| {
@@ -196,16 +211,31 @@ pub async fn describe_certificates(client: &Client, _p: &Params<'_>) -> Result<V
 
 /// The available replication instances, as choices `{value: ARN, label}`.
 pub async fn list_available_instances(client: &Client, _p: &Params<'_>) -> Result<Value, ApiError> {
-    let instances = match client.describe_replication_instances().send().await {
-        Ok(out) => out.replication_instances().to_vec(),
-        Err(e) => {
-            let e = ApiError::from_sdk(LIST_AVAILABLE_INSTANCES.operation, e);
-            if e.kind != ApiErrorKind::NotFound {
-                return Err(e);
+    let mut instances = Vec::new();
+    let mut marker = None;
+    loop {
+        match client
+            .describe_replication_instances()
+            .set_marker(marker)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                instances.extend(out.replication_instances().iter().cloned());
+                marker = out.marker().map(str::to_owned);
+                if marker.is_none() {
+                    break;
+                }
             }
-            Vec::new()
+            Err(e) => {
+                let e = ApiError::from_sdk(LIST_AVAILABLE_INSTANCES.operation, e);
+                if e.kind != ApiErrorKind::NotFound {
+                    return Err(e);
+                }
+                break;
+            }
         }
-    };
+    }
     let options: Vec<Value> = instances
         .iter()
         .filter(|i| i.replication_instance_status() == Some("available"))
@@ -251,7 +281,8 @@ pub async fn import_certificate(client: &Client, p: &Params<'_>) -> Result<Value
         .ok()
         .and_then(|o| o.certificates().first().cloned());
     if let Some(c) = existing {
-        if c.certificate_pem().map(str::trim) != Some(pem.trim()) {
+        let bare = |t: &str| t.split_whitespace().collect::<String>();
+        if c.certificate_pem().map(bare) != Some(bare(&pem)) {
             return Err(ApiError::new(
                 ApiErrorKind::Invalid,
                 spec.operation,

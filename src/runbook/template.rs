@@ -65,14 +65,50 @@ impl std::fmt::Display for Path {
 enum Piece {
     Literal(String),
     /// Alternatives: the first one with a value is used.
-    Var(Vec<Path>),
+    Var(Vec<Alternative>),
 }
 
-fn first_defined<'a>(paths: &[Path], context: &'a Value) -> Option<&'a Value> {
-    paths
+/// One alternative of `{{ a or b or 'text' }}`: a path, or a quoted text that always has a
+/// value (so it can only come last usefully).
+#[derive(Debug, Clone, PartialEq)]
+enum Alternative {
+    Path(Path),
+    Text(Value),
+}
+
+impl Alternative {
+    fn parse(text: &str) -> Result<Alternative, String> {
+        let t = text.trim();
+        let quoted = t
+            .strip_prefix('\'')
+            .and_then(|r| r.strip_suffix('\''))
+            .or_else(|| t.strip_prefix('"').and_then(|r| r.strip_suffix('"')));
+        match quoted {
+            Some(inner) if t.len() >= 2 => Ok(Alternative::Text(Value::String(inner.to_owned()))),
+            _ => Path::parse(t).map(Alternative::Path),
+        }
+    }
+}
+
+fn first_defined<'a>(alternatives: &'a [Alternative], context: &'a Value) -> Option<&'a Value> {
+    alternatives
         .iter()
-        .filter_map(|p| p.lookup(context))
+        .filter_map(|a| match a {
+            Alternative::Path(p) => p.lookup(context),
+            Alternative::Text(v) => Some(v),
+        })
         .find(|v| !v.is_null())
+}
+
+fn names(alternatives: &[Alternative]) -> String {
+    alternatives
+        .iter()
+        .map(|a| match a {
+            Alternative::Path(p) => p.to_string(),
+            Alternative::Text(v) => v.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 /// A text with `{{ path }}` holes.
@@ -93,11 +129,11 @@ impl Template {
             let end = after
                 .find("}}")
                 .ok_or_else(|| format!("`{{{{` without a closing `}}}}` in `{text}`"))?;
-            let paths = after[..end]
+            let alternatives = after[..end]
                 .split(" or ")
-                .map(Path::parse)
+                .map(Alternative::parse)
                 .collect::<Result<Vec<_>, _>>()?;
-            pieces.push(Piece::Var(paths));
+            pieces.push(Piece::Var(alternatives));
             rest = &after[end + 2..];
         }
         if !rest.is_empty() {
@@ -107,10 +143,16 @@ impl Template {
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
-        self.pieces.iter().flat_map(|p| match p {
-            Piece::Var(paths) => paths.as_slice(),
-            Piece::Literal(_) => &[],
-        })
+        self.pieces
+            .iter()
+            .flat_map(|p| match p {
+                Piece::Var(alternatives) => alternatives.as_slice(),
+                Piece::Literal(_) => &[],
+            })
+            .filter_map(|a| match a {
+                Alternative::Path(p) => Some(p),
+                Alternative::Text(_) => None,
+            })
     }
 
     /// Renders the text; a variable the context does not have yet is shown as `<path>`.
@@ -122,9 +164,8 @@ impl Template {
                 Piece::Var(paths) => match first_defined(paths, context) {
                     Some(Value::String(s)) => out.push_str(s),
                     None => {
-                        let names: Vec<String> = paths.iter().map(Path::to_string).collect();
                         out.push('<');
-                        out.push_str(&names.join(" or "));
+                        out.push_str(&names(paths));
                         out.push('>');
                     }
                     Some(other) => out.push_str(&other.to_string()),
@@ -146,7 +187,10 @@ impl Template {
                 return value.clone();
             }
             // A lone variable that is set but null stays null (an unset optional setting).
-            if paths.iter().any(|p| p.lookup(context).is_some()) {
+            if paths
+                .iter()
+                .any(|a| matches!(a, Alternative::Path(p) if p.lookup(context).is_some()))
+            {
                 return Value::Null;
             }
         }
@@ -282,6 +326,9 @@ mod tests {
         let ctx = json!({"answers": {"name": "new"}, "steps": {"i": {"Id": "old"}}});
         assert_eq!(t.render(&ctx), "new");
         assert_eq!(t.paths().count(), 2);
+        let t = Template::parse("CA {{ answers.ca or 'none' }}").unwrap();
+        assert_eq!(t.render(&json!({"answers": {}})), "CA none");
+        assert_eq!(t.paths().count(), 1);
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub struct EndpointState {
     pub certificate: Option<String>,
     /// `Some(message)`: connection tests fail with it.
     pub test_fails: Option<String>,
+    /// TestConnection itself is refused (the instance cannot reach the endpoint's VPC, say).
+    pub refuse_test: bool,
     pub connection: Option<(String, usize)>,
 }
 
@@ -186,6 +188,7 @@ impl FakeDms {
             ssl_mode: "none".into(),
             certificate: None,
             test_fails: None,
+            refuse_test: false,
             connection: None,
         });
         dms.certificates.lock().unwrap().push((
@@ -296,6 +299,14 @@ impl FakeDms {
                 Ok(self.endpoint_json())
             }
             "dms.test_connection" => {
+                if self.endpoint().refuse_test {
+                    return Err(err(
+                        ApiErrorKind::InvalidState,
+                        op,
+                        "InvalidResourceStateFault",
+                        "the instance is not available",
+                    ));
+                }
                 self.endpoints.lock().unwrap()[0].connection = Some(("testing".into(), self.polls));
                 Ok(json!({"Status": "testing"}))
             }

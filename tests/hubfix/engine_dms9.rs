@@ -109,6 +109,11 @@ async fn require_needs_no_certificate_and_tests_the_connection() {
     let updates = fx.hub.updates.lock().unwrap();
     assert_eq!(updates[0].status, WorkflowStatus::Resolved);
     assert!(
+        updates[0].note.contains("none, not verifying") && !updates[0].note.contains('<'),
+        "{}",
+        updates[0].note
+    );
+    assert!(
         updates[0].note.contains("SslMode require"),
         "{}",
         updates[0].note
@@ -286,4 +291,18 @@ async fn an_answer_outside_the_supported_modes_is_refused() {
         report.message
     );
     assert!(changes(&fx).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_connection_test_also_offers_the_rollback() {
+    let fx = fixture("postgres", "source");
+    fx.aws.endpoints.lock().unwrap()[0].refuse_test = true;
+    let report = fx.run(&mut fix("verify-full").yes("rollback")).await;
+    assert_eq!(report.outcome, Outcome::Failed, "{}", report.message);
+    assert!(
+        fx.said().contains("could not be run, nor its result read"),
+        "{}",
+        fx.said()
+    );
+    assert_eq!(fx.aws.endpoint().ssl_mode, "none", "rolled back");
 }
