@@ -89,9 +89,9 @@ pub struct RunArgs {
     /// Who signed the decisions off (recorded in finding notes and the journal).
     #[arg(long, value_name = "NAME")]
     pub approver: Option<String>,
-    /// How many resources to fix at once.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub parallel: usize,
+    /// How many resources to change at once, once every question is answered.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
 }
 
 #[derive(Debug, Subcommand)]

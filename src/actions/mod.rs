@@ -94,6 +94,44 @@ pub async fn execute(
     }
 }
 
+/// A describe answered from a list shared between runs, for the calls that have one
+/// (`redshift.describe_cluster`); `None` for the others.
+pub async fn execute_shared(
+    clients: &Clients,
+    shared: &crate::aws::SharedReads,
+    spec: &ActionSpec,
+    region: Option<&str>,
+    params: &Map<String, Value>,
+) -> Option<Result<Value, ApiError>> {
+    if spec.name != redshift::DESCRIBE_CLUSTER.name {
+        return None;
+    }
+    let p = Params::new(spec, params);
+    let id = match p.string("ClusterIdentifier") {
+        Ok(id) => id,
+        Err(e) => return Some(Err(e)),
+    };
+    let client = clients.redshift(region).await;
+    let region = client
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let found = shared
+        .get("redshift.describe_clusters", &region, &id, || {
+            redshift::describe_all_clusters(&client)
+        })
+        .await;
+    Some(match found {
+        Ok(Some(cluster)) => Ok(cluster),
+        Ok(None) => Err(ApiError::not_found(
+            spec.operation,
+            format!("no Redshift cluster `{id}`"),
+        )),
+        Err(e) => Err(e),
+    })
+}
+
 fn no_implementation(spec: &ActionSpec) -> ApiError {
     ApiError::invalid(
         spec.operation,

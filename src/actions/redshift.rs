@@ -94,6 +94,23 @@ pub async fn describe_cluster(client: &Client, p: &Params<'_>) -> Result<Value, 
     }
 }
 
+/// Every cluster of the region, by identifier (DescribeClusters without one, every page).
+pub async fn describe_all_clusters(
+    client: &Client,
+) -> Result<std::collections::HashMap<String, Value>, ApiError> {
+    let mut pages = client.describe_clusters().into_paginator().send();
+    let mut all = std::collections::HashMap::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| ApiError::from_sdk(DESCRIBE_CLUSTER.operation, e))?;
+        for c in page.clusters() {
+            if let Some(id) = c.cluster_identifier() {
+                all.insert(id.to_owned(), cluster_json(c));
+            }
+        }
+    }
+    Ok(all)
+}
+
 pub async fn modify_cluster(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
     let out = client
         .modify_cluster()

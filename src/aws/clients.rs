@@ -31,7 +31,10 @@ impl Clients {
     async fn base(&self) -> &SdkConfig {
         self.base
             .get_or_init(|| async {
-                let mut loader = aws_config::defaults(BehaviorVersion::latest());
+                // Adaptive retry: on throttling the client slows its own request rate, so a
+                // fleet of runs backs off together instead of retrying in lockstep.
+                let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                    .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(5));
                 if let Some(p) = &self.settings.profile {
                     loader = loader.profile_name(p);
                 }

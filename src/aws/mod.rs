@@ -3,9 +3,13 @@
 
 mod clients;
 mod error;
+mod rate_limit;
+mod shared_reads;
 
 pub use clients::{AwsSettings, Clients};
 pub use error::{ApiError, ApiErrorKind};
+pub use rate_limit::RateLimiter;
+pub use shared_reads::SharedReads;
 
 use crate::actions::ActionSpec;
 use async_trait::async_trait;
@@ -25,11 +29,24 @@ pub trait Api: Send + Sync {
 /// The real AWS, through the SDK.
 pub struct AwsApi {
     clients: std::sync::Arc<Clients>,
+    /// Set for a fleet of runs: describes that one list call can answer are shared.
+    shared: Option<SharedReads>,
 }
 
 impl AwsApi {
     pub fn new(clients: std::sync::Arc<Clients>) -> Self {
-        AwsApi { clients }
+        AwsApi {
+            clients,
+            shared: None,
+        }
+    }
+
+    /// Shares describes between runs (see [`SharedReads`]) for `max_age`.
+    pub fn sharing_reads(clients: std::sync::Arc<Clients>, max_age: std::time::Duration) -> Self {
+        AwsApi {
+            clients,
+            shared: Some(SharedReads::new(max_age)),
+        }
     }
 }
 
@@ -41,6 +58,16 @@ impl Api for AwsApi {
         region: Option<&str>,
         params: &Map<String, Value>,
     ) -> Result<Value, ApiError> {
+        if let Some(shared) = &self.shared {
+            let service = action.name.split('.').next().unwrap_or_default();
+            if action.mutating {
+                shared.invalidate(service).await;
+            } else if let Some(answer) =
+                crate::actions::execute_shared(&self.clients, shared, action, region, params).await
+            {
+                return answer;
+            }
+        }
         crate::actions::execute(&self.clients, action, region, params).await
     }
 }

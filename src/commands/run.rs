@@ -1,15 +1,25 @@
-//! `hubfix run` and `hubfix plan`: select the targets, show the triage table, then walk each
-//! target's runbook (or preview it), and end with a summary and the resume commands.
+//! `hubfix run` and `hubfix plan`: select the targets, show the triage table, ask every
+//! question of every target first, then make the changes (several resources at once with
+//! `--parallel`), and end with a summary and the resume commands. `plan` previews instead.
 
 use super::App;
 use super::targets::{check_account, select};
 use crate::aws::AwsApi;
 use crate::cli::{RunArgs, Selectors};
-use crate::engine::{AnswersFile, AnswersPrompter, Engine, Prompter, RunReport, Target, preview};
+use crate::engine::{
+    AnswersFile, AnswersPrompter, Engine, Preparation, Prepared, Prompter, RunOptions, RunReport,
+    Target, preview,
+};
 use crate::error::{Error, Result};
 use crate::findings::{SdkSecurityHub, resource_name};
-use crate::ui::{Table, TerminalPrompter, TerminalReporter, interactive};
+use crate::runbook::Plan;
+use crate::ui::{Fleet, SharedPrompter, Table, TerminalPrompter, TerminalReporter, interactive};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 /// The prompter for a run: the answers file if given, else the terminal if there is one.
 pub fn prompter_for(answers: Option<&Path>, approver: Option<String>) -> Result<Box<dyn Prompter>> {
@@ -62,66 +72,110 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
     if args.dry_run {
         return plan(app, args.selectors).await;
     }
-    if args.parallel != 1 {
-        return Err(Error::Usage(
-            "--parallel: this version fixes one resource at a time; leave it at 1".into(),
-        ));
-    }
     // Refuse before any AWS call when nobody could answer.
     let mut prompter = prompter_for(args.answers.as_deref(), args.approver.clone())?;
     let catalog = app.catalog()?;
     let clients = app.clients();
-    let hub = SdkSecurityHub::new(clients.clone());
-    let targets = select(&catalog, &hub, &args.selectors).await?;
+    let hub = Arc::new(SdkSecurityHub::new(clients.clone()));
+    let targets = select(&catalog, hub.as_ref(), &args.selectors).await?;
     if targets.is_empty() {
         eprintln!("No failed findings to work on: nothing to do.");
         return Ok(0);
     }
     eprint!("{}", triage(&targets));
+    for t in &targets {
+        if t.finding
+            .as_ref()
+            .is_some_and(|f| f.workflow_status == "NOTIFIED")
+        {
+            eprintln!(
+                "{} the finding on {} is NOTIFIED: another operator may be fixing it; hubfix does not take it over",
+                console::style("warning:").yellow().bold(),
+                t.name()
+            );
+        }
+    }
     check_account(&clients, &targets).await?;
-    let api = AwsApi::new(clients);
+    let parallel = usize::from(args.parallel);
+    let api: Arc<AwsApi> = Arc::new(if parallel > 1 && targets.len() > 1 {
+        AwsApi::sharing_reads(clients, Duration::from_secs(1))
+    } else {
+        AwsApi::new(clients)
+    });
+    let options = Arc::new(app.run_options(args.approver.clone()));
     let reporter = TerminalReporter::new(app.progress, app.quiet);
-    let options = app.run_options(args.approver.clone());
     let engine = Engine {
-        api: &api,
-        hub: &hub,
+        api: api.as_ref(),
+        hub: hub.as_ref(),
         reporter: &reporter,
         options: &options,
     };
-    let mut reports = Vec::new();
+
+    // Every question first, one resource after another; no change yet.
+    let mut reports: Vec<(Target, RunReport)> = Vec::new();
+    let mut ready: Vec<(Plan, Box<Prepared>)> = Vec::new();
+    let mut interrupted = false;
     for target in targets {
         let plan = catalog
             .get(&target.control)
             .expect("selected targets have runbooks");
-        eprintln!();
-        eprintln!(
-            "━━ {} {} — {}",
-            plan.control,
-            target.name(),
-            plan.title.get(app.lang)
-        );
-        let report = match engine.run(plan, &target, prompter.as_mut()).await {
-            Ok(report) => report,
-            Err(e) => {
-                // Nothing can be journaled: stop before touching the next resource.
-                eprintln!("{} {e}", console::style("error:").red().bold());
-                if !reports.is_empty() {
-                    eprint!("{}", summary(&reports));
-                }
-                return Ok(1);
+        header(app, plan, &target);
+        match engine.prepare(plan, &target, prompter.as_mut()).await {
+            Ok(Preparation::Ended(report)) => {
+                tell(&report);
+                interrupted = report.interrupted;
+                reports.push((target, report));
             }
-        };
-        if report.exit_code() != 0 {
-            eprintln!("{}: {}", report.outcome.name(), report.message);
-        } else {
-            eprintln!("{}", report.message);
+            Ok(Preparation::Ready(prepared)) => ready.push((plan.clone(), prepared)),
+            Err(e) => {
+                // Nothing can be journaled: touch nothing more.
+                eprintln!("{} {e}", console::style("error:").red().bold());
+                interrupted = true;
+            }
         }
-        let interrupted = report.interrupted;
-        reports.push((target, report));
         if interrupted {
-            eprintln!("Interrupted: the remaining resources were not touched.");
             break;
         }
+    }
+
+    if interrupted {
+        if !ready.is_empty() {
+            eprintln!("Interrupted: no change was made to the resources still waiting.");
+        }
+        for (plan, prepared) in ready {
+            let target = prepared.target().clone();
+            let report = engine.set_aside(&plan, prepared, set_aside_message()).await;
+            reports.push((target, report));
+        }
+    } else if parallel == 1 || ready.len() == 1 {
+        let many = ready.len() > 1;
+        let mut queue = ready.into_iter();
+        while let Some((plan, prepared)) = queue.next() {
+            let target = prepared.target().clone();
+            if many {
+                header(app, &plan, &target);
+            }
+            let report = engine.finish(&plan, prepared, prompter.as_mut()).await;
+            tell(&report);
+            let stop = report.interrupted;
+            reports.push((target, report));
+            if stop {
+                for (plan, prepared) in queue.by_ref() {
+                    let target = prepared.target().clone();
+                    let report = engine.set_aside(&plan, prepared, set_aside_message()).await;
+                    reports.push((target, report));
+                }
+            }
+        }
+    } else {
+        eprintln!(
+            "\nEvery question is answered. Making the changes on {} resources, {} at a time…",
+            ready.len(),
+            parallel.min(ready.len())
+        );
+        let fleet = Fleet::new(app.progress, app.quiet);
+        let shared = SharedPrompter::new(prompter, fleet.clone());
+        reports.extend(run_fleet(ready, parallel, &fleet, shared, api, hub, options).await);
     }
     eprintln!();
     eprint!("{}", summary(&reports));
@@ -130,6 +184,98 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
         .map(|(_, r)| r.exit_code())
         .max()
         .unwrap_or(0))
+}
+
+fn header(app: &App, plan: &Plan, target: &Target) {
+    eprintln!();
+    eprintln!(
+        "━━ {} {} — {}",
+        plan.control,
+        target.name(),
+        plan.title.get(app.lang)
+    );
+}
+
+fn tell(report: &RunReport) {
+    if report.exit_code() != 0 {
+        eprintln!("{}: {}", report.outcome.name(), report.message);
+    } else {
+        eprintln!("{}", report.message);
+    }
+}
+
+fn set_aside_message() -> String {
+    "interrupted (Ctrl-C) before its changes started: nothing was changed; `hubfix resume` makes them".into()
+}
+
+/// Makes the changes of the prepared runs, `parallel` at a time, each in its own task with
+/// its own journal and line. A run that fails does not stop the others; Ctrl-C stops every
+/// run at its next safe point and leaves the ones not started untouched.
+async fn run_fleet(
+    ready: Vec<(Plan, Box<Prepared>)>,
+    parallel: usize,
+    fleet: &Fleet,
+    prompter: SharedPrompter,
+    api: Arc<AwsApi>,
+    hub: Arc<SdkSecurityHub>,
+    options: Arc<RunOptions>,
+) -> Vec<(Target, RunReport)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.store(true, Ordering::SeqCst);
+            }
+        })
+    };
+    let permits = Arc::new(Semaphore::new(parallel));
+    let mut tasks = JoinSet::new();
+    for (order, (plan, prepared)) in ready.into_iter().enumerate() {
+        let (permits, stop, api, hub, options) = (
+            permits.clone(),
+            stop.clone(),
+            api.clone(),
+            hub.clone(),
+            options.clone(),
+        );
+        let mut prompter = prompter.clone();
+        let reporter = fleet.reporter(&format!("{} {}", plan.control, prepared.target().name()));
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("never closed");
+            let target = prepared.target().clone();
+            let engine = Engine {
+                api: api.as_ref(),
+                hub: hub.as_ref(),
+                reporter: &reporter,
+                options: &options,
+            };
+            let report = if stop.load(Ordering::SeqCst) {
+                engine.set_aside(&plan, prepared, set_aside_message()).await
+            } else {
+                engine.finish(&plan, prepared, &mut prompter).await
+            };
+            if report.interrupted {
+                stop.store(true, Ordering::SeqCst);
+            }
+            let first = report.message.lines().next().unwrap_or_default();
+            reporter.done(&format!("{}: {first}", report.outcome.name()));
+            (order, target, report)
+        });
+    }
+    let mut done = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(result) => done.push(result),
+            Err(e) => eprintln!(
+                "{} a run failed to finish: {e}",
+                console::style("error:").red().bold()
+            ),
+        }
+    }
+    watcher.abort();
+    done.sort_by_key(|(order, _, _)| *order);
+    done.into_iter().map(|(_, t, r)| (t, r)).collect()
 }
 
 pub async fn plan(app: &App, selectors: Selectors) -> Result<i32> {

@@ -164,6 +164,45 @@ struct Walk<'r, 'e> {
     interrupted: bool,
     /// Salted hashes of the secrets given so far in this run, by prompt id.
     fingerprints: std::collections::BTreeMap<String, String>,
+    /// Stop right before the first change, questions answered (a fleet asks all first).
+    pause_before_change: bool,
+    /// The finding lock this run holds (NOTIFIED while changing).
+    lock: Option<super::lock::Held>,
+}
+
+/// How a walk stopped: at an end, or paused before a change.
+enum WalkEnd {
+    Ended(RunReport),
+    Paused(usize),
+}
+
+/// A run whose questions up to its first change are answered, paused right before that
+/// change; [`Engine::finish`] makes the changes. Its journal is open and says so far.
+pub struct Prepared {
+    target: Target,
+    journal: Journal,
+    ctx: Context,
+    run_id: String,
+    last_prompt: Option<String>,
+    fingerprints: std::collections::BTreeMap<String, String>,
+    index: usize,
+}
+
+impl Prepared {
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+}
+
+/// What preparing a run gave: it ended before any change (already compliant, stopped by an
+/// answer, failed), or it is ready to make its changes.
+pub enum Preparation {
+    Ended(RunReport),
+    Ready(Box<Prepared>),
 }
 
 fn listen_for_interrupt() -> Option<tokio::signal::unix::Signal> {
@@ -178,6 +217,94 @@ impl<'e> Engine<'e> {
         target: &Target,
         prompter: &mut dyn Prompter,
     ) -> Result<RunReport, StartError> {
+        let mut walk = self.start(plan, target, prompter)?;
+        Ok(walk.walk(0).await)
+    }
+
+    /// Runs a plan on a target up to its first change, asking every question on the way,
+    /// and pauses there (or ends, when no change is needed).
+    pub async fn prepare(
+        &self,
+        plan: &Plan,
+        target: &Target,
+        prompter: &mut dyn Prompter,
+    ) -> Result<Preparation, StartError> {
+        let mut walk = self.start(plan, target, prompter)?;
+        walk.pause_before_change = true;
+        Ok(match walk.walk_until(0).await {
+            WalkEnd::Ended(report) => Preparation::Ended(report),
+            WalkEnd::Paused(index) => Preparation::Ready(Box::new(Prepared {
+                target: walk.target,
+                journal: walk.journal,
+                ctx: walk.ctx,
+                run_id: walk.run_id,
+                last_prompt: walk.last_prompt,
+                fingerprints: walk.fingerprints,
+                index,
+            })),
+        })
+    }
+
+    /// Makes the changes of a prepared run: the yes given while preparing, moments ago in
+    /// this session, stands. Later questions (between phases, after a failure) are asked.
+    pub async fn finish(
+        &self,
+        plan: &Plan,
+        prepared: Box<Prepared>,
+        prompter: &mut dyn Prompter,
+    ) -> RunReport {
+        let index = prepared.index;
+        self.continue_prepared(plan, prepared, prompter)
+            .walk(index)
+            .await
+    }
+
+    /// Ends a prepared run without its changes (the session was interrupted before its
+    /// turn): the journal says where it stopped, and `hubfix resume` goes on from there.
+    pub async fn set_aside(
+        &self,
+        plan: &Plan,
+        prepared: Box<Prepared>,
+        message: String,
+    ) -> RunReport {
+        let step = plan.steps[prepared.index].id.clone();
+        let mut nobody = super::ScriptedPrompter::new();
+        let mut walk = self.continue_prepared(plan, prepared, &mut nobody);
+        walk.interrupted = true;
+        walk.end(Outcome::Stopped, message, Some(step)).await
+    }
+
+    fn continue_prepared<'r>(
+        &'r self,
+        plan: &'r Plan,
+        prepared: Box<Prepared>,
+        prompter: &'r mut dyn Prompter,
+    ) -> Walk<'r, 'e> {
+        let prepared = *prepared;
+        Walk {
+            engine: self,
+            plan,
+            target: prepared.target,
+            prompter,
+            journal: prepared.journal,
+            ctx: prepared.ctx,
+            run_id: prepared.run_id,
+            last_prompt: prepared.last_prompt,
+            interrupt: listen_for_interrupt(),
+            interrupted: false,
+            fingerprints: prepared.fingerprints,
+            pause_before_change: false,
+            lock: None,
+        }
+    }
+
+    /// Opens the journal of a new run and the walk that will write it.
+    fn start<'r>(
+        &'r self,
+        plan: &'r Plan,
+        target: &Target,
+        prompter: &'r mut dyn Prompter,
+    ) -> Result<Walk<'r, 'e>, StartError> {
         let run_id = new_run_id(target);
         let approver = self
             .options
@@ -207,7 +334,7 @@ impl<'e> Engine<'e> {
                 context: ctx.value.clone(),
             })
             .map_err(|source| StartError::Journal { path, source })?;
-        let mut walk = Walk {
+        Ok(Walk {
             engine: self,
             plan,
             target: target.clone(),
@@ -219,8 +346,9 @@ impl<'e> Engine<'e> {
             interrupt: listen_for_interrupt(),
             interrupted: false,
             fingerprints: Default::default(),
-        };
-        Ok(walk.walk(0).await)
+            pause_before_change: false,
+            lock: None,
+        })
     }
 
     /// Continues an interrupted or stopped run from its journal.
@@ -271,6 +399,8 @@ impl<'e> Engine<'e> {
             interrupt: listen_for_interrupt(),
             interrupted: false,
             fingerprints: resumable.fingerprints,
+            pause_before_change: false,
+            lock: None,
         };
         let step = &plan.steps[start];
         let completed = resumable.completed_call.filter(|_| {
@@ -282,7 +412,9 @@ impl<'e> Engine<'e> {
         if let Some(output) = completed {
             walk.ctx.set_output(&step.id, output.clone());
             let Some(next) = walk.next_of(step) else {
-                return Ok(walk.end(Outcome::Failed, "the runbook has no next step".into(), None));
+                return Ok(walk
+                    .end(Outcome::Failed, "the runbook has no next step".into(), None)
+                    .await);
             };
             if let Err(f) = walk.record(Event::StepEnd {
                 step: step.id.clone(),
@@ -291,7 +423,7 @@ impl<'e> Engine<'e> {
                 next: Some(plan.steps[next].id.clone()),
                 error: None,
             }) {
-                return Ok(walk.finish_with_failure(step, f));
+                return Ok(walk.finish_with_failure(step, f).await);
             }
             start = next;
         }
@@ -311,7 +443,7 @@ impl<'e> Engine<'e> {
             {
                 // The run still resumes where it stopped, once the right secret is given.
                 let resume_at = &plan.steps[start];
-                return Ok(walk.finish_with_failure(resume_at, f));
+                return Ok(walk.finish_with_failure(resume_at, f).await);
             }
         }
         // A yes given in an earlier session does not carry over to a change not made yet:
@@ -321,14 +453,16 @@ impl<'e> Engine<'e> {
             let prompt = &plan.steps[approving];
             walk.ctx.remove_answer(&prompt.id);
             if let Err(f) = walk.prompt(prompt).await {
-                return Ok(walk.finish_with_failure(prompt, f));
+                return Ok(walk.finish_with_failure(prompt, f).await);
             }
             if walk.ctx.answer(&prompt.id) != Some(&Value::Bool(true)) {
                 let message = format!(
                     "`{}` was not approved again: nothing was changed; `hubfix resume {}` asks again",
                     step.id, walk.run_id
                 );
-                return Ok(walk.end(Outcome::Stopped, message, Some(step.id.clone())));
+                return Ok(walk
+                    .end(Outcome::Stopped, message, Some(step.id.clone()))
+                    .await);
             }
         }
         Ok(walk.walk(start).await)
@@ -497,7 +631,81 @@ impl Walk<'_, '_> {
         self.journal.record(event).map_err(journal_failure)
     }
 
-    fn end(&mut self, outcome: Outcome, message: String, resume_at: Option<String>) -> RunReport {
+    fn today(&self) -> String {
+        self.ctx.value["run"]["date"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Marks the finding NOTIFIED before the first change, so other operators see the run
+    /// at work. A lock that cannot be taken is a warning, not a reason to leave a fix undone.
+    async fn take_lock(&mut self) -> Result<(), Failure> {
+        if self.lock.is_some() {
+            return Ok(());
+        }
+        let who = self.ctx.approver().unwrap_or_else(os_user);
+        let date = self.today();
+        let taken =
+            super::lock::take(self.engine.hub, &self.target, &self.run_id, &who, &date).await;
+        match taken {
+            Ok(Some(held)) => {
+                self.record(Event::ApiCall {
+                    step: "lock".into(),
+                    operation: "securityhub:BatchUpdateFindings".into(),
+                    params: serde_json::json!({"Workflow": {"Status": "NOTIFIED"}}),
+                    ok: true,
+                    result: Value::String("processed".into()),
+                })?;
+                self.lock = Some(held);
+            }
+            Ok(None) => {}
+            Err(e) => self.reporter().warn(&format!(
+                "could not mark the finding NOTIFIED ({e}); going on without the lock"
+            )),
+        }
+        Ok(())
+    }
+
+    /// Puts a locked finding back as it was when the run ends without fixing or suppressing
+    /// it (a resolve or suppress step has already moved it on and dropped the lock).
+    async fn release_lock(&mut self, outcome: Outcome) {
+        let Some(held) = self.lock.take() else {
+            return;
+        };
+        let who = self.ctx.approver().unwrap_or_else(os_user);
+        let why = format!(
+            "hubfix run {} ended {} without a fix; finding back to {}",
+            self.run_id,
+            outcome.name(),
+            held.previous.as_str()
+        );
+        let date = self.today();
+        let released =
+            super::lock::release(self.engine.hub, &self.target, &held, &why, &who, &date).await;
+        let event = Event::ApiCall {
+            step: "unlock".into(),
+            operation: "securityhub:BatchUpdateFindings".into(),
+            params: serde_json::json!({"Workflow": {"Status": held.previous.as_str()}}),
+            ok: released.is_ok(),
+            result: Value::String(released.clone().err().unwrap_or_else(|| "processed".into())),
+        };
+        if let Err(e) = released {
+            self.reporter().warn(&format!(
+                "could not put the finding back to {} ({e}); it stays NOTIFIED",
+                held.previous.as_str()
+            ));
+        }
+        let _ = self.journal.record(event);
+    }
+
+    async fn end(
+        &mut self,
+        outcome: Outcome,
+        message: String,
+        resume_at: Option<String>,
+    ) -> RunReport {
+        self.release_lock(outcome).await;
         let message = self.ctx.redact_text(&message);
         let ended = self.journal.record(Event::RunEnd {
             outcome: outcome.name().into(),
@@ -519,7 +727,7 @@ impl Walk<'_, '_> {
         }
     }
 
-    fn finish_with_failure(&mut self, step: &Step, failure: Failure) -> RunReport {
+    async fn finish_with_failure(&mut self, step: &Step, failure: Failure) -> RunReport {
         if self.interrupt_pending() {
             self.interrupted = true;
         }
@@ -531,24 +739,45 @@ impl Walk<'_, '_> {
                 (Outcome::Stopped, m)
             }
         };
-        self.end(outcome, message, Some(step.id.clone()))
+        self.end(outcome, message, Some(step.id.clone())).await
     }
 
-    async fn walk(&mut self, mut index: usize) -> RunReport {
+    async fn walk(&mut self, index: usize) -> RunReport {
+        match self.walk_until(index).await {
+            WalkEnd::Ended(report) => report,
+            WalkEnd::Paused(index) => {
+                let id = self.plan.steps[index].id.clone();
+                self.end(Outcome::Stopped, format!("paused before `{id}`"), Some(id))
+                    .await
+            }
+        }
+    }
+
+    async fn walk_until(&mut self, mut index: usize) -> WalkEnd {
         let plan = self.plan;
         loop {
+            if self.pause_before_change
+                && let Some(step) = plan.steps.get(index)
+                && step.kind.approved_by().is_some()
+                && step.when.as_ref().is_none_or(|w| w.eval(&self.ctx.value))
+            {
+                return WalkEnd::Paused(index);
+            }
             let Some(step) = plan.steps.get(index) else {
-                return self.end(
-                    Outcome::Failed,
-                    "the runbook ran past its last step".into(),
-                    None,
+                return WalkEnd::Ended(
+                    self.end(
+                        Outcome::Failed,
+                        "the runbook ran past its last step".into(),
+                        None,
+                    )
+                    .await,
                 );
             };
             if let Err(f) = self.record(Event::StepStart {
                 step: step.id.clone(),
                 kind: step.kind.name().into(),
             }) {
-                return self.finish_with_failure(step, f);
+                return WalkEnd::Ended(self.finish_with_failure(step, f).await);
             }
             if step.when.as_ref().is_some_and(|w| !w.eval(&self.ctx.value)) {
                 let next = plan.steps.get(index + 1).map(|s| s.id.clone());
@@ -559,7 +788,7 @@ impl Walk<'_, '_> {
                     next,
                     error: None,
                 }) {
-                    return self.finish_with_failure(step, f);
+                    return WalkEnd::Ended(self.finish_with_failure(step, f).await);
                 }
                 index += 1;
                 continue;
@@ -577,7 +806,7 @@ impl Walk<'_, '_> {
                         next: next_id,
                         error: None,
                     }) {
-                        return self.finish_with_failure(step, f);
+                        return WalkEnd::Ended(self.finish_with_failure(step, f).await);
                     }
                     if self.interrupt_pending() {
                         self.interrupted = true;
@@ -586,15 +815,20 @@ impl Walk<'_, '_> {
                             step.id, self.run_id
                         );
                         let resume_at = next.map(|n| plan.steps[n].id.clone());
-                        return self.end(Outcome::Stopped, message, resume_at);
+                        return WalkEnd::Ended(
+                            self.end(Outcome::Stopped, message, resume_at).await,
+                        );
                     }
                     match next {
                         Some(n) => index = n,
                         None => {
-                            return self.end(
-                                Outcome::Failed,
-                                "the runbook has no next step".into(),
-                                None,
+                            return WalkEnd::Ended(
+                                self.end(
+                                    Outcome::Failed,
+                                    "the runbook has no next step".into(),
+                                    None,
+                                )
+                                .await,
                             );
                         }
                     }
@@ -610,7 +844,7 @@ impl Walk<'_, '_> {
                     let resume_at = (outcome == Outcome::Stopped)
                         .then(|| self.last_prompt.clone())
                         .flatten();
-                    return self.end(outcome, message, resume_at);
+                    return WalkEnd::Ended(self.end(outcome, message, resume_at).await);
                 }
                 Err(failure) => {
                     let text = match &failure {
@@ -636,7 +870,9 @@ impl Walk<'_, '_> {
                                 .warn(&format!("step `{}` failed: {text}", step.id));
                             index = target;
                         }
-                        (failure, _) => return self.finish_with_failure(step, failure),
+                        (failure, _) => {
+                            return WalkEnd::Ended(self.finish_with_failure(step, failure).await);
+                        }
                     }
                 }
             }
@@ -705,9 +941,16 @@ impl Walk<'_, '_> {
                 Ok(Flow::End(*outcome, message))
             }
             StepKind::Action {
-                call, params, text, ..
+                call,
+                params,
+                text,
+                mutating,
+                ..
             } => {
                 self.check_approval(step)?;
+                if *mutating {
+                    self.take_lock().await?;
+                }
                 if let Some(text) = text {
                     self.reporter().say(&text.render(lang, &self.ctx.value));
                 }
@@ -1124,6 +1367,8 @@ impl Walk<'_, '_> {
         })?;
         match result {
             Ok(failed) if failed.is_empty() => {
+                // The finding has moved on: nothing to put back.
+                self.lock = None;
                 self.reporter().say(&format!(
                     "✓ {} {} → {}",
                     lang.pick("finding", "Finding"),

@@ -68,11 +68,11 @@ pub async fn wait_until_ready(
     region: Option<&str>,
     params: &Map<String, Value>,
     spec: &WaitSpec,
-    until: &dyn Fn(&Value) -> bool,
+    until: &(dyn Fn(&Value) -> bool + Sync),
     timeout: Duration,
     poll: PollPolicy,
     display: &mut dyn WaitDisplay,
-    on_reading: &mut dyn FnMut(Reading<'_>) -> Result<(), String>,
+    on_reading: &mut (dyn FnMut(Reading<'_>) -> Result<(), String> + Send),
 ) -> WaitEnd {
     let start = Instant::now();
     let mut interval = poll.first;

@@ -2,7 +2,7 @@
 //! paging of aws-facts.md, BatchUpdateFindings one batch at a time.
 
 use super::{Finding, FindingRef, SecurityHub, Unprocessed, WorkflowStatus, control_of};
-use crate::aws::{ApiError, Clients};
+use crate::aws::{ApiError, Clients, RateLimiter};
 use async_trait::async_trait;
 use aws_sdk_securityhub::Client;
 use aws_sdk_securityhub::types::{
@@ -15,22 +15,36 @@ use tokio::sync::OnceCell;
 pub struct SdkSecurityHub {
     clients: Option<Arc<Clients>>,
     client: OnceCell<Client>,
+    /// Security Hub's published rates: GetFindings 3/s (burst 6), BatchUpdateFindings 10/s
+    /// (burst 30); a fleet of runs stays under them instead of being throttled.
+    get_findings: RateLimiter,
+    batch_update: RateLimiter,
+}
+
+fn limits() -> (RateLimiter, RateLimiter) {
+    (RateLimiter::new(3.0, 6), RateLimiter::new(10.0, 30))
 }
 
 impl SdkSecurityHub {
     /// Builds its client from the shared configuration on first use.
     pub fn new(clients: Arc<Clients>) -> Self {
+        let (get_findings, batch_update) = limits();
         SdkSecurityHub {
             clients: Some(clients),
             client: OnceCell::new(),
+            get_findings,
+            batch_update,
         }
     }
 
     /// Uses a ready client (tests pass a mocked one).
     pub fn from_client(client: Client) -> Self {
+        let (get_findings, batch_update) = limits();
         SdkSecurityHub {
             clients: None,
             client: OnceCell::new_with(Some(client)),
+            get_findings,
+            batch_update,
         }
     }
 
@@ -55,7 +69,11 @@ impl SdkSecurityHub {
             .into_paginator()
             .send();
         let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
+        loop {
+            self.get_findings.acquire().await;
+            let Some(page) = pages.next().await else {
+                break;
+            };
             let page = page.map_err(|e| ApiError::from_sdk("securityhub:GetFindings", e))?;
             found.extend(page.findings().iter().map(to_finding));
         }
@@ -174,6 +192,7 @@ impl SecurityHub for SdkSecurityHub {
                     .build()
             })
             .collect::<Vec<_>>();
+        self.batch_update.acquire().await;
         let out = client
             .batch_update_findings()
             .set_finding_identifiers(Some(identifiers))

@@ -1,10 +1,12 @@
 //! Talking to the person: dialoguer prompts on a terminal, indicatif spinners for waits,
 //! plain lines when there is no terminal, and tables or JSON for data output.
 
+mod fleet;
 mod reporter;
 mod table;
 mod terminal_prompter;
 
+pub use fleet::{Fleet, FleetReporter, SharedPrompter};
 pub use reporter::TerminalReporter;
 pub use table::Table;
 pub use terminal_prompter::TerminalPrompter;

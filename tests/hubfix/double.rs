@@ -195,6 +195,28 @@ pub fn finding(control: &str, resource: &str) -> Finding {
     }
 }
 
+impl FakeHub {
+    /// The workflow statuses set, in order.
+    pub fn statuses(&self) -> Vec<WorkflowStatus> {
+        self.updates
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|u| u.status)
+            .collect()
+    }
+
+    /// The last update (the one that says how the run ended for the finding).
+    pub fn last_update(&self) -> Update {
+        self.updates
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("an update")
+    }
+}
+
 #[async_trait]
 impl SecurityHub for FakeHub {
     async fn failed_findings(&self, controls: &[String]) -> Result<Vec<Finding>, ApiError> {

@@ -248,6 +248,28 @@ impl Emulator {
         )
     }
 
+    /// Creates clusters without enhanced VPC routing (in the demo's subnet group, so seed the
+    /// Redshift demo first), each with a failed Redshift.7 finding.
+    pub async fn add_failing_clusters(&self, names: &[String]) {
+        let redshift = self.redshift().await;
+        for name in names {
+            redshift
+                .create_cluster()
+                .cluster_identifier(name)
+                .node_type("ra3.xlplus")
+                .cluster_type("single-node")
+                .master_username("admin")
+                .master_user_password("Password1")
+                .cluster_subnet_group_name("hubfix-demo")
+                .enhanced_vpc_routing(false)
+                .send()
+                .await
+                .unwrap();
+        }
+        self.import(names.iter().map(|n| failed_finding(n, false)).collect())
+            .await;
+    }
+
     /// Imports failed Redshift.7 findings for clusters that need not exist.
     pub async fn import_findings(&self, count: usize) {
         let all = (0..count)

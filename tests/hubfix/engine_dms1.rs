@@ -173,9 +173,13 @@ async fn recreate_stops_deletes_recreates_restarts_and_resolves() {
         tasks.iter().find(|t| t.id() == "t2").unwrap().status(),
         "ready"
     );
-    let updates = fx.hub.updates.lock().unwrap();
-    assert_eq!(updates[0].status, WorkflowStatus::Resolved);
-    assert!(updates[0].note.contains(&new_arn), "{}", updates[0].note);
+    // NOTIFIED while the fix ran, then RESOLVED with a note naming the new ARN.
+    assert_eq!(
+        fx.hub.statuses(),
+        [WorkflowStatus::Notified, WorkflowStatus::Resolved]
+    );
+    let resolved = fx.hub.last_update();
+    assert!(resolved.note.contains(&new_arn), "{}", resolved.note);
 }
 
 #[tokio::test(start_paused = true)]

@@ -250,7 +250,14 @@ async fn fix_enables_waits_through_modifying_verifies_and_resolves() {
         .collect();
     assert_eq!(statuses, ["modifying/true", "available/false"]);
     let updates = fx.hub.updates.lock().unwrap();
-    assert_eq!(updates.len(), 1);
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[0].status, WorkflowStatus::Notified);
+    assert!(
+        updates[0].note.contains("fix in progress"),
+        "{}",
+        updates[0].note
+    );
+    let updates = &updates[1..];
     assert_eq!(updates[0].status, WorkflowStatus::Resolved);
     assert!(
         updates[0].note.contains("enhanced VPC routing enabled"),
@@ -328,7 +335,11 @@ async fn access_denied_fails_naming_the_permission() {
         "{}",
         report.message
     );
-    assert!(fx.hub.updates.lock().unwrap().is_empty());
+    // Locked for the change, then back as it was: the change never happened.
+    assert_eq!(
+        fx.hub.statuses(),
+        [WorkflowStatus::Notified, WorkflowStatus::New]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -368,21 +379,33 @@ async fn retryable_unprocessed_findings_are_retried_and_others_reported() {
         error_code: "ConcurrentUpdateError".into(),
         error_message: "busy".into(),
     };
+    // The first update is the NOTIFIED lock; the resolution meets the unprocessed answers.
     fx.hub
         .unprocessed
         .lock()
         .unwrap()
-        .push(vec![concurrent.clone()]);
+        .extend([vec![], vec![concurrent.clone()]]);
     let report = fx.run(&mut fix_answers()).await;
     assert_eq!(report.outcome, Outcome::Fixed);
-    assert_eq!(fx.hub.updates.lock().unwrap().len(), 2);
+    assert_eq!(
+        fx.hub.statuses(),
+        [
+            WorkflowStatus::Notified,
+            WorkflowStatus::Resolved,
+            WorkflowStatus::Resolved
+        ]
+    );
 
     let fx = Fixture::new(false);
     let not_found = Unprocessed {
         error_code: "FindingNotFound".into(),
         ..concurrent
     };
-    fx.hub.unprocessed.lock().unwrap().push(vec![not_found]);
+    fx.hub
+        .unprocessed
+        .lock()
+        .unwrap()
+        .extend([vec![], vec![not_found]]);
     let report = fx.run(&mut fix_answers()).await;
     assert_eq!(report.outcome, Outcome::Failed);
     assert!(
@@ -390,7 +413,14 @@ async fn retryable_unprocessed_findings_are_retried_and_others_reported() {
         "{}",
         report.message
     );
-    assert_eq!(fx.hub.updates.lock().unwrap().len(), 1);
+    assert_eq!(
+        fx.hub.statuses(),
+        [
+            WorkflowStatus::Notified,
+            WorkflowStatus::Resolved,
+            WorkflowStatus::New
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]

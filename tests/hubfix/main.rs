@@ -8,6 +8,7 @@ mod e2e;
 mod e2e_dms1;
 mod e2e_dms9;
 mod e2e_elasticache6;
+mod e2e_fleet;
 mod emulator;
 mod engine_dms1;
 mod engine_dms9;

@@ -1,0 +1,70 @@
+//! The finding as a lock other operators can see: while hubfix changes a resource its finding
+//! is NOTIFIED, with a note saying which run is at work; a run that ends without fixing or
+//! suppressing it puts the finding back as it was. Only NEW findings are taken: one already
+//! NOTIFIED may be another operator's lock, and hubfix does not take it over.
+
+use super::context::Target;
+use crate::findings::{FindingRef, SecurityHub, WorkflowStatus, compose_note, update_findings};
+
+/// A lock this run holds: the status to put back.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub previous: WorkflowStatus,
+}
+
+fn refs(target: &Target) -> Vec<FindingRef> {
+    let mut refs: Vec<FindingRef> = target.finding.iter().map(FindingRef::from).collect();
+    refs.extend(target.also.iter().cloned());
+    refs
+}
+
+/// Marks the target's finding NOTIFIED if it is NEW. `Ok(None)`: nothing to lock.
+pub async fn take(
+    hub: &dyn SecurityHub,
+    target: &Target,
+    run_id: &str,
+    who: &str,
+    date: &str,
+) -> Result<Option<Held>, String> {
+    let Some(finding) = &target.finding else {
+        return Ok(None);
+    };
+    if finding.workflow_status != "NEW" {
+        return Ok(None);
+    }
+    let note = compose_note(
+        &format!("hubfix run {run_id}: {} fix in progress", target.control),
+        who,
+        date,
+    );
+    match update_findings(hub, &refs(target), WorkflowStatus::Notified, &note, who).await {
+        Ok(failed) if failed.is_empty() => Ok(Some(Held {
+            previous: WorkflowStatus::New,
+        })),
+        Ok(failed) => Err(format!(
+            "{}: {}",
+            failed[0].error_code, failed[0].error_message
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Puts the finding back as it was before the run took it.
+pub async fn release(
+    hub: &dyn SecurityHub,
+    target: &Target,
+    held: &Held,
+    why: &str,
+    who: &str,
+    date: &str,
+) -> Result<(), String> {
+    let note = compose_note(why, who, date);
+    match update_findings(hub, &refs(target), held.previous, &note, who).await {
+        Ok(failed) if failed.is_empty() => Ok(()),
+        Ok(failed) => Err(format!(
+            "{}: {}",
+            failed[0].error_code, failed[0].error_message
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}

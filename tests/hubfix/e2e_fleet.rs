@@ -1,0 +1,131 @@
+//! Fleet sessions end to end: several findings in one `hubfix run`, every question first,
+//! then the changes in parallel, each resource with its own journal; one failure does not
+//! stop the others, and Ctrl-C leaves every journal saying where it stopped.
+
+use crate::emulator::{Emulator, Hubfix};
+use std::time::Duration;
+
+const FIX: &str =
+    "controls:\n  Redshift.7: { intended: false, prerequisites_met: true, apply_now: true }\n";
+
+async fn fleet(extra: usize) -> (Emulator, Hubfix, Vec<String>) {
+    let emu = Emulator::start();
+    emu.seed_demo();
+    let names: Vec<String> = (1..=extra).map(|i| format!("fleet-{i:02}")).collect();
+    emu.add_failing_clusters(&names).await;
+    emu.forget_requests();
+    let mut all = vec!["test-redshift-cluster".to_owned()];
+    all.extend(names);
+    let hubfix = Hubfix::new(&emu);
+    (emu, hubfix, all)
+}
+
+fn journals(hubfix: &Hubfix) -> Vec<String> {
+    std::fs::read_dir(hubfix.state_dir().join("runs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_findings_are_fixed_in_parallel_and_one_failure_stops_no_other() {
+    let (emu, hubfix, clusters) = fleet(4).await;
+    // A finding whose cluster is gone: its run fails, the others go on.
+    emu.import_findings(1).await;
+    let answers = hubfix.answers(FIX);
+    let run = hubfix.run(&[
+        "run",
+        "--control",
+        "Redshift.7",
+        "--parallel",
+        "5",
+        "--answers",
+        &answers,
+    ]);
+    run.expect_code(1);
+    let err = run.stderr();
+    assert!(err.contains("Every question is answered"), "{err}");
+    for cluster in &clusters {
+        assert!(emu.enhanced_vpc_routing(cluster).await, "{cluster}");
+        let (_, status, note, _) = emu.finding_of(cluster).await;
+        assert_eq!(status, "RESOLVED", "{cluster}");
+        assert!(note.contains("enhanced VPC routing enabled"), "{note}");
+    }
+    assert_eq!(emu.finding_of("bulk-00000").await.1, "NEW");
+    // The summary names every resource and its outcome; each run has its own journal.
+    for name in clusters.iter().chain(["bulk-00000".to_owned()].iter()) {
+        assert!(err.contains(name.as_str()), "{name} in the summary:\n{err}");
+    }
+    assert_eq!(err.matches(" fixed ").count(), 5, "{err}");
+    assert_eq!(journals(&hubfix).len(), 6);
+    // Each fix took the NOTIFIED lock, then resolved: two updates per fixed finding.
+    let actions = emu.actions();
+    let count = |a: &str| actions.iter().filter(|x| *x == a).count();
+    assert_eq!(count("ModifyCluster"), 5);
+    assert_eq!(count("BatchUpdateFindings"), 10);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_every_run_and_each_journal_says_where() {
+    let (emu, hubfix, clusters) = fleet(2).await;
+    emu.test_api(
+        "POST",
+        "/hubfix-test/config",
+        serde_json::json!({"redshift_modify_polls": 10000}),
+    );
+    let answers = hubfix.answers(FIX);
+    let child = hubfix
+        .command(&[
+            "run",
+            "--control",
+            "Redshift.7",
+            "--parallel",
+            "3",
+            "--answers",
+            &answers,
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until every run is waiting on a modifying cluster, then press Ctrl-C.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while journals(&hubfix)
+        .iter()
+        .filter(|j| j.contains("\"status\":\"modifying\""))
+        .count()
+        < clusters.len()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the runs never waited"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for journal in journals(&hubfix) {
+        let last = journal.lines().last().unwrap();
+        assert!(
+            last.contains("\"event\":\"run_end\"")
+                && last.contains("\"resume_at\":\"wait_available\""),
+            "{last}"
+        );
+    }
+    // The lock was given back: nothing was fixed.
+    for cluster in &clusters {
+        assert_eq!(emu.finding_of(cluster).await.1, "NEW", "{cluster}");
+    }
+}
