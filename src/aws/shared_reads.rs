@@ -63,3 +63,42 @@ impl SharedReads {
             .retain(|(call, _), _| !call.starts_with(service));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn one_list_answers_every_resource_until_it_is_old_or_cleared() {
+        let shared = SharedReads::new(Duration::from_secs(1));
+        let lists = AtomicUsize::new(0);
+        let list = || async {
+            lists.fetch_add(1, Ordering::SeqCst);
+            Ok(HashMap::from([
+                ("a".to_owned(), json!({"id": "a"})),
+                ("b".to_owned(), json!({"id": "b"})),
+            ]))
+        };
+        let get = |id: &'static str| shared.get("redshift.describe_clusters", "r", id, list);
+        assert_eq!(get("a").await.unwrap(), Some(json!({"id": "a"})));
+        assert_eq!(get("b").await.unwrap(), Some(json!({"id": "b"})));
+        assert_eq!(get("gone").await.unwrap(), None);
+        assert_eq!(
+            lists.load(Ordering::SeqCst),
+            1,
+            "one list for three describes"
+        );
+        tokio::time::advance(Duration::from_millis(1100)).await;
+        get("a").await.unwrap();
+        assert_eq!(
+            lists.load(Ordering::SeqCst),
+            2,
+            "an old list is taken again"
+        );
+        shared.invalidate("redshift").await;
+        get("a").await.unwrap();
+        assert_eq!(lists.load(Ordering::SeqCst), 3, "a change clears it");
+    }
+}

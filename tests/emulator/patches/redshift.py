@@ -11,7 +11,14 @@ the next N DescribeClusters that show the cluster (N = config
 `redshift_modify_polls`, default 2, set by POST /hubfix-test/config) still show
 that; the describe after them applies the change and shows `available`.
 Until then a ModifyCluster is refused, as the client last saw `modifying`.
+
+With config `redshift_modify_seconds` S > 0 the change takes S seconds of wall time
+instead (whatever the describes), as on AWS; GET /hubfix-test/redshift-changes then says
+when each change was requested and became ready, so a benchmark can measure how long a
+client takes to notice.
 """
+
+import time
 
 from moto.redshift.exceptions import RedshiftClientError
 from moto.redshift.models import Cluster
@@ -24,9 +31,11 @@ _original_describe = RedshiftResponse.describe_clusters
 
 
 def _settle(cluster):
-    """Apply the pending change once its describes are used up."""
+    """Apply the pending change once its describes (or its seconds) are used up."""
     pending = getattr(cluster, "hubfix_pending", None)
-    if pending and cluster.hubfix_polls_left <= 0:
+    ready_at = getattr(cluster, "hubfix_ready_at", None)
+    due = time.time() >= ready_at if ready_at else cluster.hubfix_polls_left <= 0 if pending else False
+    if pending and due:
         cluster.enhanced_vpc_routing = pending["EnhancedVpcRouting"]
         cluster.hubfix_pending = None
         cluster.status = "available"
@@ -48,6 +57,11 @@ def modify_cluster(self):
         result = _original_modify(self)
         cluster.hubfix_pending = {"EnhancedVpcRouting": bool(wanted)}
         cluster.hubfix_polls_left = polls
+        seconds = float(state.config["redshift_modify_seconds"])
+        cluster.hubfix_ready_at = time.time() + seconds if seconds > 0 else None
+        if seconds > 0:
+            state.redshift_changes.append(
+                {"cluster": cluster.cluster_identifier, "requested_at": time.time(), "ready_at": cluster.hubfix_ready_at})
         cluster.status = "modifying"
         return result
 

@@ -6,7 +6,7 @@ resources, `/hubfix-test/reset` (and `/moto-api/reset`) wipes this.
 
 import threading
 
-DEFAULTS = {"redshift_modify_polls": 2, "elasticache_modify_polls": 2,
+DEFAULTS = {"redshift_modify_polls": 2, "redshift_modify_seconds": 0, "elasticache_modify_polls": 2,
             "dms_create_polls": 2, "dms_delete_polls": 2, "dms_task_polls": 2, "dms_connection_polls": 2}
 
 lock = threading.RLock()
@@ -16,6 +16,7 @@ denied = {}  # action -> (service or None, error code or None)
 fail_updates = {}  # finding id -> remaining ConcurrentUpdateError answers
 elasticache_auth = {}  # replication group id -> accepted AUTH changes: {"strategy", "token_sha256", "apply_immediately"}
 dms_connection_fails = {}  # endpoint ARN -> [failure message, tests left or None for every test]
+redshift_changes = []  # timed modifications: {"cluster", "requested_at", "ready_at"} (epoch seconds)
 
 
 def reset():
@@ -27,6 +28,7 @@ def reset():
         fail_updates.clear()
         elasticache_auth.clear()
         dms_connection_fails.clear()
+        redshift_changes.clear()
 
 
 def take_fail_update(finding_id):

@@ -134,6 +134,8 @@ def control(request):
                 return _bad('expected {"action": "ModifyCluster"}')
             state.denied[body["action"]] = (body.get("service"), body.get("code"), int(body.get("status", 400)))
             return _ok()
+        if route == ("GET", "/hubfix-test/redshift-changes"):
+            return _ok(list(state.redshift_changes))
         if route == ("GET", "/hubfix-test/elasticache-auth"):
             return _ok(elasticache.auth_report())
         if route == ("POST", "/hubfix-test/fail-updates"):
