@@ -268,6 +268,30 @@ pub async fn list_tags(client: &Client, p: &Params<'_>) -> Result<Value, ApiErro
     Ok(json!({ "Tags": tags_json(out.tag_list()) }))
 }
 
+/// Every item of a paged DMS describe: `page(marker)` gives one page's items and the next
+/// marker. DMS answers ResourceNotFoundFault when nothing matches: that is an empty list here.
+pub(super) async fn every_page<T, F, Fut>(mut page: F) -> Result<Vec<T>, ApiError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), ApiError>>,
+{
+    let mut all = Vec::new();
+    let mut marker = None;
+    loop {
+        match page(marker).await {
+            Ok((items, next)) => {
+                all.extend(items);
+                marker = next;
+                if marker.is_none() {
+                    return Ok(all);
+                }
+            }
+            Err(e) if e.kind == ApiErrorKind::NotFound => return Ok(all),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Every task matching a filter; none is an empty list, not an error.
 pub(super) async fn tasks_where(
     client: &Client,
@@ -275,28 +299,20 @@ pub(super) async fn tasks_where(
     name: &str,
     values: &[String],
 ) -> Result<Vec<ReplicationTask>, ApiError> {
-    let mut tasks = Vec::new();
-    let mut marker = None;
-    loop {
+    every_page(|marker| async move {
         let out = client
             .describe_replication_tasks()
             .filters(filter(name, values))
             .set_marker(marker)
             .send()
             .await
-            .map_err(|e| ApiError::from_sdk(spec.operation, e));
-        match out {
-            Ok(out) => {
-                tasks.extend(out.replication_tasks().iter().cloned());
-                marker = out.marker().map(str::to_owned);
-                if marker.is_none() {
-                    return Ok(tasks);
-                }
-            }
-            Err(e) if e.kind == ApiErrorKind::NotFound => return Ok(tasks),
-            Err(e) => return Err(e),
-        }
-    }
+            .map_err(|e| ApiError::from_sdk(spec.operation, e))?;
+        Ok((
+            out.replication_tasks().to_vec(),
+            out.marker().map(str::to_owned),
+        ))
+    })
+    .await
 }
 
 /// Endpoint ARN → `identifier (engine)`, for showing tasks; unknown ARNs are left out.

@@ -2,7 +2,7 @@
 //! certificates and replication instances to choose from, import a CA chain (checked first),
 //! set the SSL mode, test the connection, and restart the tasks that use the endpoint.
 
-use super::dms::{filter, sdk, tasks_view, tasks_where};
+use super::dms::{every_page, filter, sdk, tasks_view, tasks_where};
 use super::{ActionSpec, Params};
 use crate::aws::{ApiError, ApiErrorKind};
 use aws_sdk_databasemigration::Client;
@@ -167,31 +167,16 @@ pub async fn describe_endpoint(client: &Client, p: &Params<'_>) -> Result<Value,
 
 /// The account's certificates, as choices `{value: ARN, label}`; none is an empty list.
 pub async fn describe_certificates(client: &Client, _p: &Params<'_>) -> Result<Value, ApiError> {
-    let mut certificates = Vec::new();
-    let mut marker = None;
-    loop {
-        match client
+    let certificates = every_page(|marker| async move {
+        let out = client
             .describe_certificates()
             .set_marker(marker)
             .send()
             .await
-        {
-            Ok(out) => {
-                certificates.extend(out.certificates().iter().cloned());
-                marker = out.marker().map(str::to_owned);
-                if marker.is_none() {
-                    break;
-                }
-            }
-            Err(e) => {
-                let e = ApiError::from_sdk(DESCRIBE_CERTIFICATES.operation, e);
-                if e.kind != ApiErrorKind::NotFound {
-                    return Err(e);
-                }
-                break;
-            }
-        }
-    }
+            .map_err(sdk(&DESCRIBE_CERTIFICATES))?;
+        Ok((out.certificates().to_vec(), out.marker().map(str::to_owned)))
+    })
+    .await?;
     let options: Vec<Value> = certificates
         .iter()
         .filter_map(|c| {
@@ -211,31 +196,19 @@ pub async fn describe_certificates(client: &Client, _p: &Params<'_>) -> Result<V
 
 /// The available replication instances, as choices `{value: ARN, label}`.
 pub async fn list_available_instances(client: &Client, _p: &Params<'_>) -> Result<Value, ApiError> {
-    let mut instances = Vec::new();
-    let mut marker = None;
-    loop {
-        match client
+    let instances = every_page(|marker| async move {
+        let out = client
             .describe_replication_instances()
             .set_marker(marker)
             .send()
             .await
-        {
-            Ok(out) => {
-                instances.extend(out.replication_instances().iter().cloned());
-                marker = out.marker().map(str::to_owned);
-                if marker.is_none() {
-                    break;
-                }
-            }
-            Err(e) => {
-                let e = ApiError::from_sdk(LIST_AVAILABLE_INSTANCES.operation, e);
-                if e.kind != ApiErrorKind::NotFound {
-                    return Err(e);
-                }
-                break;
-            }
-        }
-    }
+            .map_err(sdk(&LIST_AVAILABLE_INSTANCES))?;
+        Ok((
+            out.replication_instances().to_vec(),
+            out.marker().map(str::to_owned),
+        ))
+    })
+    .await?;
     let options: Vec<Value> = instances
         .iter()
         .filter(|i| i.replication_instance_status() == Some("available"))
