@@ -219,10 +219,13 @@ fn instance_json(i: &ReplicationInstance) -> Value {
     })
 }
 
+/// The user's tags, sorted. `aws:` tags are AWS's own (CloudFormation, ...): no create call
+/// accepts them, so they are neither carried over nor compared.
 fn tags_json(tags: &[Tag]) -> Value {
     let sorted: BTreeMap<&str, &str> = tags
         .iter()
         .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))
+        .filter(|(k, _)| !k.starts_with("aws:"))
         .collect();
     Value::Array(
         sorted
@@ -584,6 +587,23 @@ pub async fn create_replication_instance(
         .map_or_else(|| json!({}), instance_json))
 }
 
+/// Task settings as CreateReplicationTask takes them: DMS reports the CloudWatch log group
+/// and stream it made, and refuses them on create (it makes new ones).
+fn settings_for_create(settings: &str) -> String {
+    let Ok(mut value) = serde_json::from_str::<Value>(settings) else {
+        return settings.to_owned();
+    };
+    let Some(logging) = value.get_mut("Logging").and_then(Value::as_object_mut) else {
+        return settings.to_owned();
+    };
+    let group = logging.remove("CloudWatchLogGroup");
+    let stream = logging.remove("CloudWatchLogStream");
+    if group.is_none() && stream.is_none() {
+        return settings.to_owned(); // sent as read, byte for byte
+    }
+    value.to_string()
+}
+
 /// Recreates saved task definitions on an instance; a task of that identifier already on
 /// the instance (a resumed run) is kept, one elsewhere is an error.
 pub async fn create_replication_tasks(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
@@ -629,7 +649,9 @@ pub async fn create_replication_tasks(client: &Client, p: &Params<'_>) -> Result
             .set_target_endpoint_arn(text("TargetEndpointArn"))
             .set_migration_type(text("MigrationType").map(|m| MigrationTypeValue::from(m.as_str())))
             .set_table_mappings(text("TableMappings"))
-            .set_replication_task_settings(text("ReplicationTaskSettings"))
+            .set_replication_task_settings(
+                text("ReplicationTaskSettings").map(|s| settings_for_create(&s)),
+            )
             .set_cdc_start_position(text("CdcStartPosition"))
             .set_task_data(text("TaskData"))
             .set_tags(Some(sdk_tags(spec, &tags, "Tags")?))
@@ -707,5 +729,21 @@ pub async fn execute(
         "dms.move_replication_tasks" => move_replication_tasks(client, p).await,
         "dms.start_replication_tasks" => start_replication_tasks(client, p).await,
         _ => super::dms_endpoints::execute(client, spec, p).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_lose_only_what_create_refuses() {
+        let saved = r#"{"Logging":{"EnableLogging":true,"CloudWatchLogGroup":"dms-tasks-x","CloudWatchLogStream":"dms-task-y"},"TargetMetadata":{"BatchApplyEnabled":true}}"#;
+        let sent: Value = serde_json::from_str(&settings_for_create(saved)).unwrap();
+        assert_eq!(
+            sent,
+            json!({"Logging": {"EnableLogging": true}, "TargetMetadata": {"BatchApplyEnabled": true}})
+        );
+        assert_eq!(settings_for_create("not json"), "not json");
     }
 }

@@ -61,7 +61,11 @@ impl Api for AwsApi {
         if let Some(shared) = &self.shared {
             let service = action.name.split('.').next().unwrap_or_default();
             if action.mutating {
+                // Before and after: a list taken while the change was in flight is not fresh.
                 shared.invalidate(service).await;
+                let result = crate::actions::execute(&self.clients, action, region, params).await;
+                shared.invalidate(service).await;
+                return result;
             } else if let Some(answer) =
                 crate::actions::execute_shared(&self.clients, shared, action, region, params).await
             {

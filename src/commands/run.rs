@@ -115,6 +115,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
     let mut reports: Vec<(Target, RunReport)> = Vec::new();
     let mut ready: Vec<(Plan, Box<Prepared>)> = Vec::new();
     let mut interrupted = false;
+    let mut start_failed = false;
     for target in targets {
         let plan = catalog
             .get(&target.control)
@@ -130,6 +131,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
             Err(e) => {
                 // Nothing can be journaled: touch nothing more.
                 eprintln!("{} {e}", console::style("error:").red().bold());
+                start_failed = true;
                 interrupted = true;
             }
         }
@@ -179,11 +181,12 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
     }
     eprintln!();
     eprint!("{}", summary(&reports));
-    Ok(reports
+    let worst = reports
         .iter()
         .map(|(_, r)| r.exit_code())
         .max()
-        .unwrap_or(0))
+        .unwrap_or(0);
+    Ok(if start_failed { worst.max(1) } else { worst })
 }
 
 fn header(app: &App, plan: &Plan, target: &Target) {
@@ -231,7 +234,13 @@ async fn run_fleet(
     };
     let permits = Arc::new(Semaphore::new(parallel));
     let mut tasks = JoinSet::new();
+    let mut started = std::collections::HashMap::new();
     for (order, (plan, prepared)) in ready.into_iter().enumerate() {
+        let identity = (
+            order,
+            prepared.target().clone(),
+            prepared.run_id().to_owned(),
+        );
         let (permits, stop, api, hub, options) = (
             permits.clone(),
             stop.clone(),
@@ -241,7 +250,7 @@ async fn run_fleet(
         );
         let mut prompter = prompter.clone();
         let reporter = fleet.reporter(&format!("{} {}", plan.control, prepared.target().name()));
-        tasks.spawn(async move {
+        let handle = tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("never closed");
             let target = prepared.target().clone();
             let engine = Engine {
@@ -262,15 +271,32 @@ async fn run_fleet(
             reporter.done(&format!("{}: {first}", report.outcome.name()));
             (order, target, report)
         });
+        started.insert(handle.id(), identity);
     }
     let mut done = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
+    while let Some(joined) = tasks.join_next_with_id().await {
         match joined {
-            Ok(result) => done.push(result),
-            Err(e) => eprintln!(
-                "{} a run failed to finish: {e}",
-                console::style("error:").red().bold()
-            ),
+            Ok((_, result)) => done.push(result),
+            Err(e) => {
+                // A bug in one run: the others go on, and this one is in the summary. Its
+                // message is not printed: it could quote anything the run held.
+                let Some((order, target, run_id)) = started.remove(&e.id()) else {
+                    continue;
+                };
+                eprintln!(
+                    "{} run {run_id} stopped on an internal error; its journal shows how far it got",
+                    console::style("error:").red().bold()
+                );
+                let report = RunReport {
+                    journal: crate::engine::Journal::path_for(&options.state_dir, &run_id),
+                    run_id,
+                    interrupted: false,
+                    outcome: crate::runbook::Outcome::Failed,
+                    message: "stopped on an internal error".into(),
+                    resume_at: None,
+                };
+                done.push((order, target, report));
+            }
         }
     }
     watcher.abort();

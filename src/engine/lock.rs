@@ -32,6 +32,20 @@ pub async fn take(
     if finding.workflow_status != "NEW" {
         return Ok(None);
     }
+    // The questions may have taken a while: look again, so another operator's lock taken
+    // meanwhile is not overwritten.
+    let now = hub
+        .findings_by_id(std::slice::from_ref(&finding.id))
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(current) = now.first()
+        && current.workflow_status != "NEW"
+    {
+        return Err(format!(
+            "the finding is {} now, perhaps another operator's lock; it was left as it is",
+            current.workflow_status
+        ));
+    }
     let note = compose_note(
         &format!("hubfix run {run_id}: {} fix in progress", target.control),
         who,

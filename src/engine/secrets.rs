@@ -14,20 +14,22 @@ static KNOWN: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Remembers a secret so [`scrub`] can take it out of any text (panic messages).
 pub(super) fn remember(secret: &str) {
-    if !secret.is_empty()
-        && let Ok(mut known) = KNOWN.lock()
-    {
-        known.push(secret.to_owned());
+    if !secret.is_empty() {
+        KNOWN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(secret.to_owned());
     }
 }
 
 /// The text with every secret given in this process replaced by `<redacted>`.
 pub fn scrub(text: &str) -> String {
     let mut out = text.to_owned();
-    if let Ok(known) = KNOWN.lock() {
-        for secret in known.iter() {
-            out = out.replace(secret.as_str(), super::context::REDACTED);
-        }
+    let known = KNOWN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for secret in known.iter() {
+        out = out.replace(secret.as_str(), super::context::REDACTED);
     }
     out
 }
@@ -64,9 +66,19 @@ pub fn same_secret(fingerprint: &str, secret: &Secret) -> bool {
 /// Generates a value meeting the rules and writes it to a new file created with mode 0600
 /// (an existing file is never overwritten). The value itself is never shown.
 pub fn generate_to_file(rules: &SecretRules, length: usize, path: &Path) -> Result<Secret, String> {
-    let bytes = random_bytes(length * 4).map_err(|e| format!("cannot read random bytes: {e}"))?;
-    let mut source = bytes.into_iter().cycle();
-    let value = rules.generate(length, || source.next().unwrap_or(0));
+    let mut random = std::fs::File::open("/dev/urandom")
+        .map_err(|e| format!("cannot read random bytes: {e}"))?;
+    let mut failed = None;
+    let value = rules.generate(length, || {
+        let mut byte = [0u8];
+        if let Err(e) = random.read_exact(&mut byte) {
+            failed.get_or_insert(e);
+        }
+        byte[0]
+    });
+    if let Some(e) = failed {
+        return Err(format!("cannot read random bytes: {e}"));
+    }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

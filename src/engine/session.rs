@@ -168,6 +168,8 @@ struct Walk<'r, 'e> {
     pause_before_change: bool,
     /// The finding lock this run holds (NOTIFIED while changing).
     lock: Option<super::lock::Held>,
+    /// A mutating call went through in this session of the run.
+    changed: bool,
 }
 
 /// How a walk stopped: at an end, or paused before a change.
@@ -295,6 +297,7 @@ impl<'e> Engine<'e> {
             fingerprints: prepared.fingerprints,
             pause_before_change: false,
             lock: None,
+            changed: false,
         }
     }
 
@@ -348,6 +351,7 @@ impl<'e> Engine<'e> {
             fingerprints: Default::default(),
             pause_before_change: false,
             lock: None,
+            changed: false,
         })
     }
 
@@ -401,6 +405,7 @@ impl<'e> Engine<'e> {
             fingerprints: resumable.fingerprints,
             pause_before_change: false,
             lock: None,
+            changed: false,
         };
         let step = &plan.steps[start];
         let completed = resumable.completed_call.filter(|_| {
@@ -650,6 +655,8 @@ impl Walk<'_, '_> {
             super::lock::take(self.engine.hub, &self.target, &self.run_id, &who, &date).await;
         match taken {
             Ok(Some(held)) => {
+                // Held before it is journaled: if the journal fails, the run still puts it back.
+                self.lock = Some(held);
                 self.record(Event::ApiCall {
                     step: "lock".into(),
                     operation: "securityhub:BatchUpdateFindings".into(),
@@ -657,7 +664,6 @@ impl Walk<'_, '_> {
                     ok: true,
                     result: Value::String("processed".into()),
                 })?;
-                self.lock = Some(held);
             }
             Ok(None) => {}
             Err(e) => self.reporter().warn(&format!(
@@ -669,7 +675,12 @@ impl Walk<'_, '_> {
 
     /// Puts a locked finding back as it was when the run ends without fixing or suppressing
     /// it (a resolve or suppress step has already moved it on and dropped the lock).
-    async fn release_lock(&mut self, outcome: Outcome) {
+    async fn release_lock(&mut self, outcome: Outcome, resumable: bool) {
+        // Stopped half-way through a change (between ElastiCache's phases, a Ctrl-C after a
+        // change): the finding stays NOTIFIED until `hubfix resume` finishes or gives up.
+        if resumable && self.changed {
+            return;
+        }
         let Some(held) = self.lock.take() else {
             return;
         };
@@ -681,8 +692,13 @@ impl Walk<'_, '_> {
             held.previous.as_str()
         );
         let date = self.today();
-        let released =
-            super::lock::release(self.engine.hub, &self.target, &held, &why, &who, &date).await;
+        // Bounded: the run's end must be journaled even if Security Hub does not answer.
+        let released = tokio::time::timeout(
+            Duration::from_secs(20),
+            super::lock::release(self.engine.hub, &self.target, &held, &why, &who, &date),
+        )
+        .await
+        .unwrap_or_else(|_| Err("Security Hub did not answer within 20 s".into()));
         let event = Event::ApiCall {
             step: "unlock".into(),
             operation: "securityhub:BatchUpdateFindings".into(),
@@ -705,7 +721,7 @@ impl Walk<'_, '_> {
         message: String,
         resume_at: Option<String>,
     ) -> RunReport {
-        self.release_lock(outcome).await;
+        self.release_lock(outcome, resume_at.is_some()).await;
         let message = self.ctx.redact_text(&message);
         let ended = self.journal.record(Event::RunEnd {
             outcome: outcome.name().into(),
@@ -956,6 +972,7 @@ impl Walk<'_, '_> {
                 }
                 let action = actions::find(call).expect("validated call");
                 let output = self.call(step, action, params).await?;
+                self.changed |= *mutating;
                 self.ctx.set_output(&step.id, output);
                 Ok(Flow::Next)
             }
@@ -1349,6 +1366,10 @@ impl Walk<'_, '_> {
             refs.len()
         ));
         let result = update_findings(self.engine.hub, &refs, status, &text, &updated_by).await;
+        if matches!(&result, Ok(failed) if failed.len() < refs.len()) {
+            // Some findings moved on: putting "them" back to NEW would undo that.
+            self.lock = None;
+        }
         let (ok, logged) = match &result {
             Ok(failed) if failed.is_empty() => (true, Value::String("processed".into())),
             Ok(failed) => (false, serde_json::to_value(failed).unwrap_or_default()),

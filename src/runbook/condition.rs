@@ -102,6 +102,11 @@ fn parse_atom(text: &str) -> Result<Atom, String> {
 fn holds(atom: &Atom, context: &Value) -> bool {
     match atom {
         Atom::Truthy { negated, path } => truthy(path.lookup(context)) != *negated,
+        // Comparing with a value the context does not have proves nothing: it does not hold.
+        Atom::Compare {
+            other: Operand::Path(p),
+            ..
+        } if p.lookup(context).is_none() => false,
         Atom::Compare { path, equal, other } => {
             loosely_equal(path.lookup(context), &other.value(context)) == *equal
         }
@@ -216,6 +221,10 @@ mod tests {
         assert!(c("missing == null"));
         assert!(c("a.n == {{ a.n }}"));
         assert!(!c("a.status == {{ a.n }}"));
+        assert!(
+            !c("a.typo == {{ a.also_typo }}"),
+            "two missing values do not match"
+        );
         assert_eq!(
             Condition::parse("a.on == true and a.status == {{ a.n }}")
                 .unwrap()

@@ -53,11 +53,14 @@ impl SecretRules {
                 i += 1;
             }
         }
-        if characters.is_empty() {
-            return Err("`characters` allows no character".into());
-        }
         characters.sort_unstable();
         characters.dedup();
+        if characters.is_empty() || characters.len() > 256 {
+            return Err(format!(
+                "`characters` must allow 1 to 256 characters, not {}",
+                characters.len()
+            ));
+        }
         Ok(SecretRules {
             min_length: raw.min_length,
             max_length: raw.max_length,

@@ -55,12 +55,17 @@ impl Fleet {
         }
     }
 
-    /// Runs `f` with the lines hidden (for a question).
+    /// Runs `f` with the lines hidden (for a question). Hidden, not suspended: a suspended
+    /// display holds its lock, and every other run updating its line would wait for the answer.
     fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &self.multi {
-            Some(m) => m.suspend(f),
-            None => f(),
-        }
+        let Some(m) = &self.multi else {
+            return f();
+        };
+        let _ = m.clear();
+        m.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        let result = f();
+        m.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        result
     }
 }
 

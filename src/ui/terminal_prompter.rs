@@ -129,7 +129,7 @@ impl Prompter for TerminalPrompter {
                         }
                     })
                     .interact_text()
-                    .map(Answer::Text)
+                    .map(|s| Answer::Text(s.trim().to_owned()))
                     .map_err(|e| io_error(id, e))
             }
             PromptKind::Secret => self.secret(q),

@@ -124,8 +124,9 @@ async fn ctrl_c_stops_every_run_and_each_journal_says_where() {
             "{last}"
         );
     }
-    // The lock was given back: nothing was fixed.
+    // The changes were made and the runs will be resumed: the findings stay NOTIFIED, a lock
+    // other operators can see, until `hubfix resume` resolves them.
     for cluster in &clusters {
-        assert_eq!(emu.finding_of(cluster).await.1, "NEW", "{cluster}");
+        assert_eq!(emu.finding_of(cluster).await.1, "NOTIFIED", "{cluster}");
     }
 }
