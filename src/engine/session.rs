@@ -1119,7 +1119,8 @@ impl Walk<'_, '_> {
                 other => other.clone(),
             }),
             rules: rules.clone(),
-            generate: *generate,
+            // A secret given before must be given again, not generated anew.
+            generate: generate.filter(|_| !self.fingerprints.contains_key(&step.id)),
             control: self.plan.control.clone(),
             resource_keys: self.resource_keys(),
         };

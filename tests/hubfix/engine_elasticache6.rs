@@ -227,6 +227,10 @@ async fn no_between_the_phases_pauses_and_resume_sets_the_same_token() {
     let resumed = fx.resume(&report.run_id, &mut same).await;
     assert_eq!(resumed.outcome, Outcome::Fixed, "{}", resumed.message);
     assert_eq!(same.asked_ids(), ["auth_token", "clients_updated"]);
+    assert_eq!(
+        same.asked[0].generate, None,
+        "no new token offered on resume"
+    );
     let history: Vec<String> = fx
         .aws
         .group()
