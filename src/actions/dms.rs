@@ -133,6 +133,16 @@ const CHANGING: &[&str] = &[
     "testing",
 ];
 
+/// A filter on one resource given by ARN or by identifier, whichever `which` is.
+pub(super) fn by_arn_or_id(which: &str, arn_filter: &str, id_filter: &str) -> Filter {
+    let name = if which.starts_with("arn:") {
+        arn_filter
+    } else {
+        id_filter
+    };
+    filter(name, &[which.to_owned()])
+}
+
 pub(super) fn filter(name: &str, values: &[String]) -> Filter {
     Filter::builder()
         .name(name)
@@ -240,14 +250,13 @@ pub async fn describe_replication_instance(
     p: &Params<'_>,
 ) -> Result<Value, ApiError> {
     let which = p.string("ReplicationInstance")?;
-    let by = if which.starts_with("arn:") {
-        "replication-instance-arn"
-    } else {
-        "replication-instance-id"
-    };
     let out = client
         .describe_replication_instances()
-        .filters(filter(by, std::slice::from_ref(&which)))
+        .filters(by_arn_or_id(
+            &which,
+            "replication-instance-arn",
+            "replication-instance-id",
+        ))
         .send()
         .await
         .map_err(sdk(&DESCRIBE_REPLICATION_INSTANCE))?;

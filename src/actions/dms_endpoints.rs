@@ -2,7 +2,7 @@
 //! certificates and replication instances to choose from, import a CA chain (checked first),
 //! set the SSL mode, test the connection, and restart the tasks that use the endpoint.
 
-use super::dms::{every_page, filter, sdk, tasks_view, tasks_where};
+use super::dms::{by_arn_or_id, every_page, filter, sdk, tasks_view, tasks_where};
 use super::{ActionSpec, Params};
 use crate::aws::{ApiError, ApiErrorKind};
 use aws_sdk_databasemigration::Client;
@@ -145,14 +145,9 @@ fn endpoint_json(e: &Endpoint) -> Value {
 
 pub async fn describe_endpoint(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
     let which = p.string("Endpoint")?;
-    let by = if which.starts_with("arn:") {
-        "endpoint-arn"
-    } else {
-        "endpoint-id"
-    };
     let out = client
         .describe_endpoints()
-        .filters(filter(by, std::slice::from_ref(&which)))
+        .filters(by_arn_or_id(&which, "endpoint-arn", "endpoint-id"))
         .send()
         .await
         .map_err(sdk(&DESCRIBE_ENDPOINT))?;

@@ -142,11 +142,16 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
 
     if interrupted {
         if !ready.is_empty() {
-            eprintln!("Interrupted: no change was made to the resources still waiting.");
+            eprintln!("Stopped: no change was made to the resources still waiting.");
         }
+        let why = if start_failed {
+            "not started: another run could not write its journal; nothing was changed; `hubfix resume` makes the changes".to_owned()
+        } else {
+            set_aside_message()
+        };
         for (plan, prepared) in ready {
             let target = prepared.target().clone();
-            let report = engine.set_aside(&plan, prepared, set_aside_message()).await;
+            let report = engine.set_aside(&plan, prepared, why.clone()).await;
             reports.push((target, report));
         }
     } else if parallel == 1 || ready.len() == 1 {

@@ -18,10 +18,52 @@ pub struct Cluster {
     pub polls_left: usize,
 }
 
+/// The calls a double received, in order: (operation, parameters).
+#[derive(Default)]
+pub struct CallLog(Mutex<Vec<(String, Value)>>);
+
+impl CallLog {
+    pub fn record(&self, operation: &str, params: Value) {
+        self.0.lock().unwrap().push((operation.to_owned(), params));
+    }
+
+    pub fn operations(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(o, _)| o.clone())
+            .collect()
+    }
+
+    pub fn count(&self, operation: &str) -> usize {
+        self.operations().iter().filter(|o| *o == operation).count()
+    }
+}
+
+/// What every double answers about the calls it received.
+pub trait Recorded {
+    fn calls(&self) -> &CallLog;
+
+    fn operations(&self) -> Vec<String> {
+        self.calls().operations()
+    }
+
+    fn count(&self, operation: &str) -> usize {
+        self.calls().count(operation)
+    }
+}
+
+impl Recorded for FakeAws {
+    fn calls(&self) -> &CallLog {
+        &self.calls
+    }
+}
+
 #[derive(Default)]
 pub struct FakeAws {
     pub clusters: Mutex<HashMap<String, Cluster>>,
-    pub calls: Mutex<Vec<(String, Value)>>,
+    pub calls: CallLog,
     /// Describes a modification stays `modifying` for.
     pub modify_polls: usize,
     pub deny: Mutex<Vec<String>>,
@@ -43,19 +85,6 @@ impl FakeAws {
             },
         );
         aws
-    }
-
-    pub fn operations(&self) -> Vec<String> {
-        self.calls
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(op, _)| op.clone())
-            .collect()
-    }
-
-    pub fn count(&self, operation: &str) -> usize {
-        self.operations().iter().filter(|o| *o == operation).count()
     }
 
     pub fn cluster(&self, name: &str) -> Cluster {
@@ -107,9 +136,7 @@ impl Api for FakeAws {
         params: &Map<String, Value>,
     ) -> Result<Value, ApiError> {
         self.calls
-            .lock()
-            .unwrap()
-            .push((action.operation.to_owned(), Value::Object(params.clone())));
+            .record(action.operation, Value::Object(params.clone()));
         if self
             .deny
             .lock()

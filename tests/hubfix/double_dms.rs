@@ -4,6 +4,7 @@
 //! identifier cannot be reused before the old instance is gone, a recreated instance gets a
 //! new ARN).
 
+use crate::double::{CallLog, Recorded};
 use async_trait::async_trait;
 use hubfix::actions::ActionSpec;
 use hubfix::aws::{Api, ApiError, ApiErrorKind};
@@ -84,7 +85,7 @@ pub struct FakeDms {
     pub endpoints: Mutex<Vec<EndpointState>>,
     /// Imported certificates: (identifier, ARN, PEM).
     pub certificates: Mutex<Vec<(String, String, String)>>,
-    pub calls: Mutex<Vec<(String, Value)>>,
+    pub calls: CallLog,
     /// Describes a transition (create, delete, stop, move) takes.
     pub polls: usize,
     next_id: Mutex<u32>,
@@ -150,6 +151,12 @@ fn err(kind: ApiErrorKind, op: &str, code: &str, message: impl Into<String>) -> 
     ApiError::new(kind, op, code, message)
 }
 
+impl Recorded for FakeDms {
+    fn calls(&self) -> &CallLog {
+        &self.calls
+    }
+}
+
 impl FakeDms {
     /// `dms1`, public, with the given tasks (id, status).
     pub fn with_public_instance(tasks: &[(&str, &str)]) -> Self {
@@ -167,7 +174,7 @@ impl FakeDms {
             tasks: Mutex::new(tasks.iter().map(|(id, s)| task(id, s, &arn)).collect()),
             endpoints: Mutex::new(Vec::new()),
             certificates: Mutex::new(Vec::new()),
-            calls: Mutex::new(Vec::new()),
+            calls: CallLog::default(),
             polls: 2,
             next_id: Mutex::new(0),
         }
@@ -354,19 +361,6 @@ impl FakeDms {
         }
     }
 
-    pub fn operations(&self) -> Vec<String> {
-        self.calls
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(o, _)| o.clone())
-            .collect()
-    }
-
-    pub fn count(&self, operation: &str) -> usize {
-        self.operations().iter().filter(|o| *o == operation).count()
-    }
-
     pub fn instances(&self) -> Vec<Instance> {
         self.instances.lock().unwrap().clone()
     }
@@ -513,10 +507,7 @@ impl Api for FakeDms {
         params: &Map<String, Value>,
     ) -> Result<Value, ApiError> {
         let op = action.operation;
-        self.calls
-            .lock()
-            .unwrap()
-            .push((op.to_owned(), Value::Object(params.clone())));
+        self.calls.record(op, Value::Object(params.clone()));
         let text = |k: &str| params[k].as_str().unwrap_or_default().to_owned();
         let busy = |m: String| {
             err(

@@ -3,6 +3,7 @@
 //! ElastiCache's rules (a token needs in-transit encryption; SET only after a ROTATE; no
 //! change while one is applying). Tokens are kept only to compare them.
 
+use crate::double::{CallLog, Recorded};
 use async_trait::async_trait;
 use hubfix::actions::ActionSpec;
 use hubfix::aws::{Api, ApiError, ApiErrorKind};
@@ -25,8 +26,14 @@ pub struct Group {
 
 pub struct FakeElastiCache {
     pub group: Mutex<Group>,
-    pub calls: Mutex<Vec<(String, Value)>>,
+    pub calls: CallLog,
     pub polls: usize,
+}
+
+impl Recorded for FakeElastiCache {
+    fn calls(&self) -> &CallLog {
+        &self.calls
+    }
 }
 
 impl FakeElastiCache {
@@ -42,26 +49,13 @@ impl FakeElastiCache {
                 polls_left: 0,
                 history: Vec::new(),
             }),
-            calls: Mutex::new(Vec::new()),
+            calls: CallLog::default(),
             polls: 2,
         }
     }
 
     pub fn group(&self) -> Group {
         self.group.lock().unwrap().clone()
-    }
-
-    pub fn operations(&self) -> Vec<String> {
-        self.calls
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(o, _)| o.clone())
-            .collect()
-    }
-
-    pub fn count(&self, operation: &str) -> usize {
-        self.operations().iter().filter(|o| *o == operation).count()
     }
 
     fn describe(&self) -> Value {
@@ -113,10 +107,7 @@ impl Api for FakeElastiCache {
         if logged.contains_key("AuthToken") {
             logged.insert("AuthToken".into(), json!("<seen>"));
         }
-        self.calls
-            .lock()
-            .unwrap()
-            .push((op.to_owned(), Value::Object(logged)));
+        self.calls.record(op, Value::Object(logged));
         let invalid =
             |m: &str| ApiError::new(ApiErrorKind::Invalid, op, "InvalidParameterValue", m);
         match action.name {

@@ -1,7 +1,7 @@
 //! End to end: the real binary against the emulator over HTTP, checked the way the article
 //! checks (the cluster's setting, the finding's workflow status and note).
 
-use crate::emulator::{Emulator, Hubfix};
+use crate::emulator::{Emulator, Hubfix, seeded};
 use std::time::Duration;
 
 const CLUSTER: &str = "test-redshift-cluster";
@@ -16,10 +16,7 @@ const MUTATING: &[&str] = &[
 
 /// A fresh emulator seeded with the demo, and the binary pointed at it.
 fn demo() -> (Emulator, Hubfix) {
-    let emu = Emulator::start();
-    emu.seed_demo();
-    let hubfix = Hubfix::new(&emu);
-    (emu, hubfix)
+    seeded("redshift")
 }
 
 fn mutating(actions: &[String]) -> Vec<&String> {

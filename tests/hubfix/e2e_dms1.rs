@@ -2,8 +2,7 @@
 //! (`describe-replication-instances` shows PubliclyAccessible false), plus every captured
 //! setting, tag and task definition on the private instance.
 
-use crate::emulator::{Emulator, Hubfix};
-use aws_sdk_databasemigration::types::Filter;
+use crate::emulator::{Emulator, dms_filter, seeded};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -11,24 +10,13 @@ const PUBLIC: &str = "demo-public-dms";
 const RECREATE: &str = "controls:\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n";
 const REPLACE: &str = "controls:\n  DMS.1: { intended: false, strategy: replace, new_identifier: demo-private-copy, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n";
 
-fn dms_demo() -> (Emulator, Hubfix) {
-    let emu = Emulator::start();
-    emu.seed("dms");
-    let hubfix = Hubfix::new(&emu);
-    (emu, hubfix)
-}
-
-fn filter(name: &str, value: &str) -> Filter {
-    Filter::builder().name(name).values(value).build().unwrap()
-}
-
 /// Everything DMS.1 must carry over, read with the SDK: settings, tags, and each task's
 /// definition (by identifier). `None` when the instance does not exist.
 async fn snapshot(emu: &Emulator, identifier: &str) -> Option<(String, Value)> {
     let dms = emu.dms().await;
     let out = dms
         .describe_replication_instances()
-        .filters(filter("replication-instance-id", identifier))
+        .filters(dms_filter("replication-instance-id", identifier))
         .send()
         .await
         .ok()?;
@@ -53,7 +41,7 @@ async fn snapshot(emu: &Emulator, identifier: &str) -> Option<(String, Value)> {
     tags.sort();
     let tasks = dms
         .describe_replication_tasks()
-        .filters(filter("replication-instance-arn", &arn))
+        .filters(dms_filter("replication-instance-arn", &arn))
         .send()
         .await
         .map(|o| o.replication_tasks().to_vec())
@@ -106,7 +94,7 @@ async fn task_statuses(emu: &Emulator, instance_arn: &str) -> Vec<(String, Strin
         .dms()
         .await
         .describe_replication_tasks()
-        .filters(filter("replication-instance-arn", instance_arn))
+        .filters(dms_filter("replication-instance-arn", instance_arn))
         .send()
         .await
         .unwrap();
@@ -126,7 +114,7 @@ async fn task_statuses(emu: &Emulator, instance_arn: &str) -> Vec<(String, Strin
 
 #[tokio::test(flavor = "multi_thread")]
 async fn recreate_makes_it_private_with_every_setting_tag_and_task() {
-    let (emu, hubfix) = dms_demo();
+    let (emu, hubfix) = seeded("dms");
     let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
     assert_eq!(before["public"], json!(true));
     let answers = hubfix.answers(RECREATE);
@@ -173,7 +161,7 @@ async fn recreate_makes_it_private_with_every_setting_tag_and_task() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn replace_moves_the_tasks_to_a_new_private_instance_then_deletes_the_old_one() {
-    let (emu, hubfix) = dms_demo();
+    let (emu, hubfix) = seeded("dms");
     let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
     let answers = hubfix.answers(REPLACE);
     let run = hubfix.run(&[
@@ -214,7 +202,7 @@ async fn replace_moves_the_tasks_to_a_new_private_instance_then_deletes_the_old_
 
 #[test]
 fn a_dry_run_shows_the_captured_configuration_and_the_exact_create_call() {
-    let (emu, hubfix) = dms_demo();
+    let (emu, hubfix) = seeded("dms");
     let run = hubfix.run(&["plan", "--control", "DMS.1"]);
     run.expect_code(0);
     let out = run.stdout();
@@ -259,7 +247,7 @@ fn a_dry_run_shows_the_captured_configuration_and_the_exact_create_call() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn killed_right_after_the_delete_it_resumes_and_creates_from_the_journal() {
-    let (emu, hubfix) = dms_demo();
+    let (emu, hubfix) = seeded("dms");
     let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
     // The deletion takes a while, so the run is surely killed before the create.
     emu.test_api(

@@ -1,22 +1,10 @@
 //! DMS.9 end to end: the real binary against the emulator, checked as the article checks
 //! (the endpoint's SslMode, the imported certificate, a successful connection test).
 
-use crate::emulator::{Emulator, Hubfix};
-use aws_sdk_databasemigration::types::Filter;
+use crate::emulator::{Emulator, Hubfix, dms_filter, seeded};
 use serde_json::json;
 
 const MYSQL: &str = "demo-source-mysql";
-
-fn dms_demo() -> (Emulator, Hubfix) {
-    let emu = Emulator::start();
-    emu.seed("dms");
-    let hubfix = Hubfix::new(&emu);
-    (emu, hubfix)
-}
-
-fn filter(name: &str, value: &str) -> Filter {
-    Filter::builder().name(name).values(value).build().unwrap()
-}
 
 /// (endpoint ARN, SslMode, CertificateArn).
 async fn endpoint(emu: &Emulator, id: &str) -> (String, String, Option<String>) {
@@ -24,7 +12,7 @@ async fn endpoint(emu: &Emulator, id: &str) -> (String, String, Option<String>) 
         .dms()
         .await
         .describe_endpoints()
-        .filters(filter("endpoint-id", id))
+        .filters(dms_filter("endpoint-id", id))
         .send()
         .await
         .unwrap();
@@ -43,7 +31,7 @@ async fn instance_arn(emu: &Emulator, id: &str) -> String {
         .dms()
         .await
         .describe_replication_instances()
-        .filters(filter("replication-instance-id", id))
+        .filters(dms_filter("replication-instance-id", id))
         .send()
         .await
         .unwrap();
@@ -66,7 +54,7 @@ async fn answers(emu: &Emulator, hubfix: &Hubfix, pem: &str, rollback: bool) -> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_full_with_an_imported_ca_chain_tests_the_connection_and_resolves() {
-    let (emu, hubfix) = dms_demo();
+    let (emu, hubfix) = seeded("dms");
     let answers = answers(&emu, &hubfix, &ca_pem(), true).await;
     // By ARN: a DMS ARN does not contain the endpoint's identifier, and the finding names the ARN.
     let (arn, _, _) = endpoint(&emu, MYSQL).await;
@@ -113,7 +101,7 @@ async fn verify_full_with_an_imported_ca_chain_tests_the_connection_and_resolves
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_connection_test_rolls_back_and_a_second_run_succeeds() {
-    let (emu, hubfix) = dms_demo();
+    let (emu, hubfix) = seeded("dms");
     let (arn, _, _) = endpoint(&emu, MYSQL).await;
     emu.test_api(
         "POST",
@@ -159,7 +147,7 @@ async fn a_failed_connection_test_rolls_back_and_a_second_run_succeeds() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_pem_file_is_refused_before_any_call_that_changes_anything() {
-    let (emu, hubfix) = dms_demo();
+    let (emu, hubfix) = seeded("dms");
     let bad = hubfix.state_dir().join("not-a-cert.pem");
     std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
     std::fs::write(

@@ -3,20 +3,13 @@
 //! the same token without the token ever being printed; and the token must appear nowhere
 //! hubfix writes, even at the highest verbosity.
 
-use crate::emulator::{ACCOUNT, Emulator, Hubfix, REGION};
+use crate::emulator::{ACCOUNT, Emulator, Hubfix, REGION, seeded};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 const TOKEN: &str = "Tz9-Kq7!xW#m2$Lp^a<b>Vr8-e2e";
 const TLS: &str = "demo-redis-tls";
-
-fn redis_demo() -> (Emulator, Hubfix) {
-    let emu = Emulator::start();
-    emu.seed("elasticache");
-    let hubfix = Hubfix::new(&emu);
-    (emu, hubfix)
-}
 
 fn arn(group: &str) -> String {
     format!("arn:aws:elasticache:{REGION}:{ACCOUNT}:replicationgroup:{group}")
@@ -86,7 +79,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rotate_then_set_with_the_same_token_and_the_token_is_nowhere_at_full_verbosity() {
-    let (emu, hubfix) = redis_demo();
+    let (emu, hubfix) = seeded("elasticache");
     let answers = answers(&hubfix, true);
     let run = hubfix.run_with(
         &[("REDIS_TOKEN", TOKEN), ("HUBFIX_LOG", "trace,aws_smithy_runtime=trace,aws_smithy_runtime::client::orchestrator=trace,aws_sdk_elasticache=trace")],
@@ -139,7 +132,7 @@ async fn rotate_then_set_with_the_same_token_and_the_token_is_nowhere_at_full_ve
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_between_the_phases_pauses_and_resume_finishes_with_the_same_token() {
-    let (emu, hubfix) = redis_demo();
+    let (emu, hubfix) = seeded("elasticache");
     let paused = hubfix.run_with(
         &[("REDIS_TOKEN", TOKEN)],
         &[
@@ -201,7 +194,7 @@ async fn no_between_the_phases_pauses_and_resume_finishes_with_the_same_token() 
 
 #[test]
 fn a_group_without_tls_is_explained_and_left_alone() {
-    let (emu, hubfix) = redis_demo();
+    let (emu, hubfix) = seeded("elasticache");
     let answers = hubfix.answers("controls:\n  ElastiCache.6: { intended: false }\n");
     let run = hubfix.run(&[
         "run",
@@ -221,7 +214,7 @@ fn a_group_without_tls_is_explained_and_left_alone() {
 
 #[test]
 fn a_bad_token_is_refused_before_any_call_without_being_shown() {
-    let (emu, hubfix) = redis_demo();
+    let (emu, hubfix) = seeded("elasticache");
     let bad = "bad@token-but-long-enough";
     let answers = answers(&hubfix, true);
     let run = hubfix.run_with(
@@ -245,7 +238,7 @@ fn a_bad_token_is_refused_before_any_call_without_being_shown() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_generates_the_token_into_a_private_file_in_a_terminal() {
     use expectrl::Expect;
-    let (emu, hubfix) = redis_demo();
+    let (emu, hubfix) = seeded("elasticache");
     let file = hubfix.state_dir().join("redis-token.txt");
     let mut cmd = hubfix.command(&[
         "run",

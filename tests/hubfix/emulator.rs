@@ -27,6 +27,24 @@ fn emulator_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator")
 }
 
+/// A fresh emulator seeded with the demo resources of `services` (seed.py's `--only`), and
+/// the binary pointed at it.
+pub fn seeded(services: &str) -> (Emulator, Hubfix) {
+    let emu = Emulator::start();
+    emu.seed(services);
+    let hubfix = Hubfix::new(&emu);
+    (emu, hubfix)
+}
+
+/// A DMS describe filter with one value.
+pub fn dms_filter(name: &str, value: &str) -> aws_sdk_databasemigration::types::Filter {
+    aws_sdk_databasemigration::types::Filter::builder()
+        .name(name)
+        .values(value)
+        .build()
+        .unwrap()
+}
+
 impl Emulator {
     /// Starts a fresh emulator and waits until it answers.
     pub fn start() -> Emulator {

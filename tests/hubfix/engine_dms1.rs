@@ -1,6 +1,7 @@
 //! Every branch of the DMS.1 runbook and both strategies, walked by the engine against the
 //! in-memory DMS with scripted answers; waits run in virtual time.
 
+use crate::double::Recorded;
 use crate::double_dms::{FakeDms, public_instance};
 use crate::fixture::{Fixture, finding_on};
 use hubfix::engine::{Event, ScriptedPrompter};

@@ -1,6 +1,7 @@
 //! Every branch of the DMS.9 runbook and every engine family of the SSL support table,
 //! walked by the engine against the in-memory DMS with scripted answers.
 
+use crate::double::Recorded;
 use crate::double_dms::FakeDms;
 use crate::fixture::{Fixture, finding_on};
 use hubfix::engine::ScriptedPrompter;

@@ -1,6 +1,7 @@
 //! Every branch of the ElastiCache.6 runbook, walked by the engine against the in-memory
 //! ElastiCache with scripted answers; the token must come out nowhere.
 
+use crate::double::Recorded;
 use crate::double_elasticache::FakeElastiCache;
 use crate::fixture::{Fixture, finding_on};
 use hubfix::engine::{Answer, Event, ScriptedPrompter, Secret};

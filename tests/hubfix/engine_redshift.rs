@@ -1,31 +1,16 @@
 //! Every branch of the Redshift.7 runbook, walked by the engine against the in-memory double
 //! with scripted answers; waits run in virtual time.
 
+use crate::double::Recorded;
 use crate::double::{FakeAws, FakeHub, finding};
+use crate::fixture::{options, plan};
 use hubfix::engine::{
-    Engine, Event, Journal, PollPolicy, RecordingReporter, RunOptions, RunReport, ScriptedPrompter,
-    Target,
+    Engine, Event, Journal, RecordingReporter, RunOptions, RunReport, ScriptedPrompter, Target,
 };
 use hubfix::findings::{Unprocessed, WorkflowStatus};
-use hubfix::runbook::{Catalog, Lang, Outcome, Plan};
+use hubfix::runbook::{Lang, Outcome};
 use std::path::Path;
 use std::time::Duration;
-
-pub fn plan(control: &str) -> Plan {
-    let catalog =
-        Catalog::load(None, &hubfix::actions::Catalog).expect("the shipped runbooks load");
-    catalog.get(control).expect("a shipped runbook").clone()
-}
-
-fn options(state: &Path) -> RunOptions {
-    RunOptions {
-        lang: Lang::En,
-        approver: Some("Taro Yamada".into()),
-        poll: PollPolicy::default(),
-        state_dir: state.to_path_buf(),
-        default_wait_timeout: Duration::from_secs(3600),
-    }
-}
 
 fn target(with_finding: bool) -> Target {
     let f = finding("Redshift.7", "c1");

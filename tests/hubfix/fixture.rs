@@ -9,12 +9,24 @@ use hubfix::engine::{
 };
 use hubfix::findings::Finding;
 use hubfix::runbook::{Catalog, Lang, Plan};
+use std::path::Path;
 use std::time::Duration;
 
 pub fn plan(control: &str) -> Plan {
     let catalog =
         Catalog::load(None, &hubfix::actions::Catalog).expect("the shipped runbooks load");
     catalog.get(control).expect("a shipped runbook").clone()
+}
+
+/// What every engine test runs with: English, approved by Taro Yamada, default polling.
+pub fn options(state: &Path) -> RunOptions {
+    RunOptions {
+        lang: Lang::En,
+        approver: Some("Taro Yamada".into()),
+        poll: PollPolicy::default(),
+        state_dir: state.to_path_buf(),
+        default_wait_timeout: Duration::from_secs(3600),
+    }
 }
 
 pub struct Fixture<A> {
@@ -32,13 +44,7 @@ impl<A: Api> Fixture<A> {
     pub fn new(aws: A, control: &str, mut finding_of: Finding) -> Self {
         let state = tempfile::tempdir().unwrap();
         finding_of.control = control.into();
-        let options = RunOptions {
-            lang: Lang::En,
-            approver: Some("Taro Yamada".into()),
-            poll: PollPolicy::default(),
-            state_dir: state.path().to_path_buf(),
-            default_wait_timeout: Duration::from_secs(3600),
-        };
+        let options = options(state.path());
         Fixture {
             aws,
             hub: FakeHub {

@@ -166,7 +166,7 @@ async fn the_wait_sees_the_change_start_then_finish_in_virtual_time() {
         .build();
     let client = mock_client!(aws_sdk_redshift, RuleMode::Sequential, [&rule]);
     let api = MockedRedshift(client);
-    let plan = crate::engine_redshift::plan("Redshift.7");
+    let plan = crate::fixture::plan("Redshift.7");
     let hubfix::runbook::StepKind::Wait(spec) =
         &plan.steps[plan.index_of("wait_available").unwrap()].kind
     else {
