@@ -106,10 +106,17 @@ pub enum Command {
     },
     /// Walk the runbooks for failed findings or given resources.
     Run(RunArgs),
-    /// Preview a run: every step and call, nothing changed (same as `run --dry-run`).
+    /// Preview a run: every step and call, nothing changed (same as `run --dry-run`). With
+    /// --answers, the path those answers choose, with the exact requests `run` would send.
     Plan {
         #[command(flatten)]
         selectors: Selectors,
+        /// Walk the path these answers choose (default: show every branch).
+        #[arg(long, value_name = "FILE")]
+        answers: Option<PathBuf>,
+        /// Who signs the decisions off (shown in the finding notes).
+        #[arg(long, value_name = "NAME")]
+        approver: Option<String>,
     },
     /// Suppress findings after sign-off, without a runbook.
     Suppress {

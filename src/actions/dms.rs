@@ -3,12 +3,12 @@
 //!
 //! Outputs use the parameter names of CreateReplicationInstance / CreateReplicationTask, so
 //! a runbook carries a captured setting to the create call by name, and every key is always
-//! present (`null` when unset) so a template never renders a missing value.
+//! present (`null` when unset, and then left out of a request) so a template never renders a
+//! missing value.
 //!
-//! The task calls take lists and are idempotent (a task already stopped, deleted, created
-//! or moved is skipped), so a resumed run can send them again safely.
+//! Each call is one request on one task; runbooks send one per task with `for_each`.
 
-use super::{ActionSpec, Params};
+use super::{ActionSpec, Params, handler};
 use crate::aws::{ApiError, ApiErrorKind};
 use aws_sdk_databasemigration::Client;
 use aws_sdk_databasemigration::types::{
@@ -24,6 +24,9 @@ pub const DESCRIBE_REPLICATION_INSTANCE: ActionSpec = ActionSpec {
     mutating: false,
     params: &[("ReplicationInstance", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, describe_replication_instance),
+    shared: None,
 };
 
 pub const LIST_TAGS: ActionSpec = ActionSpec {
@@ -32,6 +35,9 @@ pub const LIST_TAGS: ActionSpec = ActionSpec {
     mutating: false,
     params: &[("ResourceArn", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, list_tags),
+    shared: None,
 };
 
 pub const DESCRIBE_INSTANCE_TASKS: ActionSpec = ActionSpec {
@@ -40,22 +46,31 @@ pub const DESCRIBE_INSTANCE_TASKS: ActionSpec = ActionSpec {
     mutating: false,
     params: &[("ReplicationInstanceArn", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, describe_instance_tasks),
+    shared: None,
 };
 
-pub const STOP_REPLICATION_TASKS: ActionSpec = ActionSpec {
-    name: "dms.stop_replication_tasks",
+pub const STOP_REPLICATION_TASK: ActionSpec = ActionSpec {
+    name: "dms.stop_replication_task",
     operation: "dms:StopReplicationTask",
     mutating: true,
-    params: &[("ReplicationTaskArns", true)],
+    params: &[("ReplicationTaskArn", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, stop_replication_task),
+    shared: None,
 };
 
-pub const DELETE_REPLICATION_TASKS: ActionSpec = ActionSpec {
-    name: "dms.delete_replication_tasks",
+pub const DELETE_REPLICATION_TASK: ActionSpec = ActionSpec {
+    name: "dms.delete_replication_task",
     operation: "dms:DeleteReplicationTask",
     mutating: true,
-    params: &[("ReplicationTaskArns", true)],
+    params: &[("ReplicationTaskArn", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, delete_replication_task),
+    shared: None,
 };
 
 pub const DELETE_REPLICATION_INSTANCE: ActionSpec = ActionSpec {
@@ -64,6 +79,9 @@ pub const DELETE_REPLICATION_INSTANCE: ActionSpec = ActionSpec {
     mutating: true,
     params: &[("ReplicationInstanceArn", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, delete_replication_instance),
+    shared: None,
 };
 
 pub const CREATE_REPLICATION_INSTANCE: ActionSpec = ActionSpec {
@@ -89,37 +107,59 @@ pub const CREATE_REPLICATION_INSTANCE: ActionSpec = ActionSpec {
         ("Tags", false),
     ],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, create_replication_instance),
+    shared: None,
 };
 
-pub const CREATE_REPLICATION_TASKS: ActionSpec = ActionSpec {
-    name: "dms.create_replication_tasks",
+pub const CREATE_REPLICATION_TASK: ActionSpec = ActionSpec {
+    name: "dms.create_replication_task",
     operation: "dms:CreateReplicationTask",
-    mutating: true,
-    params: &[("ReplicationInstanceArn", true), ("Tasks", true)],
-    secret_params: &[],
-};
-
-pub const MOVE_REPLICATION_TASKS: ActionSpec = ActionSpec {
-    name: "dms.move_replication_tasks",
-    operation: "dms:MoveReplicationTask",
-    mutating: true,
-    params: &[
-        ("ReplicationTaskArns", true),
-        ("TargetReplicationInstanceArn", true),
-    ],
-    secret_params: &[],
-};
-
-pub const START_REPLICATION_TASKS: ActionSpec = ActionSpec {
-    name: "dms.start_replication_tasks",
-    operation: "dms:StartReplicationTask",
     mutating: true,
     params: &[
         ("ReplicationInstanceArn", true),
-        ("ReplicationTaskIdentifiers", true),
+        ("ReplicationTaskIdentifier", true),
+        ("SourceEndpointArn", true),
+        ("TargetEndpointArn", true),
+        ("MigrationType", true),
+        ("TableMappings", true),
+        ("ReplicationTaskSettings", false),
+        ("CdcStartPosition", false),
+        ("TaskData", false),
+        ("Tags", false),
+    ],
+    secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, create_replication_task),
+    shared: None,
+};
+
+pub const MOVE_REPLICATION_TASK: ActionSpec = ActionSpec {
+    name: "dms.move_replication_task",
+    operation: "dms:MoveReplicationTask",
+    mutating: true,
+    params: &[
+        ("ReplicationTaskArn", true),
+        ("TargetReplicationInstanceArn", true),
+    ],
+    secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, move_replication_task),
+    shared: None,
+};
+
+pub const START_REPLICATION_TASK: ActionSpec = ActionSpec {
+    name: "dms.start_replication_task",
+    operation: "dms:StartReplicationTask",
+    mutating: true,
+    params: &[
+        ("ReplicationTaskArn", true),
         ("StartReplicationTaskType", true),
     ],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, start_replication_task),
+    shared: None,
 };
 
 /// Task statuses during which the task is changing on its own; anything else is settled.
@@ -364,7 +404,8 @@ fn task_json(t: &ReplicationTask, tags: Value) -> Value {
         "TargetEndpointArn": t.target_endpoint_arn(),
         "MigrationType": t.migration_type().map(|m| m.as_str()),
         "TableMappings": t.table_mappings(),
-        "ReplicationTaskSettings": t.replication_task_settings(),
+        // As CreateReplicationTask takes them, so the saved definition is what is sent.
+        "ReplicationTaskSettings": t.replication_task_settings().map(settings_for_create),
         "CdcStartPosition": t.cdc_start_position(),
         "TaskData": t.task_data(),
         "Status": t.status(),
@@ -473,56 +514,6 @@ pub(super) async fn tasks_view(
     }))
 }
 
-/// The tasks among `arns` that still exist, with their status.
-async fn existing_tasks(
-    client: &Client,
-    spec: &ActionSpec,
-    arns: &[String],
-) -> Result<Vec<ReplicationTask>, ApiError> {
-    if arns.is_empty() {
-        return Ok(Vec::new());
-    }
-    tasks_where(client, spec, "replication-task-arn", arns).await
-}
-
-pub async fn stop_replication_tasks(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
-    let spec = &STOP_REPLICATION_TASKS;
-    let mut stopped = Vec::new();
-    for t in existing_tasks(client, spec, &p.strings("ReplicationTaskArns")?).await? {
-        if t.status() != Some("running") {
-            continue;
-        }
-        let arn = t.replication_task_arn().unwrap_or_default();
-        client
-            .stop_replication_task()
-            .replication_task_arn(arn)
-            .send()
-            .await
-            .map_err(sdk(spec))?;
-        stopped.push(arn.to_owned());
-    }
-    Ok(json!({ "Stopped": stopped }))
-}
-
-pub async fn delete_replication_tasks(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
-    let spec = &DELETE_REPLICATION_TASKS;
-    let mut deleted = Vec::new();
-    for t in existing_tasks(client, spec, &p.strings("ReplicationTaskArns")?).await? {
-        if t.status() == Some("deleting") {
-            continue;
-        }
-        let arn = t.replication_task_arn().unwrap_or_default();
-        client
-            .delete_replication_task()
-            .replication_task_arn(arn)
-            .send()
-            .await
-            .map_err(sdk(spec))?;
-        deleted.push(arn.to_owned());
-    }
-    Ok(json!({ "Deleted": deleted }))
-}
-
 pub async fn delete_replication_instance(
     client: &Client,
     p: &Params<'_>,
@@ -613,132 +604,77 @@ fn settings_for_create(settings: &str) -> String {
     value.to_string()
 }
 
-/// Recreates saved task definitions on an instance; a task of that identifier already on
-/// the instance (a resumed run) is kept, one elsewhere is an error.
-pub async fn create_replication_tasks(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
-    let spec = &CREATE_REPLICATION_TASKS;
-    let instance = p.string("ReplicationInstanceArn")?;
-    let mut created = Vec::new();
-    for task in p.objects("Tasks")? {
-        let text = |key: &str| task.get(key).and_then(Value::as_str).map(str::to_owned);
-        let Some(id) = text("ReplicationTaskIdentifier") else {
-            return Err(ApiError::invalid(
-                spec.operation,
-                "each task needs its `ReplicationTaskIdentifier`",
-            ));
-        };
-        let existing = tasks_where(
-            client,
-            spec,
-            "replication-task-id",
-            std::slice::from_ref(&id),
-        )
-        .await?;
-        if let Some(t) = existing.first() {
-            if t.replication_instance_arn() == Some(instance.as_str()) {
-                created.push(json!({"ReplicationTaskIdentifier": id, "ReplicationTaskArn": t.replication_task_arn(), "Existed": true}));
-                continue;
-            }
-            return Err(ApiError::new(
-                ApiErrorKind::InvalidState,
-                spec.operation,
-                "ResourceAlreadyExistsFault",
-                format!(
-                    "task `{id}` still exists on {}; delete it first",
-                    t.replication_instance_arn().unwrap_or("another instance")
-                ),
-            ));
-        }
-        let tags = Params::new(spec, &task);
-        let out = client
-            .create_replication_task()
-            .replication_task_identifier(&id)
-            .replication_instance_arn(&instance)
-            .set_source_endpoint_arn(text("SourceEndpointArn"))
-            .set_target_endpoint_arn(text("TargetEndpointArn"))
-            .set_migration_type(text("MigrationType").map(|m| MigrationTypeValue::from(m.as_str())))
-            .set_table_mappings(text("TableMappings"))
-            .set_replication_task_settings(
-                text("ReplicationTaskSettings").map(|s| settings_for_create(&s)),
-            )
-            .set_cdc_start_position(text("CdcStartPosition"))
-            .set_task_data(text("TaskData"))
-            .set_tags(Some(sdk_tags(spec, &tags, "Tags")?))
-            .send()
-            .await
-            .map_err(sdk(spec))?;
-        created.push(json!({
-            "ReplicationTaskIdentifier": id,
-            "ReplicationTaskArn": out.replication_task().and_then(|t| t.replication_task_arn()),
-        }));
-    }
-    Ok(json!({ "Created": created }))
+/// The task as a change call answers it.
+fn changed_task(t: Option<&ReplicationTask>) -> Value {
+    json!({
+        "ReplicationTaskIdentifier": t.and_then(|t| t.replication_task_identifier()),
+        "ReplicationTaskArn": t.and_then(|t| t.replication_task_arn()),
+        "Status": t.and_then(|t| t.status()),
+    })
 }
 
-pub async fn move_replication_tasks(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
-    let spec = &MOVE_REPLICATION_TASKS;
-    let target = p.string("TargetReplicationInstanceArn")?;
-    let mut moved = Vec::new();
-    for t in existing_tasks(client, spec, &p.strings("ReplicationTaskArns")?).await? {
-        let arn = t.replication_task_arn().unwrap_or_default();
-        if t.replication_instance_arn() == Some(target.as_str()) || t.status() == Some("moving") {
-            continue;
-        }
-        client
-            .move_replication_task()
-            .replication_task_arn(arn)
-            .target_replication_instance_arn(&target)
-            .send()
-            .await
-            .map_err(sdk(spec))?;
-        moved.push(arn.to_owned());
-    }
-    Ok(json!({ "Moved": moved }))
+pub async fn stop_replication_task(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let out = client
+        .stop_replication_task()
+        .replication_task_arn(p.string("ReplicationTaskArn")?)
+        .send()
+        .await
+        .map_err(sdk(&STOP_REPLICATION_TASK))?;
+    Ok(changed_task(out.replication_task()))
 }
 
-/// Starts the named tasks of an instance (by identifier: recreated tasks have new ARNs);
-/// tasks already running are left alone.
-pub async fn start_replication_tasks(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
-    let spec = &START_REPLICATION_TASKS;
-    let instance = p.string("ReplicationInstanceArn")?;
-    let wanted = p.strings("ReplicationTaskIdentifiers")?;
+pub async fn delete_replication_task(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let out = client
+        .delete_replication_task()
+        .replication_task_arn(p.string("ReplicationTaskArn")?)
+        .send()
+        .await
+        .map_err(sdk(&DELETE_REPLICATION_TASK))?;
+    Ok(changed_task(out.replication_task()))
+}
+
+/// Creates a task from its saved definition (see `describe_instance_tasks`).
+pub async fn create_replication_task(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let spec = &CREATE_REPLICATION_TASK;
+    let out = client
+        .create_replication_task()
+        .replication_task_identifier(p.string("ReplicationTaskIdentifier")?)
+        .replication_instance_arn(p.string("ReplicationInstanceArn")?)
+        .source_endpoint_arn(p.string("SourceEndpointArn")?)
+        .target_endpoint_arn(p.string("TargetEndpointArn")?)
+        .migration_type(MigrationTypeValue::from(p.string("MigrationType")?.as_str()))
+        .table_mappings(p.string("TableMappings")?)
+        .set_replication_task_settings(p.opt_string("ReplicationTaskSettings")?)
+        .set_cdc_start_position(p.opt_string("CdcStartPosition")?)
+        .set_task_data(p.opt_string("TaskData")?)
+        .set_tags(Some(sdk_tags(spec, p, "Tags")?))
+        .send()
+        .await
+        .map_err(sdk(spec))?;
+    Ok(changed_task(out.replication_task()))
+}
+
+pub async fn move_replication_task(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let out = client
+        .move_replication_task()
+        .replication_task_arn(p.string("ReplicationTaskArn")?)
+        .target_replication_instance_arn(p.string("TargetReplicationInstanceArn")?)
+        .send()
+        .await
+        .map_err(sdk(&MOVE_REPLICATION_TASK))?;
+    Ok(changed_task(out.replication_task()))
+}
+
+pub async fn start_replication_task(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
     let kind = StartReplicationTaskTypeValue::from(p.string("StartReplicationTaskType")?.as_str());
-    let mut started = Vec::new();
-    for t in tasks_where(client, spec, "replication-instance-arn", &[instance]).await? {
-        let id = t.replication_task_identifier().unwrap_or_default();
-        if !wanted.iter().any(|w| w == id) || matches!(t.status(), Some("running" | "starting")) {
-            continue;
-        }
-        client
-            .start_replication_task()
-            .replication_task_arn(t.replication_task_arn().unwrap_or_default())
-            .start_replication_task_type(kind.clone())
-            .send()
-            .await
-            .map_err(sdk(spec))?;
-        started.push(id.to_owned());
-    }
-    Ok(json!({ "Started": started }))
-}
-
-pub async fn execute(
-    client: &Client,
-    spec: &ActionSpec,
-    p: &Params<'_>,
-) -> Result<Value, ApiError> {
-    match spec.name {
-        "dms.describe_replication_instance" => describe_replication_instance(client, p).await,
-        "dms.list_tags" => list_tags(client, p).await,
-        "dms.describe_instance_tasks" => describe_instance_tasks(client, p).await,
-        "dms.stop_replication_tasks" => stop_replication_tasks(client, p).await,
-        "dms.delete_replication_tasks" => delete_replication_tasks(client, p).await,
-        "dms.delete_replication_instance" => delete_replication_instance(client, p).await,
-        "dms.create_replication_instance" => create_replication_instance(client, p).await,
-        "dms.create_replication_tasks" => create_replication_tasks(client, p).await,
-        "dms.move_replication_tasks" => move_replication_tasks(client, p).await,
-        "dms.start_replication_tasks" => start_replication_tasks(client, p).await,
-        _ => super::dms_endpoints::execute(client, spec, p).await,
-    }
+    let out = client
+        .start_replication_task()
+        .replication_task_arn(p.string("ReplicationTaskArn")?)
+        .start_replication_task_type(kind)
+        .send()
+        .await
+        .map_err(sdk(&START_REPLICATION_TASK))?;
+    Ok(changed_task(out.replication_task()))
 }
 
 #[cfg(test)]

@@ -2,11 +2,11 @@
 //! certificates and replication instances to choose from, import a CA chain (checked first),
 //! set the SSL mode, test the connection, and restart the tasks that use the endpoint.
 
-use super::dms::{by_arn_or_id, every_page, filter, sdk, tasks_view, tasks_where};
-use super::{ActionSpec, Params};
+use super::dms::{by_arn_or_id, every_page, filter, sdk, tasks_view};
+use super::{ActionSpec, Params, handler};
 use crate::aws::{ApiError, ApiErrorKind};
 use aws_sdk_databasemigration::Client;
-use aws_sdk_databasemigration::types::{DmsSslModeValue, Endpoint, StartReplicationTaskTypeValue};
+use aws_sdk_databasemigration::types::{DmsSslModeValue, Endpoint};
 use serde_json::{Value, json};
 
 pub const DESCRIBE_ENDPOINT: ActionSpec = ActionSpec {
@@ -15,6 +15,9 @@ pub const DESCRIBE_ENDPOINT: ActionSpec = ActionSpec {
     mutating: false,
     params: &[("Endpoint", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, describe_endpoint),
+    shared: None,
 };
 
 pub const DESCRIBE_CERTIFICATES: ActionSpec = ActionSpec {
@@ -23,6 +26,9 @@ pub const DESCRIBE_CERTIFICATES: ActionSpec = ActionSpec {
     mutating: false,
     params: &[],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, describe_certificates),
+    shared: None,
 };
 
 pub const LIST_AVAILABLE_INSTANCES: ActionSpec = ActionSpec {
@@ -31,6 +37,9 @@ pub const LIST_AVAILABLE_INSTANCES: ActionSpec = ActionSpec {
     mutating: false,
     params: &[],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, list_available_instances),
+    shared: None,
 };
 
 pub const DESCRIBE_ENDPOINT_TASKS: ActionSpec = ActionSpec {
@@ -39,6 +48,9 @@ pub const DESCRIBE_ENDPOINT_TASKS: ActionSpec = ActionSpec {
     mutating: false,
     params: &[("EndpointArn", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, describe_endpoint_tasks),
+    shared: None,
 };
 
 pub const IMPORT_CERTIFICATE: ActionSpec = ActionSpec {
@@ -50,6 +62,9 @@ pub const IMPORT_CERTIFICATE: ActionSpec = ActionSpec {
         ("CertificatePemFile", true),
     ],
     secret_params: &[],
+    file_params: &[("CertificatePemFile", "CertificatePem")],
+    handler: handler!(Dms, import_certificate),
+    shared: None,
 };
 
 pub const MODIFY_ENDPOINT_SSL: ActionSpec = ActionSpec {
@@ -62,6 +77,9 @@ pub const MODIFY_ENDPOINT_SSL: ActionSpec = ActionSpec {
         ("CertificateArn", false),
     ],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, modify_endpoint_ssl),
+    shared: None,
 };
 
 pub const TEST_CONNECTION: ActionSpec = ActionSpec {
@@ -70,6 +88,9 @@ pub const TEST_CONNECTION: ActionSpec = ActionSpec {
     mutating: true,
     params: &[("ReplicationInstanceArn", true), ("EndpointArn", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, test_connection),
+    shared: None,
 };
 
 pub const DESCRIBE_CONNECTION: ActionSpec = ActionSpec {
@@ -78,15 +99,11 @@ pub const DESCRIBE_CONNECTION: ActionSpec = ActionSpec {
     mutating: false,
     params: &[("ReplicationInstanceArn", true), ("EndpointArn", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, describe_connection),
+    shared: None,
 };
 
-pub const RESUME_REPLICATION_TASKS: ActionSpec = ActionSpec {
-    name: "dms.resume_replication_tasks",
-    operation: "dms:StartReplicationTask",
-    mutating: true,
-    params: &[("ReplicationTaskArns", true)],
-    secret_params: &[],
-};
 
 /// What DMS.9 can do for an endpoint's engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,13 +249,12 @@ pub async fn describe_endpoint_tasks(client: &Client, p: &Params<'_>) -> Result<
 pub async fn import_certificate(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
     let spec = &IMPORT_CERTIFICATE;
     let id = p.string("CertificateIdentifier")?;
-    let file = p.string("CertificatePemFile")?;
-    let pem = std::fs::read_to_string(&file)
-        .map_err(|e| ApiError::invalid(spec.operation, format!("cannot read {file}: {e}")))?;
+    // The file's contents, read by the engine (`file_params`) so the request shown is the one sent.
+    let pem = p.string("CertificatePem")?;
     crate::certificates::check_pem_chain(&pem).map_err(|e| {
         ApiError::invalid(
             spec.operation,
-            format!("{file} is not a PEM certificate chain: {e}"),
+            format!("the CA file is not a PEM certificate chain: {e}"),
         )
     })?;
     let existing = client
@@ -321,50 +337,6 @@ pub async fn describe_connection(client: &Client, p: &Params<'_>) -> Result<Valu
             DESCRIBE_CONNECTION.operation,
             "no connection test for this endpoint and instance",
         )),
-    }
-}
-
-/// Starts stopped tasks again where they stopped.
-pub async fn resume_replication_tasks(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
-    let spec = &RESUME_REPLICATION_TASKS;
-    let arns = p.strings("ReplicationTaskArns")?;
-    let mut resumed = Vec::new();
-    if arns.is_empty() {
-        return Ok(json!({ "Resumed": resumed }));
-    }
-    for t in tasks_where(client, spec, "replication-task-arn", &arns).await? {
-        if matches!(t.status(), Some("running" | "starting")) {
-            continue;
-        }
-        let arn = t.replication_task_arn().unwrap_or_default();
-        client
-            .start_replication_task()
-            .replication_task_arn(arn)
-            .start_replication_task_type(StartReplicationTaskTypeValue::ResumeProcessing)
-            .send()
-            .await
-            .map_err(sdk(spec))?;
-        resumed.push(arn.to_owned());
-    }
-    Ok(json!({ "Resumed": resumed }))
-}
-
-pub async fn execute(
-    client: &Client,
-    spec: &ActionSpec,
-    p: &Params<'_>,
-) -> Result<Value, ApiError> {
-    match spec.name {
-        "dms.describe_endpoint" => describe_endpoint(client, p).await,
-        "dms.describe_certificates" => describe_certificates(client, p).await,
-        "dms.list_available_instances" => list_available_instances(client, p).await,
-        "dms.describe_endpoint_tasks" => describe_endpoint_tasks(client, p).await,
-        "dms.import_certificate" => import_certificate(client, p).await,
-        "dms.modify_endpoint_ssl" => modify_endpoint_ssl(client, p).await,
-        "dms.test_connection" => test_connection(client, p).await,
-        "dms.describe_connection" => describe_connection(client, p).await,
-        "dms.resume_replication_tasks" => resume_replication_tasks(client, p).await,
-        _ => Err(super::no_implementation(spec)),
     }
 }
 

@@ -3,7 +3,7 @@
 //! token with a given update strategy. The token is a secret parameter: never shown, logged
 //! or journaled.
 
-use super::{ActionSpec, Params};
+use super::{ActionSpec, Params, handler};
 use crate::aws::ApiError;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, ReplicationGroup};
@@ -15,6 +15,9 @@ pub const DESCRIBE_REPLICATION_GROUP: ActionSpec = ActionSpec {
     mutating: false,
     params: &[("ReplicationGroupId", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(ElastiCache, describe_replication_group),
+    shared: None,
 };
 
 pub const DESCRIBE_MEMBER_VERSIONS: ActionSpec = ActionSpec {
@@ -23,6 +26,9 @@ pub const DESCRIBE_MEMBER_VERSIONS: ActionSpec = ActionSpec {
     mutating: false,
     params: &[("CacheClusterIds", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(ElastiCache, describe_member_versions),
+    shared: None,
 };
 
 pub const MODIFY_AUTH_TOKEN: ActionSpec = ActionSpec {
@@ -36,6 +42,9 @@ pub const MODIFY_AUTH_TOKEN: ActionSpec = ActionSpec {
         ("ApplyImmediately", true),
     ],
     secret_params: &["AuthToken"],
+    file_params: &[],
+    handler: handler!(ElastiCache, modify_auth_token),
+    shared: None,
 };
 
 fn group_json(g: &ReplicationGroup) -> Value {
@@ -145,17 +154,4 @@ pub async fn modify_auth_token(client: &Client, p: &Params<'_>) -> Result<Value,
     Ok(out
         .replication_group()
         .map_or_else(|| json!({}), group_json))
-}
-
-pub async fn execute(
-    client: &Client,
-    spec: &ActionSpec,
-    p: &Params<'_>,
-) -> Result<Value, ApiError> {
-    match spec.name {
-        "elasticache.describe_replication_group" => describe_replication_group(client, p).await,
-        "elasticache.describe_member_versions" => describe_member_versions(client, p).await,
-        "elasticache.modify_auth_token" => modify_auth_token(client, p).await,
-        _ => Err(super::no_implementation(spec)),
-    }
 }

@@ -1,21 +1,69 @@
-//! The catalog of API calls runbooks may make. Each call says which AWS operation it sends
-//! (which is also the IAM action it needs), whether it changes anything, which parameters it
-//! takes and which of them are secret. A new control needs a new call here only when it uses
-//! an API operation no runbook used before; the engine never changes for it.
+//! The catalog of API calls runbooks may make, and the seam the engine calls AWS through.
+//!
+//! Each call is declared once, with its handler: which AWS operation it sends (also the IAM
+//! action it needs), whether it changes anything, which parameters it takes and which are
+//! secret. A call is one AWS request; a runbook sends one per item with `for_each`. A new
+//! control needs a new call here only when it uses an API operation no runbook used before;
+//! the engine never changes for it.
 
 pub mod dms;
 pub mod dms_endpoints;
 pub mod elasticache;
+mod live;
 mod params;
 pub mod redshift;
 
+pub use live::{Api, AwsApi};
 pub use params::Params;
 
-use crate::aws::{ApiError, Clients};
+use crate::aws::ApiError;
 use crate::runbook::{CallCatalog, CallSignature};
 use serde_json::{Map, Value};
+use std::future::Future;
+use std::pin::Pin;
 
-/// One call a runbook can make.
+/// What a handler gives back: the call's output as runbooks read it.
+pub type Reply<'a> = Pin<Box<dyn Future<Output = Result<Value, ApiError>> + Send + 'a>>;
+
+/// The code that sends a call, with the client of its service.
+pub enum Handler {
+    Redshift(for<'a> fn(&'a aws_sdk_redshift::Client, Params<'a>) -> Reply<'a>),
+    Dms(for<'a> fn(&'a aws_sdk_databasemigration::Client, Params<'a>) -> Reply<'a>),
+    ElastiCache(for<'a> fn(&'a aws_sdk_elasticache::Client, Params<'a>) -> Reply<'a>),
+}
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Handler::Redshift(_) => "Handler::Redshift",
+            Handler::Dms(_) => "Handler::Dms",
+            Handler::ElastiCache(_) => "Handler::ElastiCache",
+        })
+    }
+}
+
+/// `handler!(Dms, describe_replication_instance)`: an `async fn(&Client, &Params)` as a
+/// [`Handler`].
+macro_rules! handler {
+    ($service:ident, $f:path) => {
+        $crate::actions::Handler::$service(|client, p| Box::pin(async move { $f(client, &p).await }))
+    };
+}
+pub(crate) use handler;
+
+/// A describe that one list call can answer for many runs at once (see
+/// [`crate::aws::SharedReads`]): the list gives every resource of a region by identifier.
+#[derive(Debug)]
+pub struct SharedList {
+    /// The parameter that names the resource.
+    pub id_param: &'static str,
+    /// What the resource is called in a not-found message.
+    pub noun: &'static str,
+    /// Lists every resource of the region: an object from identifier to resource.
+    pub list: Handler,
+}
+
+/// One call a runbook can make: one AWS request.
 #[derive(Debug)]
 pub struct ActionSpec {
     /// The name runbooks use, `service.operation`.
@@ -28,6 +76,27 @@ pub struct ActionSpec {
     pub params: &'static [(&'static str, bool)],
     /// Parameters never shown, logged or journaled.
     pub secret_params: &'static [&'static str],
+    /// Parameters that name a file whose contents are sent under another name:
+    /// `(runbook parameter, request parameter)`.
+    pub file_params: &'static [(&'static str, &'static str)],
+    /// Sends the call.
+    pub handler: Handler,
+    /// Set for a describe that many runs may share.
+    pub shared: Option<SharedList>,
+}
+
+impl ActionSpec {
+    /// The SDK service name: `redshift`, `dms`, `elasticache`.
+    pub fn service(&self) -> &'static str {
+        self.name.split_once('.').map_or("", |(s, _)| s)
+    }
+
+    /// The AWS operation name: `ModifyCluster`.
+    pub fn operation_name(&self) -> &'static str {
+        self.operation
+            .split_once(':')
+            .map_or(self.operation, |(_, o)| o)
+    }
 }
 
 /// Every call, in the order `hubfix schema` and errors list them.
@@ -37,13 +106,13 @@ pub const ALL: &[&ActionSpec] = &[
     &dms::DESCRIBE_REPLICATION_INSTANCE,
     &dms::LIST_TAGS,
     &dms::DESCRIBE_INSTANCE_TASKS,
-    &dms::STOP_REPLICATION_TASKS,
-    &dms::DELETE_REPLICATION_TASKS,
+    &dms::STOP_REPLICATION_TASK,
+    &dms::DELETE_REPLICATION_TASK,
     &dms::DELETE_REPLICATION_INSTANCE,
     &dms::CREATE_REPLICATION_INSTANCE,
-    &dms::CREATE_REPLICATION_TASKS,
-    &dms::MOVE_REPLICATION_TASKS,
-    &dms::START_REPLICATION_TASKS,
+    &dms::CREATE_REPLICATION_TASK,
+    &dms::MOVE_REPLICATION_TASK,
+    &dms::START_REPLICATION_TASK,
     &dms_endpoints::DESCRIBE_ENDPOINT,
     &dms_endpoints::DESCRIBE_CERTIFICATES,
     &dms_endpoints::LIST_AVAILABLE_INSTANCES,
@@ -52,7 +121,6 @@ pub const ALL: &[&ActionSpec] = &[
     &dms_endpoints::MODIFY_ENDPOINT_SSL,
     &dms_endpoints::TEST_CONNECTION,
     &dms_endpoints::DESCRIBE_CONNECTION,
-    &dms_endpoints::RESUME_REPLICATION_TASKS,
     &elasticache::DESCRIBE_REPLICATION_GROUP,
     &elasticache::DESCRIBE_MEMBER_VERSIONS,
     &elasticache::MODIFY_AUTH_TOKEN,
@@ -77,66 +145,31 @@ pub fn redact(spec: &ActionSpec, params: &Map<String, Value>) -> Map<String, Val
         .collect()
 }
 
-/// Runs a call through the real SDK clients.
-pub async fn execute(
-    clients: &Clients,
-    spec: &ActionSpec,
-    region: Option<&str>,
-    params: &Map<String, Value>,
-) -> Result<Value, ApiError> {
-    let p = Params::new(spec, params);
-    let service = spec.name.split_once('.').map_or("", |(s, _)| s);
-    match service {
-        "redshift" => redshift::execute(&clients.redshift(region).await, spec, &p).await,
-        "dms" => dms::execute(&clients.dms(region).await, spec, &p).await,
-        "elasticache" => elasticache::execute(&clients.elasticache(region).await, spec, &p).await,
-        _ => Err(no_implementation(spec)),
-    }
-}
+/// The largest file a `file_params` parameter may name.
+const MAX_FILE: u64 = 1 << 20;
 
-/// A describe answered from a list shared between runs, for the calls that have one
-/// (`redshift.describe_cluster`); `None` for the others.
-pub async fn execute_shared(
-    clients: &Clients,
-    shared: &crate::aws::SharedReads,
+/// The request as it is sent: a file parameter replaced by the file's contents under the
+/// request's parameter name. A file that cannot be read is an error naming it.
+pub fn request_params(
     spec: &ActionSpec,
-    region: Option<&str>,
-    params: &Map<String, Value>,
-) -> Option<Result<Value, ApiError>> {
-    if spec.name != redshift::DESCRIBE_CLUSTER.name {
-        return None;
+    mut params: Map<String, Value>,
+) -> Result<Map<String, Value>, ApiError> {
+    for (given, sent) in spec.file_params {
+        let Some(Value::String(path)) = params.remove(*given) else {
+            continue;
+        };
+        let read = std::fs::metadata(&path)
+            .and_then(|m| {
+                if m.len() > MAX_FILE {
+                    Err(std::io::Error::other("larger than 1 MiB"))
+                } else {
+                    std::fs::read_to_string(&path)
+                }
+            })
+            .map_err(|e| ApiError::invalid(spec.operation, format!("cannot read {path}: {e}")))?;
+        params.insert((*sent).to_owned(), Value::String(read));
     }
-    let p = Params::new(spec, params);
-    let id = match p.string("ClusterIdentifier") {
-        Ok(id) => id,
-        Err(e) => return Some(Err(e)),
-    };
-    let client = clients.redshift(region).await;
-    let region = client
-        .config()
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_default();
-    let found = shared
-        .get("redshift.describe_clusters", &region, &id, || {
-            redshift::describe_all_clusters(&client)
-        })
-        .await;
-    Some(match found {
-        Ok(Some(cluster)) => Ok(cluster),
-        Ok(None) => Err(ApiError::not_found(
-            spec.operation,
-            format!("no Redshift cluster `{id}`"),
-        )),
-        Err(e) => Err(e),
-    })
-}
-
-fn no_implementation(spec: &ActionSpec) -> ApiError {
-    ApiError::invalid(
-        spec.operation,
-        format!("no implementation for `{}`", spec.name),
-    )
+    Ok(params)
 }
 
 /// The catalog as the runbook validator sees it.

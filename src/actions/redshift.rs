@@ -1,6 +1,6 @@
 //! Redshift calls: describe a cluster, modify it (enhanced VPC routing).
 
-use super::{ActionSpec, Params};
+use super::{ActionSpec, Params, SharedList, handler};
 use crate::aws::ApiError;
 use aws_sdk_redshift::Client;
 use aws_sdk_redshift::types::{Cluster, PendingModifiedValues};
@@ -12,6 +12,14 @@ pub const DESCRIBE_CLUSTER: ActionSpec = ActionSpec {
     mutating: false,
     params: &[("ClusterIdentifier", true)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Redshift, describe_cluster),
+    // A fleet's waits share one DescribeClusters listing per region.
+    shared: Some(SharedList {
+        id_param: "ClusterIdentifier",
+        noun: "Redshift cluster",
+        list: handler!(Redshift, describe_all_clusters),
+    }),
 };
 
 pub const MODIFY_CLUSTER: ActionSpec = ActionSpec {
@@ -20,6 +28,9 @@ pub const MODIFY_CLUSTER: ActionSpec = ActionSpec {
     mutating: true,
     params: &[("ClusterIdentifier", true), ("EnhancedVpcRouting", false)],
     secret_params: &[],
+    file_params: &[],
+    handler: handler!(Redshift, modify_cluster),
+    shared: None,
 };
 
 fn insert<T: Into<Value>>(map: &mut Map<String, Value>, key: &str, value: Option<T>) {
@@ -95,11 +106,9 @@ pub async fn describe_cluster(client: &Client, p: &Params<'_>) -> Result<Value, 
 }
 
 /// Every cluster of the region, by identifier (DescribeClusters without one, every page).
-pub async fn describe_all_clusters(
-    client: &Client,
-) -> Result<std::collections::HashMap<String, Value>, ApiError> {
+pub async fn describe_all_clusters(client: &Client, _p: &Params<'_>) -> Result<Value, ApiError> {
     let mut pages = client.describe_clusters().into_paginator().send();
-    let mut all = std::collections::HashMap::new();
+    let mut all = Map::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| ApiError::from_sdk(DESCRIBE_CLUSTER.operation, e))?;
         for c in page.clusters() {
@@ -108,7 +117,7 @@ pub async fn describe_all_clusters(
             }
         }
     }
-    Ok(all)
+    Ok(Value::Object(all))
 }
 
 pub async fn modify_cluster(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
@@ -120,16 +129,4 @@ pub async fn modify_cluster(client: &Client, p: &Params<'_>) -> Result<Value, Ap
         .await
         .map_err(|e| ApiError::from_sdk(MODIFY_CLUSTER.operation, e))?;
     Ok(out.cluster().map_or_else(|| json!({}), cluster_json))
-}
-
-pub async fn execute(
-    client: &Client,
-    spec: &ActionSpec,
-    p: &Params<'_>,
-) -> Result<Value, ApiError> {
-    match spec.name {
-        "redshift.describe_cluster" => describe_cluster(client, p).await,
-        "redshift.modify_cluster" => modify_cluster(client, p).await,
-        _ => Err(super::no_implementation(spec)),
-    }
 }

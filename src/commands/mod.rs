@@ -114,7 +114,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Runs => runs::run(&app),
         Command::Findings { controls } => runtime()?.block_on(findings::run(&app, &controls)),
         Command::Run(args) => runtime()?.block_on(run::run(&app, args)),
-        Command::Plan { selectors } => runtime()?.block_on(run::plan(&app, selectors)),
+        Command::Plan {
+            selectors,
+            answers,
+            approver,
+        } => runtime()?.block_on(run::plan(&app, selectors, answers.as_deref(), approver)),
         Command::Suppress {
             findings,
             reason,

@@ -2,7 +2,7 @@
 
 use super::App;
 use super::run::prompter_for;
-use crate::aws::AwsApi;
+use crate::actions::AwsApi;
 use crate::engine::{Engine, list_runs};
 use crate::error::{Error, Result};
 use crate::findings::SdkSecurityHub;

@@ -4,8 +4,9 @@
 
 use super::App;
 use super::targets::{check_account, select};
-use crate::aws::AwsApi;
-use crate::cli::{RunArgs, Selectors};
+use crate::actions::AwsApi;
+use crate::cli::{Output, RunArgs, Selectors};
+use crate::engine::Reporter as _;
 use crate::engine::{
     AnswersFile, AnswersPrompter, Engine, Preparation, Prepared, Prompter, RunOptions, RunReport,
     Target, preview,
@@ -70,7 +71,7 @@ fn summary(reports: &[(Target, RunReport)]) -> String {
 
 pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
     if args.dry_run {
-        return plan(app, args.selectors).await;
+        return plan(app, args.selectors, args.answers.as_deref(), args.approver).await;
     }
     // Refuse before any AWS call when nobody could answer.
     let mut prompter = prompter_for(args.answers.as_deref(), args.approver.clone())?;
@@ -309,40 +310,129 @@ async fn run_fleet(
     done.into_iter().map(|(_, t, r)| (t, r)).collect()
 }
 
-pub async fn plan(app: &App, selectors: Selectors) -> Result<i32> {
+/// `hubfix plan`: without answers every step and branch with its requests; with answers the
+/// path they choose, walked by the same code as `run`, with every request it would send.
+pub async fn plan(
+    app: &App,
+    selectors: Selectors,
+    answers: Option<&Path>,
+    approver: Option<String>,
+) -> Result<i32> {
+    let mut prompter = match answers {
+        Some(path) => {
+            let file = AnswersFile::load(path).map_err(Error::Usage)?;
+            Some(AnswersPrompter::new(file, path.to_path_buf()))
+        }
+        None => None,
+    };
     let catalog = app.catalog()?;
     let clients = app.clients();
     let hub = SdkSecurityHub::new(clients.clone());
     let targets = select(&catalog, &hub, &selectors).await?;
     if targets.is_empty() {
         eprintln!("No failed findings to work on: nothing to do.");
+        if app.output == Output::Json {
+            println!("{}", serde_json::json!({"targets": []}));
+        }
         return Ok(0);
     }
     let api = AwsApi::new(clients);
-    let reporter = PlainReporter;
-    let options = app.run_options(None);
+    let json = app.output == Output::Json;
+    // JSON is the data on stdout: the walk's texts then go to stderr.
+    let reporter = PlainReporter { to_stderr: json };
+    let options = app.run_options(approver);
     let engine = Engine {
         api: &api,
         hub: &hub,
         reporter: &reporter,
         options: &options,
     };
+    let mut shown = Vec::new();
+    let mut code = 0;
     for target in &targets {
         let plan = catalog
             .get(&target.control)
             .expect("selected targets have runbooks");
-        preview(&engine, plan, target).await?;
-        println!();
+        let (calls, outcome) = match prompter.as_mut() {
+            Some(prompter) => {
+                reporter.say(&format!(
+                    "Plan of {} — {} ({}), as the answers in {} choose; nothing is changed:",
+                    plan.control,
+                    target.name(),
+                    plan.title.get(options.lang),
+                    answers.map(|p| p.display().to_string()).unwrap_or_default()
+                ));
+                let report = engine.preview_walk(plan, target, prompter).await;
+                reporter.say(&format!(
+                    "→ the run would end {}: {}",
+                    report.outcome.name(),
+                    report.message
+                ));
+                if !matches!(
+                    report.outcome,
+                    crate::runbook::Outcome::Fixed
+                        | crate::runbook::Outcome::Suppressed
+                        | crate::runbook::Outcome::Compliant
+                        | crate::runbook::Outcome::Stopped
+                ) {
+                    code = code.max(report.outcome.exit_code());
+                }
+                let outcome = serde_json::json!({"outcome": report.outcome.name(), "message": report.message});
+                (report.calls, Some(outcome))
+            }
+            None => (preview(&engine, plan, target).await?, None),
+        };
+        if !json {
+            reporter.say(&format!("Requests ({}):", calls.len()));
+            for call in &calls {
+                reporter.say(&format!(
+                    "  {}{}:{} {}",
+                    if call.mutating { "CHANGE " } else { "read   " },
+                    call.service,
+                    call.operation,
+                    call.params
+                ));
+            }
+            reporter.say("");
+        }
+        let mut entry = serde_json::json!({
+            "control": target.control,
+            "resource": target.resource,
+            "name": target.name(),
+            "account": target.account(),
+            "region": target.region,
+            "finding": target.finding.as_ref().map(|f| f.id.clone()),
+            "walked": prompter.is_some(),
+            "calls": calls,
+        });
+        if let Some(outcome) = outcome {
+            entry["outcome"] = outcome["outcome"].clone();
+            entry["message"] = outcome["message"].clone();
+        }
+        shown.push(entry);
     }
-    Ok(0)
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "targets": shown }))
+                .unwrap_or_default()
+        );
+    }
+    Ok(code)
 }
 
-/// Dry-run output is the command's data: it goes to stdout.
-struct PlainReporter;
+/// Dry-run output is the command's data: it goes to stdout (to stderr when the data is JSON).
+struct PlainReporter {
+    to_stderr: bool,
+}
 
 impl crate::engine::Reporter for PlainReporter {
     fn say(&self, text: &str) {
-        println!("{text}");
+        if self.to_stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
     }
 
     fn warn(&self, text: &str) {

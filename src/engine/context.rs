@@ -25,6 +25,19 @@ impl Target {
         resource_name(&self.resource)
     }
 
+    /// The account of the resource: the finding's, else the ARN's.
+    pub fn account(&self) -> Option<String> {
+        self.finding
+            .as_ref()
+            .map(|f| f.account.clone())
+            .filter(|a| !a.is_empty())
+            .or_else(|| {
+                let parts: Vec<&str> = self.resource.splitn(6, ':').collect();
+                (parts.len() == 6 && parts[0] == "arn" && !parts[4].is_empty())
+                    .then(|| parts[4].to_owned())
+            })
+    }
+
     /// The keys an answers file may use for this resource.
     pub fn keys(&self) -> Vec<String> {
         let mut keys = vec![self.resource.clone()];

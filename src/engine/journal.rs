@@ -49,6 +49,9 @@ pub enum Event {
     },
     ApiCall {
         step: String,
+        /// The item's position, for a request of a `for_each` step.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<usize>,
         operation: String,
         params: Value,
         ok: bool,
@@ -84,8 +87,9 @@ pub struct Record {
     pub event: Event,
 }
 
+/// A run's journal; a preview's journal keeps nothing ([`Journal::none`]).
 pub struct Journal {
-    file: File,
+    file: Option<File>,
     path: PathBuf,
 }
 
@@ -108,16 +112,27 @@ impl Journal {
             .append(true)
             .create_new(true)
             .open(&path)?;
-        Ok(Journal { file, path })
+        Ok(Journal {
+            file: Some(file),
+            path,
+        })
     }
 
     /// Opens an existing journal to continue it.
     pub fn append_to(path: &Path) -> std::io::Result<Journal> {
         let file = OpenOptions::new().append(true).open(path)?;
         Ok(Journal {
-            file,
+            file: Some(file),
             path: path.to_path_buf(),
         })
+    }
+
+    /// The journal of a preview: nothing is written.
+    pub fn none() -> Journal {
+        Journal {
+            file: None,
+            path: PathBuf::new(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -126,14 +141,17 @@ impl Journal {
 
     /// Appends an event and syncs it to disk before returning.
     pub fn record(&mut self, event: Event) -> std::io::Result<()> {
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
         let record = Record {
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             event,
         };
         let mut line = serde_json::to_string(&record)?;
         line.push('\n');
-        self.file.write_all(line.as_bytes())?;
-        self.file.sync_data()
+        file.write_all(line.as_bytes())?;
+        file.sync_data()
     }
 
     /// Reads every record of a journal file; a torn last line (a crash mid-write) is ignored.

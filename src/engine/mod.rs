@@ -1,11 +1,11 @@
 //! The engine walks a checked plan for one resource: it renders templates from the context,
-//! asks through a [`Prompter`], calls AWS through [`crate::aws::Api`], waits with live status,
+//! asks through a [`Prompter`], calls AWS through [`crate::actions::Api`], waits with live status,
 //! journals every event, and resumes from the journal. It knows no control by name and no
 //! terminal library: runbooks say what to do, `ui` says how it looks.
 
 mod answers;
+mod calls;
 mod context;
-mod describe;
 mod journal;
 mod lock;
 mod preview;
@@ -23,5 +23,8 @@ pub use preview::preview;
 pub use prompt::{Answer, PromptError, Prompter, Question, Secret};
 pub use reporter::{RecordingReporter, Reporter, WaitDisplay};
 pub use scripted::ScriptedPrompter;
-pub use session::{Engine, Preparation, Prepared, RunOptions, RunReport, StartError};
+pub use calls::{Request, ShownCall};
+pub use session::{
+    Engine, Preparation, Prepared, PreviewReport, RunOptions, RunReport, StartError,
+};
 pub use wait::{PollPolicy, Reading, WaitEnd, wait_until_ready};

@@ -1,20 +1,26 @@
-//! Dry run: every step of the plan with the exact call it would send, both sides of every
-//! branch, and no mutating call made. Read-only calls do run, so the preview shows the
-//! resource as it is now and parameters filled in from it.
+//! `hubfix plan` without answers: every step of the plan, both sides of every branch, with the
+//! exact requests each step would send (built by [`super::calls`], as the walker builds
+//! them), and no mutating call made. Read-only calls do run, so the preview shows the
+//! resource as it is now and parameters filled in from it; a value only a later call gives
+//! reads `<from step.Field>`. With answers, `hubfix plan` walks instead
+//! ([`Engine::preview_walk`]).
 
+use super::calls::{self, ShownCall};
 use super::context::{Context, Target};
-use super::describe::{describe_call, describe_change};
 use super::session::Engine;
 use crate::actions;
-use crate::runbook::{OnFailure, Plan, StepKind};
+use crate::runbook::{OnFailure, Plan, StepKind, has_deferred};
+use serde_json::Value;
 
-/// Prints the plan for one target; an error when a read call fails (the resource is missing,
-/// access is denied, ...), since a preview of a resource that cannot be read would mislead.
+/// Prints the plan for one target and returns every request listed; an error when a read
+/// call fails (the resource is missing, access is denied, ...), since a preview of a
+/// resource that cannot be read would mislead.
 pub async fn preview(
     engine: &Engine<'_>,
     plan: &Plan,
     target: &Target,
-) -> Result<(), crate::aws::ApiError> {
+) -> Result<Vec<ShownCall>, crate::aws::ApiError> {
+    let mut listed = Vec::new();
     let lang = engine.options.lang;
     let say = |t: &str| engine.reporter.say(t);
     let mut ctx = Context::new(target, "dry-run", engine.options.approver.as_deref());
@@ -30,6 +36,17 @@ pub async fn preview(
         "読み取り呼び出しのみを行い、何も変更しません。",
     ));
     for (n, step) in plan.steps.iter().enumerate() {
+        let view = calls::projected(plan, &ctx.value);
+        let requests = |step: &crate::runbook::Step| {
+            calls::step_requests(step, &ctx, &view, target, lang)
+        };
+        let lines = |requests: &[calls::Request]| {
+            requests
+                .iter()
+                .map(|r| r.line(&ctx))
+                .collect::<Vec<_>>()
+                .join("\n    ")
+        };
         let mut line = format!("[{}] {} ({})", n + 1, step.id, step.kind.name());
         if let Some(when) = &step.when {
             let now = when.eval(&ctx.value);
@@ -56,38 +73,52 @@ pub async fn preview(
                 mutating: false,
                 ..
             } => {
-                let described = describe_call(call, params, &ctx);
-                if params.is_resolved(&ctx.value) {
-                    let action = actions::find(call).expect("validated call");
-                    let output = engine
-                        .api
-                        .call(
-                            action,
-                            target.region.as_deref(),
-                            &params.render_to_send(&ctx.value),
-                        )
-                        .await?;
-                    ctx.set_output(&step.id, output.clone());
-                    format!("reads: {described}\n      → {output}")
-                } else {
-                    format!("would read: {described}")
+                let requests = requests(step);
+                let described = lines(&requests);
+                let known = params.is_resolved(&ctx.value)
+                    && requests
+                        .iter()
+                        .all(|r| !has_deferred(&Value::Object(r.params.clone())));
+                listed.extend(requests.iter().map(|r| r.shown(&ctx)));
+                match requests.first() {
+                    Some(request) if known => {
+                        let action = actions::find(call).expect("validated call");
+                        let output = engine
+                            .api
+                            .call(action, target.region.as_deref(), &request.params)
+                            .await?;
+                        ctx.set_output(&step.id, output.clone());
+                        format!("reads: {described}\n      → {output}")
+                    }
+                    _ => format!("would read: {described}"),
                 }
             }
             StepKind::Action { .. } | StepKind::Suppress { .. } | StepKind::Resolve { .. } => {
-                let change = describe_change(step, &ctx, target, lang).unwrap_or_default();
+                let requests = requests(step);
+                listed.extend(requests.iter().map(|r| r.shown(&ctx)));
                 let approver = step
                     .kind
                     .approved_by()
                     .map_or("?", |i| plan.steps[i].id.as_str());
+                let change = if requests.is_empty() {
+                    "(nothing: no request for this resource)".to_owned()
+                } else {
+                    lines(&requests)
+                };
                 format!("WOULD CHANGE (after a yes to `{approver}`): {change}")
             }
-            StepKind::Wait(spec) if spec.gone_is_ready => format!(
-                "would poll {} until the resource is gone",
-                describe_call(&spec.call, &spec.params, &ctx)
-            ),
+            StepKind::Wait(spec) if spec.gone_is_ready => {
+                let requests = requests(step);
+                listed.extend(requests.iter().map(|r| r.shown(&ctx)));
+                format!("would poll {} until the resource is gone", lines(&requests))
+            }
             StepKind::Wait(spec) => format!(
                 "would poll {} until {} is one of [{}]{}{}",
-                describe_call(&spec.call, &spec.params, &ctx),
+                {
+                    let requests = requests(step);
+                    listed.extend(requests.iter().map(|r| r.shown(&ctx)));
+                    lines(&requests)
+                },
                 spec.status,
                 spec.ready.join(", "),
                 spec.pending
@@ -105,10 +136,14 @@ pub async fn preview(
                 that,
                 text,
             } => {
-                let read = call
-                    .as_ref()
-                    .map(|c| format!(" after {}", describe_call(c, params, &ctx)))
-                    .unwrap_or_default();
+                let _ = (call, params);
+                let requests = requests(step);
+                listed.extend(requests.iter().map(|r| r.shown(&ctx)));
+                let read = if requests.is_empty() {
+                    String::new()
+                } else {
+                    format!(" after {}", lines(&requests))
+                };
                 format!(
                     "verifies `{}`{read}: {}",
                     that.source(),
@@ -148,5 +183,5 @@ pub async fn preview(
             say(&format!("    → on failure: {}", plan.steps[t].id));
         }
     }
-    Ok(())
+    Ok(listed)
 }

@@ -5,15 +5,14 @@
 //! allows. Every event is journaled and synced before the run goes on; a run that cannot
 //! journal does not change anything.
 
+use super::calls::{self, Request, ShownCall};
 use super::context::{Context, Target, os_user};
-use super::describe::describe_change;
 use super::journal::{Event, Journal, Record, last_started_step};
 use super::prompt::{Answer, PromptError, Prompter, Question};
 use super::reporter::Reporter;
 use super::wait::{PollPolicy, WaitEnd, wait_until_ready};
-use crate::actions;
-use crate::aws::Api;
-use crate::findings::{FindingRef, SecurityHub, WorkflowStatus, compose_note, update_findings};
+use crate::actions::Api;
+use crate::findings::{FindingRef, SecurityHub, WorkflowStatus, update_findings};
 use crate::runbook::{Lang, OnFailure, Outcome, Plan, PromptKind, Step, StepKind};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -170,6 +169,20 @@ struct Walk<'r, 'e> {
     lock: Option<super::lock::Held>,
     /// A mutating call went through in this session of the run.
     changed: bool,
+    /// A preview: the requests that would be sent, none of the mutating ones sent.
+    preview: Option<Vec<ShownCall>>,
+    /// On resume: the requests of the resume step that went through before the
+    /// interruption, by item, with their outputs (not sent again).
+    done_items: std::collections::BTreeMap<usize, Value>,
+}
+
+/// What walking a plan without changing anything gives: how the run would end, and every
+/// request it would send on the way, in order.
+#[derive(Debug, Clone)]
+pub struct PreviewReport {
+    pub outcome: Outcome,
+    pub message: String,
+    pub calls: Vec<ShownCall>,
 }
 
 /// How a walk stopped: at an end, or paused before a change.
@@ -221,6 +234,46 @@ impl<'e> Engine<'e> {
     ) -> Result<RunReport, StartError> {
         let mut walk = self.start(plan, target, prompter)?;
         Ok(walk.walk(0).await)
+    }
+
+    /// Walks a plan on a target as `run` would, with the same code, asking the prompter
+    /// (an answers file), making the read calls and recording every request instead of
+    /// sending the mutating ones. Nothing is journaled and nothing is changed.
+    pub async fn preview_walk(
+        &self,
+        plan: &Plan,
+        target: &Target,
+        prompter: &mut dyn Prompter,
+    ) -> PreviewReport {
+        let approver = self
+            .options
+            .approver
+            .clone()
+            .or_else(|| prompter.approver());
+        let mut walk = Walk {
+            engine: self,
+            plan,
+            target: target.clone(),
+            prompter,
+            journal: Journal::none(),
+            ctx: Context::new(target, "plan", approver.as_deref()),
+            run_id: "plan".into(),
+            last_prompt: None,
+            interrupt: None,
+            interrupted: false,
+            fingerprints: Default::default(),
+            pause_before_change: false,
+            lock: None,
+            changed: false,
+            preview: Some(Vec::new()),
+            done_items: Default::default(),
+        };
+        let report = walk.walk(0).await;
+        PreviewReport {
+            outcome: report.outcome,
+            message: report.message,
+            calls: walk.preview.take().unwrap_or_default(),
+        }
     }
 
     /// Runs a plan on a target up to its first change, asking every question on the way,
@@ -298,6 +351,8 @@ impl<'e> Engine<'e> {
             pause_before_change: false,
             lock: None,
             changed: false,
+            preview: None,
+            done_items: Default::default(),
         }
     }
 
@@ -352,6 +407,8 @@ impl<'e> Engine<'e> {
             pause_before_change: false,
             lock: None,
             changed: false,
+            preview: None,
+            done_items: Default::default(),
         })
     }
 
@@ -406,13 +463,27 @@ impl<'e> Engine<'e> {
             pause_before_change: false,
             lock: None,
             changed: false,
+            preview: None,
+            done_items: Default::default(),
         };
         let step = &plan.steps[start];
+        let is_for_each = matches!(
+            step.kind,
+            StepKind::Action {
+                for_each: Some(_),
+                ..
+            }
+        );
+        if is_for_each {
+            // The requests that went through are not sent again; the others are.
+            walk.done_items = resumable.completed_items;
+        }
         let completed = resumable.completed_call.filter(|_| {
-            matches!(
-                step.kind,
-                StepKind::Action { .. } | StepKind::Suppress { .. } | StepKind::Resolve { .. }
-            )
+            !is_for_each
+                && matches!(
+                    step.kind,
+                    StepKind::Action { .. } | StepKind::Suppress { .. } | StepKind::Resolve { .. }
+                )
         });
         if let Some(output) = completed {
             walk.ctx.set_output(&step.id, output.clone());
@@ -487,6 +558,8 @@ struct ResumePoint {
     /// The output of the resume step's call when it went through before the run died
     /// (its end was never journaled): the call is not sent a second time.
     completed_call: Option<Value>,
+    /// For a `for_each` step: the outputs of the requests that went through, by item.
+    completed_items: std::collections::BTreeMap<usize, Value>,
 }
 
 impl ResumePoint {
@@ -538,6 +611,19 @@ impl ResumePoint {
             } if *s == step => Some(result.clone()),
             _ => None,
         });
+        let completed_items = records[cut..]
+            .iter()
+            .filter_map(|r| match &r.event {
+                Event::ApiCall {
+                    step: s,
+                    item: Some(i),
+                    ok: true,
+                    result,
+                    ..
+                } if *s == step => Some((*i, result.clone())),
+                _ => None,
+            })
+            .collect();
         let finding = context
             .get("finding")
             .cloned()
@@ -592,6 +678,7 @@ impl ResumePoint {
             secrets_to_ask: secrets,
             fingerprints,
             completed_call,
+            completed_items,
         })
     }
 }
@@ -659,6 +746,7 @@ impl Walk<'_, '_> {
                 self.lock = Some(held);
                 self.record(Event::ApiCall {
                     step: "lock".into(),
+                    item: None,
                     operation: "securityhub:BatchUpdateFindings".into(),
                     params: serde_json::json!({"Workflow": {"Status": "NOTIFIED"}}),
                     ok: true,
@@ -701,6 +789,7 @@ impl Walk<'_, '_> {
         .unwrap_or_else(|_| Err("Security Hub did not answer within 20 s".into()));
         let event = Event::ApiCall {
             step: "unlock".into(),
+            item: None,
             operation: "securityhub:BatchUpdateFindings".into(),
             params: serde_json::json!({"Workflow": {"Status": held.previous.as_str()}}),
             ok: released.is_ok(),
@@ -961,22 +1050,57 @@ impl Walk<'_, '_> {
                 params,
                 text,
                 mutating,
+                for_each,
                 ..
             } => {
                 self.check_approval(step)?;
-                if *mutating {
+                if *mutating && self.preview.is_none() {
                     self.take_lock().await?;
                 }
                 if let Some(text) = text {
                     self.reporter().say(&text.render(lang, &self.ctx.value));
                 }
-                let action = actions::find(call).expect("validated call");
-                let output = self.call(step, action, params).await?;
-                self.changed |= *mutating;
+                let output = self.act(step, call, params, for_each.as_ref()).await?;
+                self.changed |= *mutating && self.preview.is_none();
+                self.ctx.set_output(&step.id, output);
+                Ok(Flow::Next)
+            }
+            StepKind::Wait(spec) if self.preview.is_some() => {
+                let label = spec.text.render(lang, &self.ctx.value);
+                self.reporter().say(&format!(
+                    "{} {label}",
+                    lang.pick("would wait:", "待機予定:")
+                ));
+                self.record_preview(calls::step_requests(
+                    step,
+                    &self.ctx,
+                    &self.ctx.value,
+                    &self.target,
+                    lang,
+                ));
+                let output = calls::virtual_output(step, &self.ctx.value);
                 self.ctx.set_output(&step.id, output);
                 Ok(Flow::Next)
             }
             StepKind::Wait(spec) => self.wait(step, spec).await,
+            StepKind::Assert { text, .. } if self.preview.is_some() => {
+                // Nothing was changed, so the check the change would pass cannot be made.
+                let what = text.render(lang, &self.ctx.value);
+                self.reporter().say(&format!(
+                    "{} {what}",
+                    lang.pick("would verify:", "確認予定:")
+                ));
+                self.record_preview(calls::step_requests(
+                    step,
+                    &self.ctx,
+                    &self.ctx.value,
+                    &self.target,
+                    lang,
+                ));
+                let output = calls::virtual_output(step, &self.ctx.value);
+                self.ctx.set_output(&step.id, output);
+                Ok(Flow::Next)
+            }
             StepKind::Assert {
                 call,
                 params,
@@ -986,8 +1110,7 @@ impl Walk<'_, '_> {
                 let what = text.render(lang, &self.ctx.value);
                 let mut view = self.ctx.value.clone();
                 if let Some(call) = call {
-                    let action = actions::find(call).expect("validated call");
-                    let output = self.call(step, action, params).await?;
+                    let output = self.act(step, call, params, None).await?;
                     self.ctx.set_output(&step.id, output.clone());
                     view["output"] = output;
                 }
@@ -1029,30 +1152,87 @@ impl Walk<'_, '_> {
         }
     }
 
-    async fn call(
+    /// Keeps the requests a preview would send.
+    fn record_preview(&mut self, requests: Vec<Request>) {
+        let shown: Vec<ShownCall> = requests.iter().map(|r| r.shown(&self.ctx)).collect();
+        if let Some(calls) = self.preview.as_mut() {
+            calls.extend(shown);
+        }
+    }
+
+    /// Makes an action's requests, one per item with `for_each`: sent, or in a preview
+    /// recorded (read calls are made, unless they need a value no earlier call has given).
+    /// The output is the call's, or for `for_each` a list of `{input, output}`.
+    async fn act(
         &mut self,
         step: &Step,
-        action: &'static actions::ActionSpec,
+        call: &str,
         params: &crate::runbook::Params,
+        for_each: Option<&crate::runbook::ForEach>,
     ) -> Result<Value, Failure> {
-        let sent = params.render_to_send(&self.ctx.with_secrets());
-        let shown = self
-            .ctx
-            .redact(Value::Object(actions::redact(action, &sent)));
-        tracing::info!(operation = action.operation, params = %shown, "calling");
+        let failed = |e: crate::aws::ApiError| Failure::Step(e.to_string());
+        let shown = calls::action_requests(step, call, params, for_each, &self.ctx.value)
+            .map_err(|e| Failure::Step(self.ctx.redact_text(&e.to_string())))?;
+        let mutating = shown.iter().any(|r| r.mutating);
+        let unknown = shown
+            .iter()
+            .any(|r| r.for_each_of.is_some() || crate::runbook::has_deferred(&Value::Object(r.params.clone())));
+        if self.preview.is_some() && (mutating || unknown) {
+            self.record_preview(shown);
+            return Ok(calls::virtual_output(step, &self.ctx.value));
+        }
+        let sending = calls::action_requests(step, call, params, for_each, &self.ctx.with_secrets())
+            .map_err(failed)?;
+        if for_each.is_none() {
+            let (Some(shown), Some(sent)) = (shown.first(), sending.first()) else {
+                return Ok(Value::Null);
+            };
+            return self.send(shown, sent).await;
+        }
+        let mut outputs = Vec::new();
+        for (shown, sent) in shown.iter().zip(&sending) {
+            let input = shown.input.clone().unwrap_or(Value::Null);
+            let done = shown.item.and_then(|i| self.done_items.get(&i).cloned());
+            let output = match done {
+                Some(output) => output,
+                None => match self.send(shown, sent).await {
+                    Ok(output) => output,
+                    Err(failure) => {
+                        // What went through so far is there for the steps that follow.
+                        let so_far = Value::Array(std::mem::take(&mut outputs));
+                        self.ctx.set_output(&step.id, so_far);
+                        return Err(failure);
+                    }
+                },
+            };
+            outputs.push(serde_json::json!({"input": input, "output": output}));
+        }
+        self.done_items.clear();
+        Ok(Value::Array(outputs))
+    }
+
+    /// Sends one request and journals it as shown, secrets redacted.
+    async fn send(&mut self, shown: &Request, sent: &Request) -> Result<Value, Failure> {
+        let action = sent.action.expect("an API request");
+        let params = shown.shown_params(&self.ctx);
+        tracing::info!(operation = action.operation, params = %params, "calling");
+        if let Some(calls) = self.preview.as_mut() {
+            calls.push(shown.shown(&self.ctx));
+        }
         let result = self
             .engine
             .api
-            .call(action, self.target.region.as_deref(), &sent)
+            .call(action, self.target.region.as_deref(), &sent.params)
             .await;
         let (ok, logged) = match &result {
             Ok(v) => (true, self.ctx.redact(v.clone())),
             Err(e) => (false, Value::String(self.ctx.redact_text(&e.to_string()))),
         };
         self.record(Event::ApiCall {
-            step: step.id.clone(),
+            step: shown.step.clone(),
+            item: shown.item,
             operation: action.operation.into(),
-            params: shown,
+            params,
             ok,
             result: logged,
         })?;
@@ -1081,13 +1261,16 @@ impl Walk<'_, '_> {
         // skips is not shown.
         let mut if_yes = self.ctx.value.clone();
         if_yes["answers"][&step.id] = Value::Bool(true);
+        let if_yes = calls::projected(self.plan, &if_yes);
         let approved: Vec<String> = self
             .plan
             .steps
             .iter()
             .filter(|s| s.kind.approved_by() == Some(index))
             .filter(|s| s.when.as_ref().is_none_or(|w| w.eval(&if_yes)))
-            .filter_map(|s| describe_change(s, &self.ctx, &self.target, lang))
+            .flat_map(|s| calls::step_requests(s, &self.ctx, &if_yes, &self.target, lang))
+            .filter(|r| r.mutating)
+            .map(|r| r.line(&self.ctx))
             .collect();
         if !approved.is_empty() {
             self.reporter().say(lang.pick(
@@ -1213,7 +1396,7 @@ impl Walk<'_, '_> {
         spec: &crate::runbook::WaitSpec,
     ) -> Result<Flow, Failure> {
         let lang = self.lang();
-        let action = actions::find(&spec.call).expect("validated call");
+        let action = crate::actions::find(&spec.call).expect("validated call");
         let params = spec.params.render_to_send(&self.ctx.with_secrets());
         let label = spec.text.render(lang, &self.ctx.value);
         let timeout = step
@@ -1353,12 +1536,21 @@ impl Walk<'_, '_> {
             WorkflowStatus::Suppressed => self.approver().await?,
             _ => self.ctx.approver().unwrap_or_else(os_user),
         };
-        let date = self.ctx.value["run"]["date"]
+        let date = self.today();
+        let body = self.ctx.redact_text(&note.render(lang, &self.ctx.value));
+        let request = calls::finding_request(
+            &step.id,
+            &self.target,
+            status.as_str(),
+            &body,
+            &updated_by,
+            &date,
+        )
+        .expect("the target has a finding");
+        let text = request.params["Note"]["Text"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let body = self.ctx.redact_text(&note.render(lang, &self.ctx.value));
-        let text = compose_note(&body, &updated_by, &date);
         let mut refs = vec![FindingRef::from(&finding)];
         refs.extend(self.target.also.iter().cloned());
         self.reporter().say(&format!(
@@ -1366,6 +1558,14 @@ impl Walk<'_, '_> {
             status.as_str(),
             refs.len()
         ));
+        if self.preview.is_some() {
+            self.record_preview(vec![request]);
+            self.ctx.set_output(
+                &step.id,
+                serde_json::json!({"status": status.as_str(), "note": text}),
+            );
+            return Ok(Flow::Next);
+        }
         let result = update_findings(self.engine.hub, &refs, status, &text, &updated_by).await;
         if matches!(&result, Ok(failed) if failed.len() < refs.len()) {
             // Some findings moved on: putting "them" back to NEW would undo that.
@@ -1378,12 +1578,9 @@ impl Walk<'_, '_> {
         };
         self.record(Event::ApiCall {
             step: step.id.clone(),
-            operation: "securityhub:BatchUpdateFindings".into(),
-            params: serde_json::json!({
-                "FindingIdentifiers": refs.iter().map(|r| serde_json::json!({"Id": r.id, "ProductArn": r.product_arn})).collect::<Vec<_>>(),
-                "Workflow": {"Status": status.as_str()},
-                "Note": {"Text": text, "UpdatedBy": updated_by},
-            }),
+            item: None,
+            operation: request.iam_action(),
+            params: request.shown_params(&self.ctx),
             ok,
             result: logged,
         })?;

@@ -4,7 +4,8 @@
 //! and backs off to a short ceiling, so a finished change is noticed within seconds.
 
 use crate::actions::ActionSpec;
-use crate::aws::{Api, ApiErrorKind};
+use crate::actions::Api;
+use crate::aws::ApiErrorKind;
 use crate::engine::reporter::WaitDisplay;
 use crate::runbook::WaitSpec;
 use serde_json::{Map, Value};

@@ -20,10 +20,10 @@ pub use error::{Location, RunbookError};
 pub use load::{Catalog, embedded_runbooks, load_dir, load_file, load_str};
 pub use model::RawRunbook;
 pub use plan::{
-    Branch, CallCatalog, CallSignature, Message, OnFailure, Outcome, Plan, PromptKind,
+    Branch, CallCatalog, CallSignature, ForEach, Message, OnFailure, Outcome, Plan, PromptKind,
     SelectOption, Step, StepKind, WaitSpec, parse_duration,
 };
 pub use schema::schema_json;
 pub use secret_rules::SecretRules;
-pub use template::{Params, Template};
+pub use template::{Params, Path, Template, deferred, deferred_from, has_deferred, prose, shown_value};
 pub use text::{Lang, Text};

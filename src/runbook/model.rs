@@ -178,6 +178,16 @@ step_struct!(
         /// What the call is for, shown to the operator.
         #[serde(default)]
         text: Option<Text>,
+        /// Send the call once per item of this list (a path, e.g. `steps.tasks.RunningArns`):
+        /// one AWS request each, each shown and journaled. `{{ item }}` is the item, and the
+        /// step's output is a list of `{input: item, output: the call's output}`.
+        #[serde(default)]
+        #[schemars(with = "Option<String>")]
+        for_each: Option<Spanned<String>>,
+        /// With `for_each`: only the items for which this condition holds (`item.*`).
+        #[serde(default, rename = "where")]
+        #[schemars(with = "Option<String>")]
+        where_: Option<Spanned<String>>,
     }
 );
 

@@ -120,6 +120,13 @@ pub struct WaitSpec {
     pub text: Message,
 }
 
+/// An action sent once per item: `items` is the list, `only` filters it (`item.*`).
+#[derive(Debug, Clone)]
+pub struct ForEach {
+    pub items: Path,
+    pub only: Option<Condition>,
+}
+
 #[derive(Debug, Clone)]
 pub enum StepKind {
     Prompt {
@@ -141,6 +148,8 @@ pub enum StepKind {
         params: Params,
         approved_by: Option<usize>,
         text: Option<Message>,
+        /// One request per item of a list.
+        for_each: Option<ForEach>,
     },
     Wait(WaitSpec),
     Assert {
@@ -257,6 +266,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 const ROOTS: &str = "finding.*, resource.*, run.*, steps.<step id>.*, answers.<prompt id>";
+const ITEM_ROOT: &str = ", item.* (in a `for_each` step)";
 
 struct Checker<'a> {
     file: &'a FsPath,
@@ -264,6 +274,8 @@ struct Checker<'a> {
     raw: &'a [serde_saphyr::Spanned<RawStep>],
     catalog: &'a dyn CallCatalog,
     errors: Vec<RunbookError>,
+    /// Checking a `for_each` step, where `item.*` is a variable.
+    item_allowed: bool,
 }
 
 fn common(step: &RawStep) -> Common<'_> {
@@ -338,6 +350,7 @@ impl Checker<'_> {
         let ok = match path.root() {
             "finding" | "resource" | "run" => true,
             "output" => output_allowed,
+            "item" => self.item_allowed,
             "steps" => match path.0.get(1).and_then(|id| self.ids.get(id)) {
                 Some(&i) => matches!(
                     self.raw[i].value,
@@ -353,9 +366,10 @@ impl Checker<'_> {
         };
         if !ok {
             let extra = if output_allowed { ", output.*" } else { "" };
+            let item = if self.item_allowed { ITEM_ROOT } else { "" };
             self.err(
                 at,
-                format!("unknown variable `{path}`: a variable is one of {ROOTS}{extra}"),
+                format!("unknown variable `{path}`: a variable is one of {ROOTS}{extra}{item}"),
             );
         }
     }
@@ -659,7 +673,24 @@ impl Checker<'_> {
                 }
             }
             RawStep::Action(a) => {
+                let for_each = a.for_each.as_ref().and_then(|list| match Path::parse(&list.value) {
+                    Ok(items) => {
+                        self.check_path(&items, &list.referenced, false);
+                        Some(items)
+                    }
+                    Err(e) => {
+                        self.err(&list.referenced, e);
+                        None
+                    }
+                });
+                if a.where_.is_some() && a.for_each.is_none() {
+                    self.err(at, format!("`where` filters the items of `for_each`; step `{}` has none", a.id.value));
+                }
+                self.item_allowed = a.for_each.is_some();
+                let only = a.where_.as_ref().map(|w| self.condition(w, false));
                 let (params, sig) = self.params(&a.call, &a.params, at);
+                let text = a.text.as_ref().map(|t| self.message(t, at, false));
+                self.item_allowed = false;
                 let mutating = sig.is_some_and(|s| s.mutating);
                 let approved_by = a.approved_by.as_ref().map(|n| self.approval(n));
                 if mutating && approved_by.is_none() {
@@ -676,7 +707,8 @@ impl Checker<'_> {
                     mutating,
                     params,
                     approved_by,
-                    text: a.text.as_ref().map(|t| self.message(t, at, false)),
+                    text,
+                    for_each: for_each.map(|items| ForEach { items, only }),
                 }
             }
             RawStep::Wait(w) => {
@@ -760,6 +792,7 @@ pub fn build(
         raw: &raw.steps,
         catalog,
         errors: Vec::new(),
+        item_allowed: false,
     };
     if raw.steps.is_empty() {
         checker.err(&raw.control.referenced, "a runbook needs at least one step");

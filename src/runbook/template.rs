@@ -3,10 +3,82 @@
 //! A path is dotted (`steps.cluster.VpcId`, `answers.reason`); its first segment must be one
 //! of the context roots, which validation checks so an unknown variable is a load error and
 //! never an empty string in front of an operator. `{{ a.b or c.d }}` takes the first of the
-//! paths that has a value (an answer given only on one branch, else a captured value).
+//! paths that has a value (an answer given only on one branch, else a captured value); an
+//! empty list has no value, so `{{ steps.tasks.RunningIdentifiers or 'no task is running' }}`
+//! reads as a sentence.
+//!
+//! Texts are for people: a list renders as `a, b`, never as JSON. A value known only after an
+//! earlier call (a step that has not run, or was only previewed) is a *deferred* value, the
+//! object `{"$from": "create.ReplicationInstanceArn"}`; texts show it as
+//! `<from create.ReplicationInstanceArn>` and parameters keep the object, which
+//! [`shown_value`] turns into `{"from": ...}` for listings.
 
-use serde_json::Value;
+use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+/// The key of a deferred value's object.
+pub const DEFERRED: &str = "$from";
+
+/// A deferred value: known only once the call named by `from` (`step.Field`) has run.
+pub fn deferred(from: &str) -> Value {
+    json!({ DEFERRED: from })
+}
+
+/// Where a deferred value comes from, or `None` for a known value.
+pub fn deferred_from(value: &Value) -> Option<&str> {
+    match value {
+        Value::Object(map) if map.len() == 1 => map.get(DEFERRED)?.as_str(),
+        _ => None,
+    }
+}
+
+/// Whether a value is or holds a deferred value anywhere.
+pub fn has_deferred(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.iter().any(has_deferred),
+        Value::Object(map) => deferred_from(value).is_some() || map.values().any(has_deferred),
+        _ => false,
+    }
+}
+
+/// A value as listings show it: deferred values as `{"from": "step.Field"}`.
+pub fn shown_value(value: &Value) -> Value {
+    if let Some(from) = deferred_from(value) {
+        return json!({ "from": from });
+    }
+    match value {
+        Value::Array(items) => Value::Array(items.iter().map(shown_value).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), shown_value(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A value as a text for people: a list as `a, b`, a deferred value as `<from step.Field>`.
+pub fn prose(value: &Value) -> String {
+    if let Some(from) = deferred_from(value) {
+        return format!("<from {from}>");
+    }
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Array(items) => items.iter().map(prose).collect::<Vec<_>>().join(", "),
+        // Tags read as `key=value`.
+        Value::Object(map) if map.len() == 2 && map.contains_key("Key") && map.contains_key("Value") => {
+            format!("{}={}", prose(&map["Key"]), prose(&map["Value"]))
+        }
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", prose(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
 
 /// A dotted path into the run context.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +112,24 @@ impl Path {
     /// Whether the context has a non-null value at this path.
     pub fn is_defined(&self, context: &Value) -> bool {
         self.lookup(context).is_some_and(|v| !v.is_null())
+    }
+
+    /// Looks the path up like [`Path::lookup`], but a deferred value met on the way stands
+    /// for everything below it: `steps.create.Arn` in `{steps: {create: {"$from": "create"}}}`
+    /// is the deferred value `create.Arn`.
+    pub fn resolve<'a>(&self, mut value: &'a Value) -> Option<Cow<'a, Value>> {
+        for (n, segment) in self.0.iter().enumerate() {
+            if let Some(from) = deferred_from(value) {
+                let rest = self.0[n..].join(".");
+                return Some(Cow::Owned(deferred(&format!("{from}.{rest}"))));
+            }
+            value = match value {
+                Value::Object(map) => map.get(segment)?,
+                Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(Cow::Borrowed(value))
     }
 
     /// Looks the path up in a JSON value; arrays are indexed by number segments.
@@ -90,14 +180,15 @@ impl Alternative {
     }
 }
 
-fn first_defined<'a>(alternatives: &'a [Alternative], context: &'a Value) -> Option<&'a Value> {
+/// The first alternative with a value: not missing, not null, not an empty list.
+fn first_defined<'a>(alternatives: &'a [Alternative], context: &'a Value) -> Option<Cow<'a, Value>> {
     alternatives
         .iter()
         .filter_map(|a| match a {
-            Alternative::Path(p) => p.lookup(context),
-            Alternative::Text(v) => Some(v),
+            Alternative::Path(p) => p.resolve(context),
+            Alternative::Text(v) => Some(Cow::Borrowed(v)),
         })
-        .find(|v| !v.is_null())
+        .find(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
 }
 
 fn names(alternatives: &[Alternative]) -> String {
@@ -155,20 +246,20 @@ impl Template {
             })
     }
 
-    /// Renders the text; a variable the context does not have yet is shown as `<path>`.
+    /// Renders the text for a person: lists as `a, b`, a deferred value as
+    /// `<from step.Field>`, a variable the context does not have as `<path>`.
     pub fn render(&self, context: &Value) -> String {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
                 Piece::Literal(text) => out.push_str(text),
                 Piece::Var(paths) => match first_defined(paths, context) {
-                    Some(Value::String(s)) => out.push_str(s),
+                    Some(value) => out.push_str(&prose(&value)),
                     None => {
                         out.push('<');
                         out.push_str(&names(paths));
                         out.push('>');
                     }
-                    Some(other) => out.push_str(&other.to_string()),
                 },
             }
         }
@@ -184,9 +275,9 @@ impl Template {
     pub fn render_value(&self, context: &Value) -> Value {
         if let [Piece::Var(paths)] = self.pieces.as_slice() {
             if let Some(value) = first_defined(paths, context) {
-                return value.clone();
+                return value.into_owned();
             }
-            // A lone variable that is set but null stays null (an unset optional setting).
+            // A lone variable that is set but empty stays null (an unset optional setting).
             if paths
                 .iter()
                 .any(|a| matches!(a, Alternative::Path(p) if p.lookup(context).is_some()))
@@ -256,6 +347,20 @@ impl ParamValue {
     }
 }
 
+/// A value with every null member of its objects left out.
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, without_nulls(v)))
+                .filter(|(_, v)| !v.is_null())
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
 impl Params {
     pub fn compile(raw: &BTreeMap<String, Value>) -> Result<Params, String> {
         raw.iter()
@@ -282,11 +387,13 @@ impl Params {
             .collect()
     }
 
-    /// The parameters as sent: a lone variable with no value is null (left out).
+    /// The parameters as sent: a parameter with no value (null, a lone variable with no
+    /// value) is left out, in nested objects too, so what is shown is what is sent.
     pub fn render_to_send(&self, context: &Value) -> serde_json::Map<String, Value> {
         self.0
             .iter()
-            .map(|(k, v)| (k.clone(), v.render(context, true)))
+            .map(|(k, v)| (k.clone(), without_nulls(v.render(context, true))))
+            .filter(|(_, v)| !v.is_null())
             .collect()
     }
 

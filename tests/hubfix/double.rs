@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use hubfix::actions::ActionSpec;
-use hubfix::aws::{Api, ApiError, ApiErrorKind};
+use hubfix::actions::Api;
+use hubfix::aws::{ApiError, ApiErrorKind};
 use hubfix::findings::{Finding, FindingRef, SecurityHub, Unprocessed, WorkflowStatus};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;

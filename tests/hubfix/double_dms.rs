@@ -7,7 +7,8 @@
 use crate::double::{CallLog, Recorded};
 use async_trait::async_trait;
 use hubfix::actions::ActionSpec;
-use hubfix::aws::{Api, ApiError, ApiErrorKind};
+use hubfix::actions::Api;
+use hubfix::aws::{ApiError, ApiErrorKind};
 use serde_json::{Map, Value, json};
 use std::sync::Mutex;
 

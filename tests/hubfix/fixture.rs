@@ -2,7 +2,7 @@
 //! a recording reporter and a state directory, and a way to run and resume a shipped runbook.
 
 use crate::double::{FakeHub, finding};
-use hubfix::aws::Api;
+use hubfix::actions::Api;
 use hubfix::engine::{
     Engine, Event, Journal, PollPolicy, RecordingReporter, RunOptions, RunReport, ScriptedPrompter,
     Target,

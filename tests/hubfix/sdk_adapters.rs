@@ -130,7 +130,7 @@ async fn service_errors_are_sorted_by_code() {
 struct MockedRedshift(aws_sdk_redshift::Client);
 
 #[async_trait::async_trait]
-impl hubfix::aws::Api for MockedRedshift {
+impl hubfix::actions::Api for MockedRedshift {
     async fn call(
         &self,
         action: &'static hubfix::actions::ActionSpec,

@@ -1,0 +1,105 @@
+//! The engine's seam to AWS ([`Api`]) and its real implementation through the SDK
+//! ([`AwsApi`]): the handler a call declares, with its service's client for the region, and
+//! describes shared between runs where the call declares a [`super::SharedList`].
+
+use super::{ActionSpec, Handler, Params};
+use crate::aws::{ApiError, Clients, SharedReads};
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// The engine's view of AWS: run one call of the catalog with the parameters to send.
+#[async_trait]
+pub trait Api: Send + Sync {
+    async fn call(
+        &self,
+        action: &'static ActionSpec,
+        region: Option<&str>,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError>;
+}
+
+/// The real AWS, through the SDK.
+pub struct AwsApi {
+    clients: Arc<Clients>,
+    /// Set for a fleet of runs: describes that one list call can answer are shared.
+    shared: Option<SharedReads>,
+}
+
+impl AwsApi {
+    pub fn new(clients: Arc<Clients>) -> Self {
+        AwsApi {
+            clients,
+            shared: None,
+        }
+    }
+
+    /// Shares describes between runs (see [`SharedReads`]) for `max_age`.
+    pub fn sharing_reads(clients: Arc<Clients>, max_age: std::time::Duration) -> Self {
+        AwsApi {
+            clients,
+            shared: Some(SharedReads::new(max_age)),
+        }
+    }
+
+    async fn send(
+        &self,
+        handler: &Handler,
+        region: Option<&str>,
+        p: Params<'_>,
+    ) -> Result<Value, ApiError> {
+        match handler {
+            Handler::Redshift(f) => f(&self.clients.redshift(region).await, p).await,
+            Handler::Dms(f) => f(&self.clients.dms(region).await, p).await,
+            Handler::ElastiCache(f) => f(&self.clients.elasticache(region).await, p).await,
+        }
+    }
+}
+
+#[async_trait]
+impl Api for AwsApi {
+    async fn call(
+        &self,
+        action: &'static ActionSpec,
+        region: Option<&str>,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        let p = Params::new(action, params);
+        let Some(shared) = &self.shared else {
+            return self.send(&action.handler, region, p).await;
+        };
+        if action.mutating {
+            // Before and after: a list taken while the change was in flight is not fresh.
+            shared.invalidate(action.service()).await;
+            let result = self.send(&action.handler, region, p).await;
+            shared.invalidate(action.service()).await;
+            return result;
+        }
+        let Some(list) = &action.shared else {
+            return self.send(&action.handler, region, p).await;
+        };
+        let id = p.string(list.id_param)?;
+        let region_name = self
+            .clients
+            .config(region)
+            .await
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_default();
+        let empty = Map::new();
+        let found = shared
+            .get(action.name, &region_name, &id, || async {
+                let all = self
+                    .send(&list.list, region, Params::new(action, &empty))
+                    .await?;
+                Ok(match all {
+                    Value::Object(map) => map.into_iter().collect(),
+                    _ => Default::default(),
+                })
+            })
+            .await?;
+        found.ok_or_else(|| {
+            ApiError::not_found(action.operation, format!("no {} `{id}`", list.noun))
+        })
+    }
+}

@@ -1,0 +1,307 @@
+//! What a step sends: the exact AWS requests, one per request, built by one function for the
+//! walker (which sends them or, in a preview, records them), for the approval listings and
+//! for `hubfix plan`. What is shown is what is sent, with secrets redacted and a value known
+//! only after an earlier call shown as `{"from": "create.ReplicationInstanceArn"}`.
+
+use super::context::{Context, Target, os_user};
+use crate::actions::{self, ActionSpec};
+use crate::findings::{FindingRef, compose_note};
+use crate::runbook::{
+    ForEach, Lang, Params, Plan, Step, StepKind, deferred, deferred_from, shown_value,
+};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// One AWS request a step makes.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub step: String,
+    /// The item's position, for a `for_each` step.
+    pub item: Option<usize>,
+    /// The item itself, for a `for_each` step.
+    pub input: Option<Value>,
+    /// The catalog call; `None` for a Security Hub finding update.
+    pub action: Option<&'static ActionSpec>,
+    pub mutating: bool,
+    /// The parameters as sent (secrets in place only when rendered for sending).
+    pub params: Map<String, Value>,
+    /// Sent once per item of a list that is not known yet: `<from step.Field>`.
+    pub for_each_of: Option<String>,
+}
+
+/// A request as `plan --output json`, the journal and listings show it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ShownCall {
+    pub step: String,
+    pub service: String,
+    pub operation: String,
+    pub mutating: bool,
+    pub params: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub for_each_of: Option<String>,
+}
+
+impl Request {
+    pub fn service(&self) -> &'static str {
+        self.action.map_or("securityhub", ActionSpec::service)
+    }
+
+    pub fn operation(&self) -> &'static str {
+        self.action
+            .map_or("BatchUpdateFindings", ActionSpec::operation_name)
+    }
+
+    /// `service:Operation`, the IAM action.
+    pub fn iam_action(&self) -> String {
+        format!("{}:{}", self.service(), self.operation())
+    }
+
+    /// The parameters as they may be shown: secrets redacted, deferred values as `{"from"}`.
+    pub fn shown_params(&self, ctx: &Context) -> Value {
+        let params = match self.action {
+            Some(action) => actions::redact(action, &self.params),
+            None => self.params.clone(),
+        };
+        shown_value(&ctx.redact(Value::Object(params)))
+    }
+
+    pub fn shown(&self, ctx: &Context) -> ShownCall {
+        ShownCall {
+            step: self.step.clone(),
+            service: self.service().into(),
+            operation: self.operation().into(),
+            mutating: self.mutating,
+            params: self.shown_params(ctx),
+            item: self.item,
+            for_each_of: self.for_each_of.clone(),
+        }
+    }
+
+    /// `dms:StopReplicationTask {"ReplicationTaskArn": "..."}`, for people.
+    pub fn line(&self, ctx: &Context) -> String {
+        let each = self
+            .for_each_of
+            .as_ref()
+            .map(|of| format!(" (for each of <from {of}>)"))
+            .unwrap_or_default();
+        format!(
+            "{} {}{each}",
+            self.iam_action(),
+            shown_line(&self.shown_params(ctx))
+        )
+    }
+}
+
+/// Parameters on one line, deferred values as `<from step.Field>`.
+fn shown_line(params: &Value) -> String {
+    fn inline(v: &Value) -> Value {
+        match v {
+            Value::Object(m) if m.len() == 1 && m.get("from").is_some_and(Value::is_string) => {
+                Value::String(format!("<from {}>", m["from"].as_str().unwrap_or_default()))
+            }
+            Value::Object(m) => {
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), inline(v))).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(inline).collect()),
+            other => other.clone(),
+        }
+    }
+    inline(params).to_string()
+}
+
+/// The items a `for_each` step goes over: `Ok` with the items that pass its filter, or `Err`
+/// with where a list not known yet comes from.
+pub fn items_of(each: &ForEach, context: &Value) -> Result<Vec<(usize, Value)>, String> {
+    let list = each.items.resolve(context);
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    if let Some(from) = deferred_from(&list) {
+        return Err(from.to_owned());
+    }
+    let items = match list.as_ref() {
+        Value::Array(items) => items.clone(),
+        Value::Null => Vec::new(),
+        other => vec![other.clone()],
+    };
+    Ok(items
+        .into_iter()
+        .enumerate()
+        .filter(|(_, item)| {
+            each.only
+                .as_ref()
+                .is_none_or(|c| c.eval(&with_item(context, item)))
+        })
+        .collect())
+}
+
+/// The context with `item` set.
+pub fn with_item(context: &Value, item: &Value) -> Value {
+    let mut view = context.clone();
+    view["item"] = item.clone();
+    view
+}
+
+/// The requests of an action step rendered from `context` (with secrets in place when
+/// sending, without for people). Files named by `file_params` are read here, so the
+/// request shown is the request sent; a file that cannot be read is an error.
+pub fn action_requests(
+    step: &Step,
+    call: &str,
+    params: &Params,
+    for_each: Option<&ForEach>,
+    context: &Value,
+) -> Result<Vec<Request>, crate::aws::ApiError> {
+    let action = actions::find(call).expect("validated call");
+    let one = |item: Option<(usize, &Value)>, context: &Value| {
+        let sent = params.render_to_send(context);
+        let sent = if crate::runbook::has_deferred(&Value::Object(sent.clone())) {
+            sent // a file named by a value not known yet is read when it is known
+        } else {
+            actions::request_params(action, sent)?
+        };
+        Ok(Request {
+            step: step.id.clone(),
+            item: item.map(|(i, _)| i),
+            input: item.map(|(_, v)| v.clone()),
+            action: Some(action),
+            mutating: action.mutating,
+            params: sent,
+            for_each_of: None,
+        })
+    };
+    let Some(each) = for_each else {
+        return Ok(vec![one(None, context)?]);
+    };
+    match items_of(each, context) {
+        Ok(items) => items
+            .iter()
+            .map(|(i, item)| one(Some((*i, item)), &with_item(context, item)))
+            .collect(),
+        Err(from) => {
+            let item = deferred(&format!("{from}[*]"));
+            let mut request = one(None, &with_item(context, &item))?;
+            request.for_each_of = Some(from);
+            Ok(vec![request])
+        }
+    }
+}
+
+/// The BatchUpdateFindings request that marks the target's findings, with the note as it
+/// will be sent (its approver-and-date tail included).
+pub fn finding_request(
+    step: &str,
+    target: &Target,
+    status: &str,
+    note: &str,
+    approver: &str,
+    date: &str,
+) -> Option<Request> {
+    let finding = target.finding.as_ref()?;
+    let mut refs = vec![FindingRef::from(finding)];
+    refs.extend(target.also.iter().cloned());
+    let text = compose_note(note, approver, date);
+    let ids: Vec<Value> = refs
+        .iter()
+        .map(|r| json!({"Id": r.id, "ProductArn": r.product_arn}))
+        .collect();
+    let params = json!({
+        "FindingIdentifiers": ids,
+        "Workflow": {"Status": status},
+        "Note": {"Text": text, "UpdatedBy": approver},
+    });
+    Some(Request {
+        step: step.to_owned(),
+        item: None,
+        input: None,
+        action: None,
+        mutating: true,
+        params: params.as_object().cloned().unwrap_or_default(),
+        for_each_of: None,
+    })
+}
+
+/// Every request a step would make, rendered from `context` for people: for listings
+/// (approvals, `hubfix plan` without answers). Reads (waits, asserts) are included.
+pub fn step_requests(
+    step: &Step,
+    ctx: &Context,
+    context: &Value,
+    target: &Target,
+    lang: Lang,
+) -> Vec<Request> {
+    match &step.kind {
+        StepKind::Action {
+            call,
+            params,
+            for_each,
+            ..
+        } => action_requests(step, call, params, for_each.as_ref(), context).unwrap_or_default(),
+        StepKind::Wait(spec) => {
+            action_requests(step, &spec.call, &spec.params, None, context).unwrap_or_default()
+        }
+        StepKind::Assert {
+            call: Some(call),
+            params,
+            ..
+        } => action_requests(step, call, params, None, context).unwrap_or_default(),
+        StepKind::Suppress { note, .. } | StepKind::Resolve { note, .. } => {
+            let status = match step.kind {
+                StepKind::Suppress { .. } => "SUPPRESSED",
+                _ => "RESOLVED",
+            };
+            let body = ctx.redact_text(&note.render(lang, context));
+            // A suppression asks for the approver if none is known; a resolution records the user.
+            let approver = ctx.approver().unwrap_or_else(|| match status {
+                "SUPPRESSED" => "<approver>".into(),
+                _ => os_user(),
+            });
+            let date = ctx.value["run"]["date"].as_str().unwrap_or_default();
+            finding_request(&step.id, target, status, &body, &approver, date)
+                .into_iter()
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What a step's output will be, for a step that has not run (or only in a preview): its
+/// values are deferred to the call that gives them; a `for_each` step over a known list has
+/// one `{input, output}` per item.
+pub fn virtual_output(step: &Step, context: &Value) -> Value {
+    if let StepKind::Action {
+        for_each: Some(each),
+        ..
+    } = &step.kind
+        && let Ok(items) = items_of(each, context)
+    {
+        return Value::Array(
+            items
+                .into_iter()
+                .map(|(i, item)| {
+                    json!({"input": item, "output": deferred(&format!("{}[{i}]", step.id))})
+                })
+                .collect(),
+        );
+    }
+    deferred(&step.id)
+}
+
+/// The context with every step that has not run yet standing in with its [`virtual_output`],
+/// so a listing shows `<from create.ReplicationInstanceArn>` for what a later call gives.
+pub fn projected(plan: &Plan, context: &Value) -> Value {
+    let mut view = context.clone();
+    for step in &plan.steps {
+        let gives_output = matches!(
+            step.kind,
+            StepKind::Action { .. } | StepKind::Wait(_) | StepKind::Assert { .. }
+        );
+        if gives_output && view["steps"].get(&step.id).is_none() {
+            let output = virtual_output(step, &view);
+            view["steps"][&step.id] = output;
+        }
+    }
+    view
+}
