@@ -578,7 +578,7 @@ pub async fn create_replication_instance(
         .set_network_type(p.opt_string("NetworkType")?)
         .set_kerberos_authentication_settings(kerberos)
         .set_publicly_accessible(p.opt_bool("PubliclyAccessible")?)
-        .set_tags(Some(sdk_tags(spec, p, "Tags")?))
+        .set_tags(Some(sdk_tags(spec, p, "Tags")?).filter(|t| !t.is_empty()))
         .send()
         .await
         .map_err(sdk(spec))?;
@@ -642,12 +642,14 @@ pub async fn create_replication_task(client: &Client, p: &Params<'_>) -> Result<
         .replication_instance_arn(p.string("ReplicationInstanceArn")?)
         .source_endpoint_arn(p.string("SourceEndpointArn")?)
         .target_endpoint_arn(p.string("TargetEndpointArn")?)
-        .migration_type(MigrationTypeValue::from(p.string("MigrationType")?.as_str()))
+        .migration_type(MigrationTypeValue::from(
+            p.string("MigrationType")?.as_str(),
+        ))
         .table_mappings(p.string("TableMappings")?)
         .set_replication_task_settings(p.opt_string("ReplicationTaskSettings")?)
         .set_cdc_start_position(p.opt_string("CdcStartPosition")?)
         .set_task_data(p.opt_string("TaskData")?)
-        .set_tags(Some(sdk_tags(spec, p, "Tags")?))
+        .set_tags(Some(sdk_tags(spec, p, "Tags")?).filter(|t| !t.is_empty()))
         .send()
         .await
         .map_err(sdk(spec))?;

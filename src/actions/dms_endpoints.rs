@@ -104,7 +104,6 @@ pub const DESCRIBE_CONNECTION: ActionSpec = ActionSpec {
     shared: None,
 };
 
-
 /// What DMS.9 can do for an endpoint's engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SslSupport {

@@ -46,7 +46,9 @@ impl std::fmt::Debug for Handler {
 /// [`Handler`].
 macro_rules! handler {
     ($service:ident, $f:path) => {
-        $crate::actions::Handler::$service(|client, p| Box::pin(async move { $f(client, &p).await }))
+        $crate::actions::Handler::$service(|client, p| {
+            Box::pin(async move { $f(client, &p).await })
+        })
     };
 }
 pub(crate) use handler;

@@ -17,13 +17,13 @@ mod session;
 mod wait;
 
 pub use answers::{AnswersFile, AnswersPrompter};
+pub use calls::{Request, ShownCall};
 pub use context::{Context, REDACTED, Target};
 pub use journal::{Event, Journal, Record, RunSummary, list_runs};
 pub use preview::preview;
 pub use prompt::{Answer, PromptError, Prompter, Question, Secret};
 pub use reporter::{RecordingReporter, Reporter, WaitDisplay};
 pub use scripted::ScriptedPrompter;
-pub use calls::{Request, ShownCall};
 pub use session::{
     Engine, Preparation, Prepared, PreviewReport, RunOptions, RunReport, StartError,
 };

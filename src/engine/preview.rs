@@ -37,9 +37,8 @@ pub async fn preview(
     ));
     for (n, step) in plan.steps.iter().enumerate() {
         let view = calls::projected(plan, &ctx.value);
-        let requests = |step: &crate::runbook::Step| {
-            calls::step_requests(step, &ctx, &view, target, lang)
-        };
+        let requests =
+            |step: &crate::runbook::Step| calls::step_requests(step, &ctx, &view, target, lang);
         let lines = |requests: &[calls::Request]| {
             requests
                 .iter()

@@ -256,7 +256,7 @@ impl<'e> Engine<'e> {
             target: target.clone(),
             prompter,
             journal: Journal::none(),
-            ctx: Context::new(target, "plan", approver.as_deref()),
+            ctx: Self::preview_context(target, approver.as_deref()),
             run_id: "plan".into(),
             last_prompt: None,
             interrupt: None,
@@ -274,6 +274,13 @@ impl<'e> Engine<'e> {
             message: report.message,
             calls: walk.preview.take().unwrap_or_default(),
         }
+    }
+
+    /// The context of a preview: the run id is given only when a run starts.
+    fn preview_context(target: &Target, approver: Option<&str>) -> Context {
+        let mut ctx = Context::new(target, "plan", approver);
+        ctx.value["run"]["id"] = crate::runbook::deferred("run.id");
+        ctx
     }
 
     /// Runs a plan on a target up to its first change, asking every question on the way,
@@ -1174,15 +1181,17 @@ impl Walk<'_, '_> {
         let shown = calls::action_requests(step, call, params, for_each, &self.ctx.value)
             .map_err(|e| Failure::Step(self.ctx.redact_text(&e.to_string())))?;
         let mutating = shown.iter().any(|r| r.mutating);
-        let unknown = shown
-            .iter()
-            .any(|r| r.for_each_of.is_some() || crate::runbook::has_deferred(&Value::Object(r.params.clone())));
+        let unknown = shown.iter().any(|r| {
+            r.for_each_of.is_some()
+                || crate::runbook::has_deferred(&Value::Object(r.params.clone()))
+        });
         if self.preview.is_some() && (mutating || unknown) {
             self.record_preview(shown);
             return Ok(calls::virtual_output(step, &self.ctx.value));
         }
-        let sending = calls::action_requests(step, call, params, for_each, &self.ctx.with_secrets())
-            .map_err(failed)?;
+        let sending =
+            calls::action_requests(step, call, params, for_each, &self.ctx.with_secrets())
+                .map_err(failed)?;
         if for_each.is_none() {
             let (Some(shown), Some(sent)) = (shown.first(), sending.first()) else {
                 return Ok(Value::Null);

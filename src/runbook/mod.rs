@@ -25,5 +25,7 @@ pub use plan::{
 };
 pub use schema::schema_json;
 pub use secret_rules::SecretRules;
-pub use template::{Params, Path, Template, deferred, deferred_from, has_deferred, prose, shown_value};
+pub use template::{
+    Params, Path, Template, deferred, deferred_from, has_deferred, prose, shown_value,
+};
 pub use text::{Lang, Text};

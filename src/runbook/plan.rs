@@ -673,18 +673,27 @@ impl Checker<'_> {
                 }
             }
             RawStep::Action(a) => {
-                let for_each = a.for_each.as_ref().and_then(|list| match Path::parse(&list.value) {
-                    Ok(items) => {
-                        self.check_path(&items, &list.referenced, false);
-                        Some(items)
-                    }
-                    Err(e) => {
-                        self.err(&list.referenced, e);
-                        None
-                    }
-                });
+                let for_each =
+                    a.for_each
+                        .as_ref()
+                        .and_then(|list| match Path::parse(&list.value) {
+                            Ok(items) => {
+                                self.check_path(&items, &list.referenced, false);
+                                Some(items)
+                            }
+                            Err(e) => {
+                                self.err(&list.referenced, e);
+                                None
+                            }
+                        });
                 if a.where_.is_some() && a.for_each.is_none() {
-                    self.err(at, format!("`where` filters the items of `for_each`; step `{}` has none", a.id.value));
+                    self.err(
+                        at,
+                        format!(
+                            "`where` filters the items of `for_each`; step `{}` has none",
+                            a.id.value
+                        ),
+                    );
                 }
                 self.item_allowed = a.for_each.is_some();
                 let only = a.where_.as_ref().map(|w| self.condition(w, false));

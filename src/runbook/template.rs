@@ -68,7 +68,9 @@ pub fn prose(value: &Value) -> String {
         Value::Null => String::new(),
         Value::Array(items) => items.iter().map(prose).collect::<Vec<_>>().join(", "),
         // Tags read as `key=value`.
-        Value::Object(map) if map.len() == 2 && map.contains_key("Key") && map.contains_key("Value") => {
+        Value::Object(map)
+            if map.len() == 2 && map.contains_key("Key") && map.contains_key("Value") =>
+        {
             format!("{}={}", prose(&map["Key"]), prose(&map["Value"]))
         }
         Value::Object(map) => map
@@ -181,7 +183,10 @@ impl Alternative {
 }
 
 /// The first alternative with a value: not missing, not null, not an empty list.
-fn first_defined<'a>(alternatives: &'a [Alternative], context: &'a Value) -> Option<Cow<'a, Value>> {
+fn first_defined<'a>(
+    alternatives: &'a [Alternative],
+    context: &'a Value,
+) -> Option<Cow<'a, Value>> {
     alternatives
         .iter()
         .filter_map(|a| match a {

@@ -180,9 +180,12 @@ class Check:
         self.hub.get_findings()
         log = self.api("/hubfix-test/requests")
         assert log == [
-            {"service": "redshift", "action": "DescribeClusters", "method": "POST", "path": "/"},
-            {"service": "securityhub", "action": "GetFindings", "method": "POST", "path": "/findings"},
+            {"service": "redshift", "action": "DescribeClusters", "method": "POST", "path": "/", "params": {}},
+            {"service": "securityhub", "action": "GetFindings", "method": "POST", "path": "/findings", "params": {}},
         ], log
+        self.rs.modify_cluster(ClusterIdentifier="test-redshift-cluster", EnhancedVpcRouting=False)
+        logged = self.api("/hubfix-test/requests")[-1]
+        assert logged["params"] == {"ClusterIdentifier": "test-redshift-cluster", "EnhancedVpcRouting": "false"}, logged
         self.api("/hubfix-test/deny", {"action": "ModifyCluster"})
         self.api("/hubfix-test/deny", {"action": "BatchUpdateFindings"})
         assert self.error(self.rs.modify_cluster, ClusterIdentifier="test-redshift-cluster",
@@ -197,7 +200,7 @@ class Check:
         self.api("/hubfix-test/deny", {"action": "DescribeReplicationInstances", "service": "dms"})
         assert self.error(dms.describe_replication_instances) == ("AccessDeniedException", 400)
         assert self.api("/hubfix-test/requests")[-1] == {
-            "service": "dms", "action": "DescribeReplicationInstances", "method": "POST", "path": "/"}
+            "service": "dms", "action": "DescribeReplicationInstances", "method": "POST", "path": "/", "params": {}}
         self.api("/hubfix-test/reset", {})
         assert self.api("/hubfix-test/requests") == []
         assert self.error(dms.describe_replication_instances) == ("ResourceNotFoundFault", 400)  # not denied: none there

@@ -271,7 +271,7 @@ impl FakeDms {
                 Ok(view)
             }
             "dms.import_certificate" => {
-                let pem = std::fs::read_to_string(text("CertificatePemFile")).unwrap();
+                let pem = text("CertificatePem");
                 let id = text("CertificateIdentifier");
                 let arn = format!(
                     "arn:aws:dms:ap-northeast-1:123456789012:cert:{}",
@@ -343,20 +343,6 @@ impl FakeDms {
                     None
                 };
                 Ok(json!({"Status": status, "LastFailureMessage": message}))
-            }
-            "dms.resume_replication_tasks" => {
-                let arns: Vec<String> =
-                    serde_json::from_value(params["ReplicationTaskArns"].clone()).unwrap();
-                let mut resumed = Vec::new();
-                for t in self.tasks.lock().unwrap().iter_mut() {
-                    if arns.iter().any(|a| a == t.arn()) && t.status() == "stopped" {
-                        t.definition
-                            .insert("StartedWith".into(), json!("resume-processing"));
-                        t.go("running", None, 0);
-                        resumed.push(t.arn().to_owned());
-                    }
-                }
-                Ok(json!({"Resumed": resumed}))
             }
             other => panic!("the DMS double has no {other}"),
         }
@@ -442,24 +428,26 @@ impl FakeDms {
         })
     }
 
-    fn with_tasks<F: FnMut(&mut Task) -> Result<bool, ApiError>>(
+    /// Changes one task by ARN; the answer is the task as the change call gives it.
+    fn with_task<F: FnOnce(&mut Task) -> Result<(), ApiError>>(
         &self,
-        arns: &Value,
-        mut f: F,
-    ) -> Result<Vec<String>, ApiError> {
-        let arns: Vec<&str> = arns
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect();
-        let mut done = Vec::new();
-        for t in self.tasks.lock().unwrap().iter_mut() {
-            if arns.contains(&t.arn()) && f(t)? {
-                done.push(t.arn().to_owned());
-            }
-        }
-        Ok(done)
+        op: &str,
+        arn: &str,
+        f: F,
+    ) -> Result<Value, ApiError> {
+        let mut tasks = self.tasks.lock().unwrap();
+        let Some(t) = tasks.iter_mut().find(|t| t.arn() == arn) else {
+            return Err(err(
+                ApiErrorKind::NotFound,
+                op,
+                "ResourceNotFoundFault",
+                format!("no task {arn}"),
+            ));
+        };
+        f(t)?;
+        Ok(
+            json!({"ReplicationTaskIdentifier": t.id(), "ReplicationTaskArn": t.arn(), "Status": t.status()}),
+        )
     }
 
     fn create_instance(&self, op: &str, p: &Map<String, Value>) -> Result<Value, ApiError> {
@@ -530,26 +518,26 @@ impl Api for FakeDms {
                 self.tick();
                 Ok(self.describe_tasks(&text("ReplicationInstanceArn")))
             }
-            "dms.stop_replication_tasks" => {
+            "dms.stop_replication_task" => {
                 let polls = self.polls;
-                let done = self.with_tasks(&params["ReplicationTaskArns"], |t| {
-                    Ok(t.status() == "running" && {
-                        t.go("stopping", Some("stopped"), polls);
-                        true
-                    })
+                let done = self.with_task(op, &text("ReplicationTaskArn"), |t| {
+                    if t.status() != "running" {
+                        return Err(busy(format!("task {} is not running", t.id())));
+                    }
+                    t.go("stopping", Some("stopped"), polls);
+                    Ok(())
                 })?;
-                Ok(json!({ "Stopped": done }))
+                Ok(done)
             }
-            "dms.delete_replication_tasks" => {
+            "dms.delete_replication_task" => {
                 let polls = self.polls;
-                let done = self.with_tasks(&params["ReplicationTaskArns"], |t| {
+                self.with_task(op, &text("ReplicationTaskArn"), |t| {
                     if t.status() == "running" {
                         return Err(busy(format!("task {} is running", t.id())));
                     }
                     t.go("deleting", None, polls);
-                    Ok(true)
-                })?;
-                Ok(json!({ "Deleted": done }))
+                    Ok(())
+                })
             }
             "dms.delete_replication_instance" => {
                 let arn = text("ReplicationInstanceArn");
@@ -572,43 +560,39 @@ impl Api for FakeDms {
                 Ok(Value::Object(i.config.clone()))
             }
             "dms.create_replication_instance" => self.create_instance(op, params),
-            "dms.create_replication_tasks" => {
+            "dms.create_replication_task" => {
                 let instance = text("ReplicationInstanceArn");
-                let mut created = Vec::new();
-                for def in params["Tasks"].as_array().unwrap() {
-                    let id = def["ReplicationTaskIdentifier"].as_str().unwrap();
-                    if self.tasks().iter().any(|t| t.id() == id) {
-                        continue;
-                    }
-                    let mut t = task(id, "creating", &instance);
-                    for (k, v) in def.as_object().unwrap() {
-                        if !["ReplicationTaskArn", "Status", "FullLoadProgressPercent"]
-                            .contains(&k.as_str())
-                        {
-                            t.definition.insert(k.clone(), v.clone());
-                        }
-                    }
-                    t.definition
-                        .insert("ReplicationInstanceArn".into(), json!(instance));
-                    t.definition.insert(
-                        "ReplicationTaskArn".into(),
-                        json!(format!("{}-NEW", t.arn())),
-                    );
-                    t.definition
-                        .insert("FullLoadProgressPercent".into(), json!(0));
-                    t.go("creating", Some("ready"), self.polls);
-                    created.push(t.arn().to_owned());
-                    self.tasks.lock().unwrap().push(t);
+                let id = text("ReplicationTaskIdentifier");
+                if self.tasks().iter().any(|t| t.id() == id) {
+                    return Err(err(
+                        ApiErrorKind::Invalid,
+                        op,
+                        "ResourceAlreadyExistsFault",
+                        "the task already exists",
+                    ));
                 }
-                Ok(json!({ "Created": created }))
+                let mut t = task(&id, "creating", &instance);
+                for (k, v) in params {
+                    t.definition.insert(k.clone(), v.clone());
+                }
+                t.definition.insert(
+                    "ReplicationTaskArn".into(),
+                    json!(format!("{}-NEW", t.arn())),
+                );
+                t.definition
+                    .insert("FullLoadProgressPercent".into(), json!(0));
+                t.go("creating", Some("ready"), self.polls);
+                let out = json!({"ReplicationTaskIdentifier": id, "ReplicationTaskArn": t.arn(), "Status": "creating"});
+                self.tasks.lock().unwrap().push(t);
+                Ok(out)
             }
-            "dms.move_replication_tasks" => {
+            "dms.move_replication_task" => {
                 let target = text("TargetReplicationInstanceArn");
                 if self.instance(op, &target)?.status() != "available" {
                     return Err(busy("the target instance is not available".into()));
                 }
                 let polls = self.polls;
-                let done = self.with_tasks(&params["ReplicationTaskArns"], |t| {
+                self.with_task(op, &text("ReplicationTaskArn"), |t| {
                     if !["stopped", "ready", "failed"].contains(&t.status()) {
                         return Err(busy(format!("task {} is {}", t.id(), t.status())));
                     }
@@ -616,24 +600,19 @@ impl Api for FakeDms {
                     t.definition
                         .insert("TargetReplicationInstanceArn".into(), json!(target));
                     t.go("moving", Some("stopped"), polls);
-                    Ok(true)
-                })?;
-                Ok(json!({ "Moved": done }))
+                    Ok(())
+                })
             }
-            "dms.start_replication_tasks" => {
-                let instance = text("ReplicationInstanceArn");
-                let ids: Vec<String> =
-                    serde_json::from_value(params["ReplicationTaskIdentifiers"].clone()).unwrap();
+            "dms.start_replication_task" => {
                 let kind = text("StartReplicationTaskType");
-                let mut started = Vec::new();
-                for t in self.tasks.lock().unwrap().iter_mut() {
-                    if t.instance() == instance && ids.iter().any(|i| i == t.id()) {
-                        t.definition.insert("StartedWith".into(), json!(kind));
-                        t.go("running", None, 0);
-                        started.push(t.id().to_owned());
+                self.with_task(op, &text("ReplicationTaskArn"), |t| {
+                    if t.status() == "running" {
+                        return Err(busy(format!("task {} is running", t.id())));
                     }
-                }
-                Ok(json!({ "Started": started }))
+                    t.definition.insert("StartedWith".into(), json!(kind));
+                    t.go("running", None, 0);
+                    Ok(())
+                })
             }
             other => self.endpoint_call(op, other, params),
         }

@@ -7,7 +7,7 @@ use serde_json::json;
 const MYSQL: &str = "demo-source-mysql";
 
 /// (endpoint ARN, SslMode, CertificateArn).
-async fn endpoint(emu: &Emulator, id: &str) -> (String, String, Option<String>) {
+pub async fn endpoint(emu: &Emulator, id: &str) -> (String, String, Option<String>) {
     let out = emu
         .dms()
         .await
@@ -26,7 +26,7 @@ async fn endpoint(emu: &Emulator, id: &str) -> (String, String, Option<String>) 
     )
 }
 
-async fn instance_arn(emu: &Emulator, id: &str) -> String {
+pub async fn instance_arn(emu: &Emulator, id: &str) -> String {
     let out = emu
         .dms()
         .await
@@ -41,7 +41,7 @@ async fn instance_arn(emu: &Emulator, id: &str) -> String {
         .to_owned()
 }
 
-fn ca_pem() -> String {
+pub fn ca_pem() -> String {
     format!("{}/tests/fixtures/ca-chain.pem", env!("CARGO_MANIFEST_DIR"))
 }
 

@@ -144,9 +144,12 @@ async fn recreate_stops_deletes_recreates_restarts_and_resolves() {
         changes(&fx),
         [
             "dms:StopReplicationTask",
+            // One request per task: t1 (running) and t2.
+            "dms:DeleteReplicationTask",
             "dms:DeleteReplicationTask",
             "dms:DeleteReplicationInstance",
             "dms:CreateReplicationInstance",
+            "dms:CreateReplicationTask",
             "dms:CreateReplicationTask",
             "dms:StartReplicationTask",
         ]
@@ -218,7 +221,9 @@ async fn restarting_tasks_is_shown_before_it_is_asked() {
     let said = fx.said();
     let before_changes = &said[..said.find("Stopping").expect("stopped")];
     assert!(
-        before_changes.contains(r#"dms:StartReplicationTask {"ReplicationInstanceArn""#)
+        before_changes.contains(
+            r#"dms:StartReplicationTask {"ReplicationTaskArn":"<from recreate_tasks[0].ReplicationTaskArn>""#
+        )
             && before_changes.contains(r#""StartReplicationTaskType":"start-replication""#),
         "{before_changes}"
     );
@@ -296,6 +301,7 @@ async fn replace_creates_moves_then_deletes_and_tasks_keep_their_progress() {
         [
             "dms:StopReplicationTask",
             "dms:CreateReplicationInstance",
+            "dms:MoveReplicationTask",
             "dms:MoveReplicationTask",
             "dms:DeleteReplicationInstance",
             "dms:StartReplicationTask",

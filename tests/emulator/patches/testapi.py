@@ -5,7 +5,10 @@ make, e.g. in dry-run), and must provoke AccessDenied without real IAM. moto
 has neither, so this WSGI middleware wraps the app moto's server builds:
 
   GET  /hubfix-test/requests      every AWS request since the last reset:
-                                  [{"service","action","method","path"}]
+                                  [{"service","action","method","path","params"}]
+                                  params: the JSON body, or the query protocol's
+                                  form fields (Action and Version left out); an
+                                  AuthToken only as "sha256:<hex>"
   POST /hubfix-test/reset         clear the log, denials, fault hooks, config
   GET  /hubfix-test/id            {"id": $HUBFIX_EMULATOR_ID}, to recognise one's own server
   GET  /hubfix-test/config        current config
@@ -25,6 +28,7 @@ has neither, so this WSGI middleware wraps the app moto's server builds:
 POST /moto-api/reset still resets moto and also does /hubfix-test/reset.
 """
 
+import hashlib
 import io
 import json
 import os
@@ -82,6 +86,26 @@ def describe(environ):
     if action:
         return service, action, "query"
     return service, _rest_action(service, region, method, path) or f"{method} {path}", "rest-json"
+
+
+def _params(environ, protocol):
+    """The request's parameters, so tests can compare what was sent with what was planned."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+    if protocol == "query":
+        fields = parse_qs(environ.get("QUERY_STRING", ""))
+        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            fields.update(parse_qs(body.decode("utf-8", "replace")))
+        params = {k: v[0] for k, v in fields.items() if k not in ("Action", "Version")}
+    else:
+        try:
+            params = json.loads(body) if body.strip() else {}
+        except ValueError:
+            params = {}
+    if isinstance(params, dict) and isinstance(params.get("AuthToken"), str):
+        params["AuthToken"] = "sha256:" + hashlib.sha256(params["AuthToken"].encode()).hexdigest()
+    return params
 
 
 def _denial(service, action, protocol, code, status):
@@ -165,8 +189,11 @@ class Middleware:
                 state.reset()
             return self.app(environ, start_response)
         service, action, protocol = describe(environ)
+        params = _params(environ, protocol)
         with state.lock:
-            state.requests.append({"service": service, "action": action, "method": environ["REQUEST_METHOD"], "path": path})
+            state.requests.append(
+                {"service": service, "action": action, "method": environ["REQUEST_METHOD"], "path": path, "params": params}
+            )
             rule = state.denied.get(action)
         if rule and rule[0] in (None, service):
             return _denial(service, action, protocol, rule[1], rule[2])(environ, start_response)

@@ -1,0 +1,31 @@
+//! Embeds every `runbooks/*.yaml` in the binary: a new control is a new YAML file, with no
+//! Rust line to add. Writes `$OUT_DIR/runbooks.rs`, a list of (file name, text).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the runbooks directory")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    let mut out = String::from("&[\n");
+    for path in &files {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let name = path.file_name().expect("a file name").to_string_lossy();
+        writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .expect("writing to a string");
+    }
+    out.push(']');
+    let target = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("runbooks.rs");
+    std::fs::write(target, out).expect("writing the runbook list");
+}
