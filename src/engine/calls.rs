@@ -289,7 +289,8 @@ pub fn virtual_output(step: &Step, context: &Value) -> Value {
     deferred(&step.id)
 }
 
-/// The context with every step that has not run yet standing in with its [`virtual_output`],
+/// The context with every step that has not run yet, and that its `when` lets run, standing in
+/// with its [`virtual_output`],
 /// so a listing shows `<from create.ReplicationInstanceArn>` for what a later call gives.
 pub fn projected(plan: &Plan, context: &Value) -> Value {
     let mut view = context.clone();
@@ -298,7 +299,9 @@ pub fn projected(plan: &Plan, context: &Value) -> Value {
             step.kind,
             StepKind::Action { .. } | StepKind::Wait(_) | StepKind::Assert { .. }
         );
-        if gives_output && view["steps"].get(&step.id).is_none() {
+        // A step its `when` skips gives nothing: `{{ a or b }}` then takes `b`, as the run will.
+        let runs = step.when.as_ref().is_none_or(|w| w.eval(&view));
+        if gives_output && runs && view["steps"].get(&step.id).is_none() {
             let output = virtual_output(step, &view);
             view["steps"][&step.id] = output;
         }

@@ -119,6 +119,16 @@ async fn require_needs_no_certificate_and_tests_the_connection() {
         "{}",
         updates[0].note
     );
+    // The approval lists the request as sent: no certificate parameter, no placeholder.
+    let said = fx.said();
+    let listed = said
+        .lines()
+        .find(|l| l.contains("dms:ModifyEndpoint"))
+        .expect("the change is listed before its approval");
+    assert!(
+        !listed.contains("CertificateArn") && listed.contains(r#""SslMode":"require""#),
+        "{listed}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -140,6 +150,16 @@ async fn a_pem_file_is_checked_imported_and_named_in_the_note() {
         updates[0].note.contains("verify-full") && updates[0].note.contains(imported),
         "{}",
         updates[0].note
+    );
+    // Listed before the yes as sent: the imported certificate's ARN is what the import gives.
+    let said = fx.said();
+    let listed = said
+        .lines()
+        .find(|l| l.contains("dms:ModifyEndpoint"))
+        .expect("the change is listed before its approval");
+    assert!(
+        listed.contains(r#""CertificateArn":"<from import_ca.CertificateArn>""#),
+        "{listed}"
     );
 }
 
