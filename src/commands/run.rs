@@ -368,30 +368,20 @@ pub async fn plan(
                     report.outcome.name(),
                     report.message
                 ));
-                if !matches!(
-                    report.outcome,
-                    crate::runbook::Outcome::Fixed
-                        | crate::runbook::Outcome::Suppressed
-                        | crate::runbook::Outcome::Compliant
-                        | crate::runbook::Outcome::Stopped
-                ) {
+                // A run the answers stop is a plan like any other; one that would fail is not.
+                use crate::runbook::Outcome::{Failed, NeedsInput, TimedOut};
+                if matches!(report.outcome, Failed | NeedsInput | TimedOut) {
                     code = code.max(report.outcome.exit_code());
                 }
-                let outcome = serde_json::json!({"outcome": report.outcome.name(), "message": report.message});
-                (report.calls, Some(outcome))
+                (report.calls, Some((report.outcome, report.message)))
             }
             None => (preview(&engine, plan, target).await?, None),
         };
         if !json {
             reporter.say(&format!("Requests ({}):", calls.len()));
             for call in &calls {
-                reporter.say(&format!(
-                    "  {}{}:{} {}",
-                    if call.mutating { "CHANGE " } else { "read   " },
-                    call.service,
-                    call.operation,
-                    call.params
-                ));
+                let kind = if call.mutating { "CHANGE" } else { "read  " };
+                reporter.say(&format!("  {kind} {}", call.line()));
             }
             reporter.say("");
         }
@@ -405,9 +395,9 @@ pub async fn plan(
             "walked": prompter.is_some(),
             "calls": calls,
         });
-        if let Some(outcome) = outcome {
-            entry["outcome"] = outcome["outcome"].clone();
-            entry["message"] = outcome["message"].clone();
+        if let Some((outcome, message)) = outcome {
+            entry["outcome"] = outcome.name().into();
+            entry["message"] = message.into();
         }
         shown.push(entry);
     }

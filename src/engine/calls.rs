@@ -81,21 +81,30 @@ impl Request {
 
     /// `dms:StopReplicationTask {"ReplicationTaskArn": "..."}`, for people.
     pub fn line(&self, ctx: &Context) -> String {
+        self.shown(ctx).line()
+    }
+}
+
+impl ShownCall {
+    /// `dms:StopReplicationTask {"ReplicationTaskArn": "..."}`, a deferred value as
+    /// `<from step.Field>`.
+    pub fn line(&self) -> String {
         let each = self
             .for_each_of
             .as_ref()
             .map(|of| format!(" (for each of <from {of}>)"))
             .unwrap_or_default();
         format!(
-            "{} {}{each}",
-            self.iam_action(),
-            shown_line(&self.shown_params(ctx))
+            "{}:{} {}{each}",
+            self.service,
+            self.operation,
+            inline_deferred(&self.params)
         )
     }
 }
 
 /// Parameters on one line, deferred values as `<from step.Field>`.
-fn shown_line(params: &Value) -> String {
+fn inline_deferred(params: &Value) -> String {
     fn inline(v: &Value) -> Value {
         match v {
             Value::Object(m) if m.len() == 1 && m.get("from").is_some_and(Value::is_string) => {
@@ -289,18 +298,19 @@ pub fn virtual_output(step: &Step, context: &Value) -> Value {
     deferred(&step.id)
 }
 
-/// The context with every step that has not run yet, and that its `when` lets run, standing in
-/// with its [`virtual_output`],
+/// The context with every step that has not run yet standing in with its [`virtual_output`],
 /// so a listing shows `<from create.ReplicationInstanceArn>` for what a later call gives.
-pub fn projected(plan: &Plan, context: &Value) -> Value {
+/// With `every_branch` false, only the steps whose `when` holds stand in (an approval lists
+/// the path the answers take: `{{ a or b }}` then takes `b` when the step giving `a` is
+/// skipped); with it true, every step does (`hubfix plan` without answers shows every branch).
+pub fn projected(plan: &Plan, context: &Value, every_branch: bool) -> Value {
     let mut view = context.clone();
     for step in &plan.steps {
         let gives_output = matches!(
             step.kind,
             StepKind::Action { .. } | StepKind::Wait(_) | StepKind::Assert { .. }
         );
-        // A step its `when` skips gives nothing: `{{ a or b }}` then takes `b`, as the run will.
-        let runs = step.when.as_ref().is_none_or(|w| w.eval(&view));
+        let runs = every_branch || step.when.as_ref().is_none_or(|w| w.eval(&view));
         if gives_output && runs && view["steps"].get(&step.id).is_none() {
             let output = virtual_output(step, &view);
             view["steps"][&step.id] = output;

@@ -36,16 +36,14 @@ pub async fn preview(
         "読み取り呼び出しのみを行い、何も変更しません。",
     ));
     for (n, step) in plan.steps.iter().enumerate() {
-        let view = calls::projected(plan, &ctx.value);
-        let requests =
-            |step: &crate::runbook::Step| calls::step_requests(step, &ctx, &view, target, lang);
-        let lines = |requests: &[calls::Request]| {
-            requests
-                .iter()
-                .map(|r| r.line(&ctx))
-                .collect::<Vec<_>>()
-                .join("\n    ")
-        };
+        let view = calls::projected(plan, &ctx.value, true);
+        let requests = calls::step_requests(step, &ctx, &view, target, lang);
+        listed.extend(requests.iter().map(|r| r.shown(&ctx)));
+        let described = requests
+            .iter()
+            .map(|r| r.line(&ctx))
+            .collect::<Vec<_>>()
+            .join("\n    ");
         let mut line = format!("[{}] {} ({})", n + 1, step.id, step.kind.name());
         if let Some(when) = &step.when {
             let now = when.eval(&ctx.value);
@@ -72,13 +70,10 @@ pub async fn preview(
                 mutating: false,
                 ..
             } => {
-                let requests = requests(step);
-                let described = lines(&requests);
                 let known = params.is_resolved(&ctx.value)
                     && requests
                         .iter()
                         .all(|r| !has_deferred(&Value::Object(r.params.clone())));
-                listed.extend(requests.iter().map(|r| r.shown(&ctx)));
                 match requests.first() {
                     Some(request) if known => {
                         let action = actions::find(call).expect("validated call");
@@ -93,8 +88,6 @@ pub async fn preview(
                 }
             }
             StepKind::Action { .. } | StepKind::Suppress { .. } | StepKind::Resolve { .. } => {
-                let requests = requests(step);
-                listed.extend(requests.iter().map(|r| r.shown(&ctx)));
                 let approver = step
                     .kind
                     .approved_by()
@@ -102,22 +95,15 @@ pub async fn preview(
                 let change = if requests.is_empty() {
                     "(nothing: no request for this resource)".to_owned()
                 } else {
-                    lines(&requests)
+                    described
                 };
                 format!("WOULD CHANGE (after a yes to `{approver}`): {change}")
             }
             StepKind::Wait(spec) if spec.gone_is_ready => {
-                let requests = requests(step);
-                listed.extend(requests.iter().map(|r| r.shown(&ctx)));
-                format!("would poll {} until the resource is gone", lines(&requests))
+                format!("would poll {described} until the resource is gone")
             }
             StepKind::Wait(spec) => format!(
-                "would poll {} until {} is one of [{}]{}{}",
-                {
-                    let requests = requests(step);
-                    listed.extend(requests.iter().map(|r| r.shown(&ctx)));
-                    lines(&requests)
-                },
+                "would poll {described} until {} is one of [{}]{}{}",
                 spec.status,
                 spec.ready.join(", "),
                 spec.pending
@@ -129,19 +115,11 @@ pub async fn preview(
                     .map(|u| format!(" and `{}`", u.source()))
                     .unwrap_or_default(),
             ),
-            StepKind::Assert {
-                call,
-                params,
-                that,
-                text,
-            } => {
-                let _ = (call, params);
-                let requests = requests(step);
-                listed.extend(requests.iter().map(|r| r.shown(&ctx)));
+            StepKind::Assert { that, text, .. } => {
                 let read = if requests.is_empty() {
                     String::new()
                 } else {
-                    format!(" after {}", lines(&requests))
+                    format!(" after {described}")
                 };
                 format!(
                     "verifies `{}`{read}: {}",

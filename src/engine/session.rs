@@ -1074,39 +1074,12 @@ impl Walk<'_, '_> {
             }
             StepKind::Wait(spec) if self.preview.is_some() => {
                 let label = spec.text.render(lang, &self.ctx.value);
-                self.reporter().say(&format!(
-                    "{} {label}",
-                    lang.pick("would wait:", "待機予定:")
-                ));
-                self.record_preview(calls::step_requests(
-                    step,
-                    &self.ctx,
-                    &self.ctx.value,
-                    &self.target,
-                    lang,
-                ));
-                let output = calls::virtual_output(step, &self.ctx.value);
-                self.ctx.set_output(&step.id, output);
-                Ok(Flow::Next)
+                self.not_in_preview(step, lang.pick("would wait:", "待機予定:"), label)
             }
             StepKind::Wait(spec) => self.wait(step, spec).await,
             StepKind::Assert { text, .. } if self.preview.is_some() => {
-                // Nothing was changed, so the check the change would pass cannot be made.
                 let what = text.render(lang, &self.ctx.value);
-                self.reporter().say(&format!(
-                    "{} {what}",
-                    lang.pick("would verify:", "確認予定:")
-                ));
-                self.record_preview(calls::step_requests(
-                    step,
-                    &self.ctx,
-                    &self.ctx.value,
-                    &self.target,
-                    lang,
-                ));
-                let output = calls::virtual_output(step, &self.ctx.value);
-                self.ctx.set_output(&step.id, output);
-                Ok(Flow::Next)
+                self.not_in_preview(step, lang.pick("would verify:", "確認予定:"), what)
             }
             StepKind::Assert {
                 call,
@@ -1159,6 +1132,18 @@ impl Walk<'_, '_> {
         }
     }
 
+    /// A wait or an assert in a preview: nothing was changed, so the state it waits for or
+    /// checks cannot be seen. It is said, its request recorded and its output deferred.
+    fn not_in_preview(&mut self, step: &Step, verb: &str, what: String) -> Result<Flow, Failure> {
+        self.reporter().say(&format!("{verb} {what}"));
+        let lang = self.lang();
+        let requests = calls::step_requests(step, &self.ctx, &self.ctx.value, &self.target, lang);
+        self.record_preview(requests);
+        let output = calls::virtual_output(step, &self.ctx.value);
+        self.ctx.set_output(&step.id, output);
+        Ok(Flow::Next)
+    }
+
     /// Keeps the requests a preview would send.
     fn record_preview(&mut self, requests: Vec<Request>) {
         let shown: Vec<ShownCall> = requests.iter().map(|r| r.shown(&self.ctx)).collect();
@@ -1177,9 +1162,9 @@ impl Walk<'_, '_> {
         params: &crate::runbook::Params,
         for_each: Option<&crate::runbook::ForEach>,
     ) -> Result<Value, Failure> {
-        let failed = |e: crate::aws::ApiError| Failure::Step(e.to_string());
+        let failed = |e: crate::aws::ApiError| Failure::Step(self.ctx.redact_text(&e.to_string()));
         let shown = calls::action_requests(step, call, params, for_each, &self.ctx.value)
-            .map_err(|e| Failure::Step(self.ctx.redact_text(&e.to_string())))?;
+            .map_err(failed)?;
         let mutating = shown.iter().any(|r| r.mutating);
         let unknown = shown.iter().any(|r| {
             r.for_each_of.is_some()
@@ -1270,7 +1255,7 @@ impl Walk<'_, '_> {
         // skips is not shown.
         let mut if_yes = self.ctx.value.clone();
         if_yes["answers"][&step.id] = Value::Bool(true);
-        let if_yes = calls::projected(self.plan, &if_yes);
+        let if_yes = calls::projected(self.plan, &if_yes, false);
         let approved: Vec<String> = self
             .plan
             .steps

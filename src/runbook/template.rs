@@ -322,21 +322,20 @@ impl ParamValue {
         })
     }
 
-    /// `sending`: a lone variable with no value becomes null (the parameter is left out of
-    /// the request) instead of the `<path>` shown to a person.
-    fn render(&self, context: &Value, sending: bool) -> Value {
+    /// A lone variable with no value becomes null (the parameter is left out of the request).
+    fn render(&self, context: &Value) -> Value {
         match self {
             ParamValue::Plain(v) => v.clone(),
             ParamValue::Text(t) => match t.render_value(context) {
-                Value::String(_) if sending && t.is_unresolved_variable(context) => Value::Null,
+                Value::String(_) if t.is_unresolved_variable(context) => Value::Null,
                 v => v,
             },
             ParamValue::List(items) => {
-                Value::Array(items.iter().map(|i| i.render(context, sending)).collect())
+                Value::Array(items.iter().map(|i| i.render(context)).collect())
             }
             ParamValue::Map(map) => Value::Object(
                 map.iter()
-                    .map(|(k, v)| (k.clone(), v.render(context, sending)))
+                    .map(|(k, v)| (k.clone(), v.render(context)))
                     .collect(),
             ),
         }
@@ -384,20 +383,12 @@ impl Params {
         out
     }
 
-    /// The parameters as shown to a person: a value not known yet reads `<path>`.
-    pub fn render(&self, context: &Value) -> serde_json::Map<String, Value> {
-        self.0
-            .iter()
-            .map(|(k, v)| (k.clone(), v.render(context, false)))
-            .collect()
-    }
-
     /// The parameters as sent: a parameter with no value (null, a lone variable with no
     /// value) is left out, in nested objects too, so what is shown is what is sent.
     pub fn render_to_send(&self, context: &Value) -> serde_json::Map<String, Value> {
         self.0
             .iter()
-            .map(|(k, v)| (k.clone(), without_nulls(v.render(context, true))))
+            .map(|(k, v)| (k.clone(), without_nulls(v.render(context))))
             .filter(|(_, v)| !v.is_null())
             .collect()
     }

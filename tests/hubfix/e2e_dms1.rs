@@ -218,6 +218,16 @@ fn a_dry_run_shows_the_captured_configuration_and_the_exact_create_call() {
         .lines()
         .find(|l| l.contains("dms:CreateReplicationInstance {"))
         .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        !create.contains("null"),
+        "no parameter that is not sent: {create}"
+    );
+    // Every branch is listed, each request on its own: the recreated task is started by the
+    // ARN its create gives.
+    assert!(
+        out.contains(r#"dms:StartReplicationTask {"ReplicationTaskArn":"<from recreate_tasks[0].ReplicationTaskArn>","StartReplicationTaskType":"start-replication"}"#),
+        "{out}"
+    );
     for part in [
         r#""PubliclyAccessible":false"#,
         r#""ReplicationInstanceClass":"dms.t3.medium""#,

@@ -155,19 +155,24 @@ fn plan_then_run(
     answers: &str,
 ) -> Vec<(String, Value)> {
     let answers = hubfix.answers(answers);
-    let mut args = vec!["--output", "json", "plan"];
-    args.extend_from_slice(selectors);
-    args.extend_from_slice(&["--answers", &answers, "--approver", "Taro Yamada"]);
-    let plan = hubfix.run_with(env, &args);
+    // The same selectors, answers and approver for both.
+    let args = |verb: &[&'static str]| -> Vec<String> {
+        let mut args: Vec<String> = verb.iter().map(|a| a.to_string()).collect();
+        args.extend(selectors.iter().map(|a| a.to_string()));
+        args.extend(["--answers", &answers, "--approver", "Taro Yamada"].map(String::from));
+        args
+    };
+    let run = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        hubfix.run_with(env, &args)
+    };
+    let plan = run(args(&["--output", "json", "plan"]));
     plan.expect_code(0);
     let plan: Value = serde_json::from_str(&plan.stdout()).expect("plan --output json");
     let planned = planned(&plan);
     assert!(!planned.is_empty(), "the plan changes something: {plan:#}");
     emu.forget_requests();
-    let mut args = vec!["run"];
-    args.extend_from_slice(selectors);
-    args.extend_from_slice(&["--answers", &answers, "--approver", "Taro Yamada"]);
-    hubfix.run_with(env, &args).expect_code(0);
+    run(args(&["run"])).expect_code(0);
     let sent = sent(emu);
     let shown = |l: &[(String, Value)]| {
         l.iter()
@@ -205,6 +210,10 @@ fn plan_then_run(
     planned
 }
 
+fn operations(calls: &[(String, Value)]) -> Vec<&str> {
+    calls.iter().map(|(o, _)| o.as_str()).collect()
+}
+
 const REDSHIFT: &[&str] = &["--control", "Redshift.7"];
 
 #[test]
@@ -217,7 +226,7 @@ fn redshift_7_fix_and_suppress() {
         REDSHIFT,
         "controls:\n  Redshift.7: { intended: false, prerequisites_met: true, apply_now: true }\n",
     );
-    let ops: Vec<&str> = calls.iter().map(|(o, _)| o.as_str()).collect();
+    let ops = operations(&calls);
     assert_eq!(ops, ["ModifyCluster", "BatchUpdateFindings"]);
     let (emu, hubfix) = seeded("redshift");
     let calls = plan_then_run(
@@ -243,7 +252,7 @@ fn dms_1_recreate_replace_and_suppress() {
         DMS1,
         "controls:\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n",
     );
-    let ops: Vec<&str> = calls.iter().map(|(o, _)| o.as_str()).collect();
+    let ops = operations(&calls);
     assert!(
         ops.contains(&"CreateReplicationTask") && ops.contains(&"StartReplicationTask"),
         "{ops:?}"
@@ -260,7 +269,7 @@ fn dms_1_recreate_replace_and_suppress() {
         DMS1,
         "controls:\n  DMS.1: { intended: false, strategy: replace, new_identifier: demo-private-copy, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n",
     );
-    let ops: Vec<&str> = calls.iter().map(|(o, _)| o.as_str()).collect();
+    let ops = operations(&calls);
     assert!(ops.contains(&"MoveReplicationTask"), "{ops:?}");
     let (emu, hubfix) = seeded("dms");
     plan_then_run(
@@ -288,7 +297,7 @@ async fn dms_9_import_test_and_suppress() {
             "controls:\n  DMS.9: {{ intended: false, ssl_mode: verify-full, ca_certificate: import, ca_pem_file: \"{pem}\", test_instance: \"{instance}\", apply_now: true }}\n"
         ),
     );
-    let ops: Vec<&str> = calls.iter().map(|(o, _)| o.as_str()).collect();
+    let ops = operations(&calls);
     assert_eq!(
         ops,
         [
@@ -331,7 +340,7 @@ fn elasticache_6_rotate_set_and_suppress() {
         &selectors,
         "controls:\n  ElastiCache.6: { intended: false, auth_token: { env: REDIS_TOKEN }, apply_now: true, clients_updated: true }\n",
     );
-    let ops: Vec<&str> = calls.iter().map(|(o, _)| o.as_str()).collect();
+    let ops = operations(&calls);
     assert_eq!(
         ops,
         [

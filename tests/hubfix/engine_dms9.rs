@@ -97,6 +97,15 @@ async fn every_engine_family_is_offered_its_modes_strongest_first_and_fixed() {
     }
 }
 
+/// The line that lists a change of this operation before its approval.
+fn listed(fx: &Fixture<FakeDms>, operation: &str) -> String {
+    let said = fx.said();
+    said.lines()
+        .find(|l| l.contains(operation))
+        .expect("the change is listed before its approval")
+        .to_owned()
+}
+
 #[tokio::test(start_paused = true)]
 async fn require_needs_no_certificate_and_tests_the_connection() {
     let fx = fixture("postgres", "target");
@@ -120,11 +129,7 @@ async fn require_needs_no_certificate_and_tests_the_connection() {
         updates[0].note
     );
     // The approval lists the request as sent: no certificate parameter, no placeholder.
-    let said = fx.said();
-    let listed = said
-        .lines()
-        .find(|l| l.contains("dms:ModifyEndpoint"))
-        .expect("the change is listed before its approval");
+    let listed = listed(&fx, "dms:ModifyEndpoint");
     assert!(
         !listed.contains("CertificateArn") && listed.contains(r#""SslMode":"require""#),
         "{listed}"
@@ -152,11 +157,7 @@ async fn a_pem_file_is_checked_imported_and_named_in_the_note() {
         updates[0].note
     );
     // Listed before the yes as sent: the imported certificate's ARN is what the import gives.
-    let said = fx.said();
-    let listed = said
-        .lines()
-        .find(|l| l.contains("dms:ModifyEndpoint"))
-        .expect("the change is listed before its approval");
+    let listed = listed(&fx, "dms:ModifyEndpoint");
     assert!(
         listed.contains(r#""CertificateArn":"<from import_ca.CertificateArn>""#),
         "{listed}"
