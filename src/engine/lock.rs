@@ -12,6 +12,58 @@ pub struct Held {
     pub previous: WorkflowStatus,
 }
 
+/// The finding lock of one run: taken before its first change, put back when the run ends
+/// without fixing or suppressing the finding, let go once a step has moved the finding on.
+#[derive(Debug, Default)]
+pub(super) struct FindingLock {
+    held: Option<Held>,
+}
+
+impl FindingLock {
+    /// Takes the lock unless held; `Ok(true)` when this call took it.
+    pub(super) async fn take(
+        &mut self,
+        hub: &dyn SecurityHub,
+        target: &Target,
+        run_id: &str,
+        who: &str,
+        date: &str,
+    ) -> Result<bool, String> {
+        if self.held.is_some() {
+            return Ok(false);
+        }
+        self.held = take(hub, target, run_id, who, date).await?;
+        Ok(self.held.is_some())
+    }
+
+    /// The finding has moved on (resolved, suppressed): there is nothing to put back.
+    pub(super) fn let_go(&mut self) {
+        self.held = None;
+    }
+
+    /// Puts the finding back as it was; `None` when no lock was held, else the status put
+    /// back and whether it went through.
+    pub(super) async fn release(
+        &mut self,
+        hub: &dyn SecurityHub,
+        target: &Target,
+        why: impl FnOnce(WorkflowStatus) -> String,
+        who: &str,
+        date: &str,
+    ) -> Option<(WorkflowStatus, Result<(), String>)> {
+        let held = self.held.take()?;
+        let why = why(held.previous);
+        // Bounded: the run's end must be journaled even if Security Hub does not answer.
+        let released = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            release(hub, target, &held, &why, who, date),
+        )
+        .await
+        .unwrap_or_else(|_| Err("Security Hub did not answer within 20 s".into()));
+        Some((held.previous, released))
+    }
+}
+
 fn refs(target: &Target) -> Vec<FindingRef> {
     let mut refs: Vec<FindingRef> = target.finding.iter().map(FindingRef::from).collect();
     refs.extend(target.also.iter().cloned());
@@ -19,7 +71,7 @@ fn refs(target: &Target) -> Vec<FindingRef> {
 }
 
 /// Marks the target's finding NOTIFIED if it is NEW. `Ok(None)`: nothing to lock.
-pub async fn take(
+async fn take(
     hub: &dyn SecurityHub,
     target: &Target,
     run_id: &str,
@@ -64,7 +116,7 @@ pub async fn take(
 }
 
 /// Puts the finding back as it was before the run took it.
-pub async fn release(
+async fn release(
     hub: &dyn SecurityHub,
     target: &Target,
     held: &Held,

@@ -4,17 +4,23 @@
 //! terminal library: runbooks say what to do, `ui` says how it looks.
 
 mod answers;
+mod asker;
 mod calls;
 mod context;
+mod flow;
+mod interrupt;
 mod journal;
 mod lock;
 mod preview;
 mod prompt;
+mod recorder;
 mod reporter;
+mod resume;
 mod scripted;
 pub mod secrets;
 mod session;
 mod wait;
+mod walk;
 
 pub use answers::{AnswersFile, AnswersPrompter};
 pub use calls::{Request, ShownCall};

@@ -1,0 +1,149 @@
+//! Where an interrupted or stopped run goes on: replaying its journal gives back the
+//! context at the step to resume from, the answers and secret fingerprints given so far,
+//! and the requests of that step that already went through (not sent again).
+
+use super::asker::Asked;
+use super::context::{Context, Target};
+use super::journal::{Event, Record, last_started_step};
+use serde_json::Value;
+
+/// What replaying a journal gives back: the context at the step to resume from.
+pub(super) struct ResumePoint {
+    pub run_id: String,
+    pub step: String,
+    pub target: Target,
+    pub context: Context,
+    /// The last answer and the salted hashes of the secrets given before (to check the
+    /// ones given again).
+    pub asked: Asked,
+    /// Secrets are never journaled: they are asked again before the run goes on.
+    pub secrets_to_ask: Vec<String>,
+    /// The output of the resume step's call when it went through before the run died
+    /// (its end was never journaled): the call is not sent a second time.
+    pub completed_call: Option<Value>,
+    /// For a `for_each` step: the outputs of the requests that went through, by item.
+    pub completed_items: std::collections::BTreeMap<usize, Value>,
+}
+
+impl ResumePoint {
+    pub(super) fn find(records: &[Record]) -> Result<ResumePoint, String> {
+        let Some(Record {
+            event:
+                Event::RunStart {
+                    run_id,
+                    control,
+                    resource,
+                    region,
+                    context,
+                    also,
+                    ..
+                },
+            ..
+        }) = records.first()
+        else {
+            return Err("this is not a hubfix run journal (no run start)".into());
+        };
+        let ended = match records.last().map(|r| &r.event) {
+            Some(Event::RunEnd {
+                resume_at, outcome, ..
+            }) => Some((resume_at.clone(), outcome.clone())),
+            _ => None,
+        };
+        let step = match ended {
+            Some((Some(step), _)) => step,
+            Some((None, outcome)) => {
+                return Err(format!(
+                    "run {run_id} ended ({outcome}); there is nothing to resume"
+                ));
+            }
+            None => last_started_step(records).ok_or_else(|| {
+                format!("run {run_id} never started a step; start a new run instead")
+            })?,
+        };
+        // Replay up to the last time that step started: the state it started with.
+        let cut = records
+            .iter()
+            .rposition(|r| matches!(&r.event, Event::StepStart { step: s, .. } if *s == step))
+            .unwrap_or(records.len());
+        let completed_call = records[cut..].iter().find_map(|r| match &r.event {
+            Event::ApiCall {
+                step: s,
+                ok: true,
+                result,
+                ..
+            } if *s == step => Some(result.clone()),
+            _ => None,
+        });
+        let completed_items = records[cut..]
+            .iter()
+            .filter_map(|r| match &r.event {
+                Event::ApiCall {
+                    step: s,
+                    item: Some(i),
+                    ok: true,
+                    result,
+                    ..
+                } if *s == step => Some((*i, result.clone())),
+                _ => None,
+            })
+            .collect();
+        let finding = context
+            .get("finding")
+            .cloned()
+            .and_then(|f| serde_json::from_value(f).ok());
+        let mut ctx = Context::from_value(context.clone());
+        let mut last_prompt = None;
+        let mut secrets = Vec::new();
+        let mut fingerprints = std::collections::BTreeMap::new();
+        for record in &records[..cut] {
+            match &record.event {
+                Event::Answer { step, value, .. } if step == "approver" => {
+                    if let Some(a) = value.as_str() {
+                        ctx.set_approver(a);
+                    }
+                }
+                Event::Answer {
+                    step,
+                    value,
+                    fingerprint,
+                    ..
+                } => {
+                    if value.as_str() == Some(super::context::REDACTED) {
+                        secrets.retain(|s| s != step);
+                        secrets.push(step.clone());
+                    }
+                    if let Some(fp) = fingerprint {
+                        fingerprints.insert(step.clone(), fp.clone());
+                    }
+                    ctx.set_answer(step, value.clone());
+                    last_prompt = Some(step.clone());
+                }
+                Event::StepEnd {
+                    step,
+                    output: Some(output),
+                    ..
+                } => ctx.set_output(step, output.clone()),
+                _ => {}
+            }
+        }
+        Ok(ResumePoint {
+            run_id: run_id.clone(),
+            step,
+            target: Target {
+                control: control.clone(),
+                resource: resource.clone(),
+                region: region.clone(),
+                finding,
+                also: also.clone(),
+            },
+            context: ctx,
+            asked: Asked {
+                last_prompt,
+                fingerprints,
+            },
+            secrets_to_ask: secrets,
+            completed_call,
+            completed_items,
+        })
+    }
+}

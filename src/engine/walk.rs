@@ -1,0 +1,887 @@
+//! One walk of a plan for one resource: ask, act, wait, verify, and journal every move. The
+//! same walk runs a plan and previews it; in a preview the recorder keeps the requests a
+//! change would send instead of sending them.
+//!
+//! Safety lives here, not in the runbooks: a mutating step runs only after the confirm prompt
+//! that approves it was answered yes, and that prompt is preceded by the exact calls a yes
+//! allows. Every event is journaled and synced before the run goes on; a run that cannot
+//! journal does not change anything.
+
+use super::asker::{Asker, dynamic_options};
+use super::calls::{self, Request};
+use super::context::{Context, Target, os_user};
+use super::flow::{Failure, Flow};
+use super::interrupt::Interrupts;
+use super::journal::Event;
+use super::lock::FindingLock;
+use super::prompt::Question;
+use super::recorder::Recorder;
+use super::reporter::Reporter;
+use super::session::{Engine, RunReport};
+use super::wait::{WaitEnd, wait_until_ready};
+use crate::findings::{FindingRef, WorkflowStatus, update_findings};
+use crate::runbook::{Lang, OnFailure, Outcome, Plan, PromptKind, Step, StepKind};
+use serde_json::Value;
+
+/// How a walk stopped: at an end, or paused before a change.
+pub(super) enum WalkEnd {
+    Ended(RunReport),
+    Paused(usize),
+}
+
+pub(super) struct Walk<'r, 'e> {
+    pub engine: &'r Engine<'e>,
+    pub plan: &'r Plan,
+    pub target: Target,
+    pub ctx: Context,
+    pub run_id: String,
+    pub asker: Asker<'r>,
+    pub recorder: Recorder,
+    pub lock: FindingLock,
+    pub interrupts: Interrupts,
+    /// The operator stopped the run (Ctrl-C, SIGTERM, Esc): a batch stops here too.
+    pub interrupted: bool,
+    /// Stop right before the first change, questions answered (a fleet asks all first).
+    pub pause_before_change: bool,
+    /// A mutating call went through in this session of the run.
+    pub changed: bool,
+    /// On resume: the requests of the resume step that went through before the
+    /// interruption, by item, with their outputs (not sent again).
+    pub done_items: std::collections::BTreeMap<usize, Value>,
+}
+
+impl<'r, 'e> Walk<'r, 'e> {
+    /// A walk of a plan from a context, its questions asked through `asker`.
+    pub fn new(
+        engine: &'r Engine<'e>,
+        plan: &'r Plan,
+        target: Target,
+        ctx: Context,
+        run_id: String,
+        asker: Asker<'r>,
+        recorder: Recorder,
+    ) -> Walk<'r, 'e> {
+        let interrupts = if recorder.is_preview() {
+            Interrupts::default()
+        } else {
+            Interrupts::listen()
+        };
+        Walk {
+            engine,
+            plan,
+            target,
+            ctx,
+            run_id,
+            asker,
+            recorder,
+            lock: FindingLock::default(),
+            interrupts,
+            interrupted: false,
+            pause_before_change: false,
+            changed: false,
+            done_items: Default::default(),
+        }
+    }
+
+    fn lang(&self) -> Lang {
+        self.engine.options.lang
+    }
+
+    /// Where to go after a step: the first branch that holds, else its `next`.
+    pub(super) fn next_of(&self, step: &Step) -> Option<usize> {
+        step.branches
+            .iter()
+            .find(|b| b.when.eval(&self.ctx.value))
+            .map(|b| b.next)
+            .or(step.next)
+    }
+
+    fn reporter(&self) -> &dyn Reporter {
+        self.engine.reporter
+    }
+
+    /// The names an answers file may key this resource by: its ARN or id, and the name the
+    /// runbook reads from the resource once described.
+    fn resource_keys(&self) -> Vec<String> {
+        let mut keys = self.target.keys();
+        let described = self
+            .plan
+            .resource_name
+            .as_ref()
+            .and_then(|p| p.lookup(&self.ctx.value))
+            .and_then(Value::as_str);
+        if let Some(name) = described
+            && !keys.iter().any(|k| k == name)
+        {
+            keys.push(name.to_owned());
+        }
+        keys
+    }
+
+    pub(super) fn record(&mut self, event: Event) -> Result<(), Failure> {
+        self.recorder.record(event)
+    }
+
+    fn today(&self) -> String {
+        self.ctx.value["run"]["date"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Marks the finding NOTIFIED before the first change, so other operators see the run
+    /// at work. A lock that cannot be taken is a warning, not a reason to leave a fix undone.
+    async fn take_lock(&mut self) -> Result<(), Failure> {
+        let who = self.ctx.approver().unwrap_or_else(os_user);
+        let date = self.today();
+        let taken = self
+            .lock
+            .take(self.engine.hub, &self.target, &self.run_id, &who, &date)
+            .await;
+        match taken {
+            // Held before it is journaled: if the journal fails, the run still puts it back.
+            Ok(true) => self.record(Event::ApiCall {
+                step: "lock".into(),
+                item: None,
+                operation: "securityhub:BatchUpdateFindings".into(),
+                params: serde_json::json!({"Workflow": {"Status": "NOTIFIED"}}),
+                ok: true,
+                result: Value::String("processed".into()),
+            }),
+            Ok(false) => Ok(()),
+            Err(e) => {
+                self.reporter().warn(&format!(
+                    "could not mark the finding NOTIFIED ({e}); going on without the lock"
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    /// Puts a locked finding back as it was when the run ends without fixing or suppressing
+    /// it (a resolve or suppress step has already moved it on and dropped the lock).
+    async fn release_lock(&mut self, outcome: Outcome, resumable: bool) {
+        // Stopped half-way through a change (between ElastiCache's phases, a Ctrl-C after a
+        // change): the finding stays NOTIFIED until `hubfix resume` finishes or gives up.
+        if resumable && self.changed {
+            return;
+        }
+        let who = self.ctx.approver().unwrap_or_else(os_user);
+        let date = self.today();
+        let run_id = self.run_id.clone();
+        let why = |previous: WorkflowStatus| {
+            format!(
+                "hubfix run {run_id} ended {} without a fix; finding back to {}",
+                outcome.name(),
+                previous.as_str()
+            )
+        };
+        let Some((previous, released)) = self
+            .lock
+            .release(self.engine.hub, &self.target, why, &who, &date)
+            .await
+        else {
+            return;
+        };
+        if let Err(e) = &released {
+            self.reporter().warn(&format!(
+                "could not put the finding back to {} ({e}); it stays NOTIFIED",
+                previous.as_str()
+            ));
+        }
+        let _ = self.recorder.record_last(Event::ApiCall {
+            step: "unlock".into(),
+            item: None,
+            operation: "securityhub:BatchUpdateFindings".into(),
+            params: serde_json::json!({"Workflow": {"Status": previous.as_str()}}),
+            ok: released.is_ok(),
+            result: Value::String(released.err().unwrap_or_else(|| "processed".into())),
+        });
+    }
+
+    pub(super) async fn end(
+        &mut self,
+        outcome: Outcome,
+        message: String,
+        resume_at: Option<String>,
+    ) -> RunReport {
+        self.release_lock(outcome, resume_at.is_some()).await;
+        let message = self.ctx.redact_text(&message);
+        let ended = self.recorder.record_last(Event::RunEnd {
+            outcome: outcome.name().into(),
+            exit_code: outcome.exit_code(),
+            message: message.clone(),
+            resume_at: resume_at.clone(),
+        });
+        if let Err(e) = ended {
+            self.reporter()
+                .warn(&format!("cannot write the end of the journal: {e}"));
+        }
+        RunReport {
+            run_id: self.run_id.clone(),
+            interrupted: self.interrupted,
+            outcome,
+            message,
+            journal: self.recorder.path().to_path_buf(),
+            resume_at,
+        }
+    }
+
+    pub(super) async fn finish_with_failure(&mut self, step: &Step, failure: Failure) -> RunReport {
+        if self.interrupts.pending() {
+            self.interrupted = true;
+        }
+        let (outcome, message) = match failure {
+            Failure::Step(m) => (Outcome::Failed, m),
+            Failure::Stop(o, m) => (o, m),
+            Failure::Interrupted(m) => {
+                self.interrupted = true;
+                (Outcome::Stopped, m)
+            }
+        };
+        self.end(outcome, message, Some(step.id.clone())).await
+    }
+
+    pub(super) async fn walk(&mut self, index: usize) -> RunReport {
+        match self.walk_until(index).await {
+            WalkEnd::Ended(report) => report,
+            WalkEnd::Paused(index) => {
+                let id = self.plan.steps[index].id.clone();
+                self.end(Outcome::Stopped, format!("paused before `{id}`"), Some(id))
+                    .await
+            }
+        }
+    }
+
+    pub(super) async fn walk_until(&mut self, mut index: usize) -> WalkEnd {
+        let plan = self.plan;
+        loop {
+            if self.pause_before_change
+                && let Some(step) = plan.steps.get(index)
+                && step.kind.approved_by().is_some()
+                && step.when.as_ref().is_none_or(|w| w.eval(&self.ctx.value))
+            {
+                return WalkEnd::Paused(index);
+            }
+            let Some(step) = plan.steps.get(index) else {
+                return WalkEnd::Ended(
+                    self.end(
+                        Outcome::Failed,
+                        "the runbook ran past its last step".into(),
+                        None,
+                    )
+                    .await,
+                );
+            };
+            if let Err(f) = self.record(Event::StepStart {
+                step: step.id.clone(),
+                kind: step.kind.name().into(),
+            }) {
+                return WalkEnd::Ended(self.finish_with_failure(step, f).await);
+            }
+            if step.when.as_ref().is_some_and(|w| !w.eval(&self.ctx.value)) {
+                let next = plan.steps.get(index + 1).map(|s| s.id.clone());
+                let skipped = self.record(Event::StepEnd {
+                    step: step.id.clone(),
+                    result: "skipped".into(),
+                    output: None,
+                    next,
+                    error: None,
+                });
+                if let Err(f) = skipped {
+                    return WalkEnd::Ended(self.finish_with_failure(step, f).await);
+                }
+                index += 1;
+                continue;
+            }
+            let result = self.run_step(step).await;
+            match result {
+                Ok(Flow::Next) => {
+                    let next = self.next_of(step);
+                    let next_id = next.and_then(|n| plan.steps.get(n)).map(|s| s.id.clone());
+                    let ended = self
+                        .recorder
+                        .step_end(&self.ctx, &step.id, "ok", next_id, None);
+                    if let Err(f) = ended {
+                        return WalkEnd::Ended(self.finish_with_failure(step, f).await);
+                    }
+                    if self.interrupts.pending() {
+                        self.interrupted = true;
+                        let message = format!(
+                            "interrupted (Ctrl-C) after `{}`; `hubfix resume {}` continues from there",
+                            step.id, self.run_id
+                        );
+                        let resume_at = next.map(|n| plan.steps[n].id.clone());
+                        return WalkEnd::Ended(
+                            self.end(Outcome::Stopped, message, resume_at).await,
+                        );
+                    }
+                    match next {
+                        Some(n) => index = n,
+                        None => {
+                            return WalkEnd::Ended(
+                                self.end(
+                                    Outcome::Failed,
+                                    "the runbook has no next step".into(),
+                                    None,
+                                )
+                                .await,
+                            );
+                        }
+                    }
+                }
+                Ok(Flow::End(outcome, message)) => {
+                    let _ = self
+                        .recorder
+                        .step_end(&self.ctx, &step.id, "ok", None, None);
+                    let resume_at = (outcome == Outcome::Stopped)
+                        .then(|| self.asker.last_prompt().cloned())
+                        .flatten();
+                    return WalkEnd::Ended(self.end(outcome, message, resume_at).await);
+                }
+                Err(failure) => {
+                    let text = self.ctx.redact_text(failure.message());
+                    let _ =
+                        self.recorder
+                            .step_end(&self.ctx, &step.id, "failed", None, Some(&text));
+                    match (failure, step.on_failure) {
+                        (Failure::Step(_), OnFailure::Continue) if step.next.is_some() => {
+                            self.reporter()
+                                .warn(&format!("step `{}` failed, continuing: {text}", step.id));
+                            index = step.next.expect("checked above");
+                        }
+                        (Failure::Step(_), OnFailure::Goto(target)) => {
+                            self.reporter()
+                                .warn(&format!("step `{}` failed: {text}", step.id));
+                            index = target;
+                        }
+                        (failure, _) => {
+                            return WalkEnd::Ended(self.finish_with_failure(step, failure).await);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Executes a step within its timeout. Ctrl-C stops the run between polls and reads
+    /// (the journal then says where it stopped), never in the middle of a change.
+    async fn run_step(&mut self, step: &Step) -> Result<Flow, Failure> {
+        let limit = match step.kind {
+            StepKind::Wait(_) | StepKind::Prompt { .. } => None,
+            _ => step.timeout,
+        };
+        let changes = step.kind.approved_by().is_some();
+        let interrupted = format!(
+            "interrupted (Ctrl-C) during `{}`; `hubfix resume {}` continues from there",
+            step.id, self.run_id
+        );
+        let id = step.id.clone();
+        // During a change the stop is noticed after it, not in its middle.
+        let mut interrupts = if changes {
+            Interrupts::default()
+        } else {
+            std::mem::take(&mut self.interrupts)
+        };
+        let execute = async {
+            match limit {
+                Some(limit) => tokio::time::timeout(limit, self.execute(step))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Failure::Stop(
+                            Outcome::TimedOut,
+                            format!("step `{id}` took longer than {}s", limit.as_secs()),
+                        ))
+                    }),
+                None => self.execute(step).await,
+            }
+        };
+        let result = tokio::select! {
+            result = execute => result,
+            _ = interrupts.stopped() => Err(Failure::Interrupted(interrupted)),
+        };
+        if !changes {
+            self.interrupts = interrupts;
+        }
+        result
+    }
+
+    async fn execute(&mut self, step: &Step) -> Result<Flow, Failure> {
+        let lang = self.lang();
+        match &step.kind {
+            StepKind::Prompt { .. } => {
+                self.prompt(step).await?;
+                Ok(Flow::Next)
+            }
+            StepKind::Note { text } => {
+                self.reporter().say(&text.render(lang, &self.ctx.value));
+                Ok(Flow::Next)
+            }
+            StepKind::End { outcome, text } => {
+                let message = text.render(lang, &self.ctx.value);
+                Ok(Flow::End(*outcome, message))
+            }
+            StepKind::Action {
+                call,
+                params,
+                text,
+                mutating,
+                for_each,
+                ..
+            } => {
+                self.check_approval(step)?;
+                if *mutating && !self.recorder.is_preview() {
+                    self.take_lock().await?;
+                }
+                if let Some(text) = text {
+                    self.reporter().say(&text.render(lang, &self.ctx.value));
+                }
+                let output = self.act(step, call, params, for_each.as_ref()).await?;
+                self.changed |= *mutating && !self.recorder.is_preview();
+                self.ctx.set_output(&step.id, output);
+                Ok(Flow::Next)
+            }
+            StepKind::Wait(spec) if self.recorder.is_preview() => {
+                let label = spec.text.render(lang, &self.ctx.value);
+                self.not_in_preview(step, lang.pick("would wait:", "待機予定:"), label)
+            }
+            StepKind::Wait(spec) => self.wait(step, spec).await,
+            StepKind::Assert { text, .. } if self.recorder.is_preview() => {
+                let what = text.render(lang, &self.ctx.value);
+                self.not_in_preview(step, lang.pick("would verify:", "確認予定:"), what)
+            }
+            StepKind::Assert {
+                call,
+                params,
+                that,
+                text,
+            } => {
+                let what = text.render(lang, &self.ctx.value);
+                let mut view = self.ctx.value.clone();
+                if let Some(call) = call {
+                    let output = self.act(step, call, params, None).await?;
+                    self.ctx.set_output(&step.id, output.clone());
+                    view["output"] = output;
+                }
+                if that.eval(&view) {
+                    self.reporter().say(&format!("✓ {what}"));
+                    Ok(Flow::Next)
+                } else {
+                    Err(Failure::Step(format!(
+                        "verification failed: {what}: {}",
+                        that.explain(&view)
+                    )))
+                }
+            }
+            StepKind::Suppress { note, .. } => {
+                self.update_finding(step, WorkflowStatus::Suppressed, note)
+                    .await
+            }
+            StepKind::Resolve { note, .. } => {
+                self.update_finding(step, WorkflowStatus::Resolved, note)
+                    .await
+            }
+        }
+    }
+
+    fn check_approval(&self, step: &Step) -> Result<(), Failure> {
+        let Some(approver) = step.kind.approved_by() else {
+            return Ok(());
+        };
+        let prompt = &self.plan.steps[approver].id;
+        match self.ctx.answer(prompt) {
+            Some(Value::Bool(true)) => Ok(()),
+            _ => Err(Failure::Stop(
+                Outcome::Failed,
+                format!(
+                    "refusing to run `{}`: it needs a yes to `{prompt}` first (the runbook reached it without one)",
+                    step.id
+                ),
+            )),
+        }
+    }
+
+    /// A wait or an assert in a preview: nothing was changed, so the state it waits for or
+    /// checks cannot be seen. It is said, its request recorded and its output deferred.
+    fn not_in_preview(&mut self, step: &Step, verb: &str, what: String) -> Result<Flow, Failure> {
+        self.reporter().say(&format!("{verb} {what}"));
+        let lang = self.lang();
+        let requests = calls::step_requests(step, &self.ctx, &self.ctx.value, &self.target, lang);
+        self.recorder.would_send(&self.ctx, &requests);
+        let output = calls::virtual_output(step, &self.ctx.value);
+        self.ctx.set_output(&step.id, output);
+        Ok(Flow::Next)
+    }
+
+    /// Makes an action's requests, one per item with `for_each`: sent, or in a preview
+    /// recorded (read calls are made, unless they need a value no earlier call has given).
+    /// The output is the call's, or for `for_each` a list of `{input, output}`.
+    async fn act(
+        &mut self,
+        step: &Step,
+        call: &str,
+        params: &crate::runbook::Params,
+        for_each: Option<&crate::runbook::ForEach>,
+    ) -> Result<Value, Failure> {
+        let failed = |e: crate::aws::ApiError| Failure::Step(self.ctx.redact_text(&e.to_string()));
+        let shown = calls::action_requests(step, call, params, for_each, &self.ctx.value)
+            .map_err(failed)?;
+        let mutating = shown.iter().any(|r| r.mutating);
+        let unknown = shown.iter().any(|r| {
+            r.for_each_of.is_some()
+                || crate::runbook::has_deferred(&Value::Object(r.params.clone()))
+        });
+        if self.recorder.is_preview() && (mutating || unknown) {
+            self.recorder.would_send(&self.ctx, &shown);
+            return Ok(calls::virtual_output(step, &self.ctx.value));
+        }
+        let sending =
+            calls::action_requests(step, call, params, for_each, &self.ctx.with_secrets())
+                .map_err(failed)?;
+        if for_each.is_none() {
+            let (Some(shown), Some(sent)) = (shown.first(), sending.first()) else {
+                return Ok(Value::Null);
+            };
+            return self.send(shown, sent).await;
+        }
+        let mut outputs = Vec::new();
+        for (shown, sent) in shown.iter().zip(&sending) {
+            let input = shown.input.clone().unwrap_or(Value::Null);
+            let done = shown.item.and_then(|i| self.done_items.get(&i).cloned());
+            let output = match done {
+                Some(output) => output,
+                None => match self.send(shown, sent).await {
+                    Ok(output) => output,
+                    Err(failure) => {
+                        // What went through so far is there for the steps that follow.
+                        let so_far = Value::Array(std::mem::take(&mut outputs));
+                        self.ctx.set_output(&step.id, so_far);
+                        return Err(failure);
+                    }
+                },
+            };
+            outputs.push(serde_json::json!({"input": input, "output": output}));
+        }
+        self.done_items.clear();
+        Ok(Value::Array(outputs))
+    }
+
+    /// Sends one request and journals it as shown, secrets redacted.
+    async fn send(&mut self, shown: &Request, sent: &Request) -> Result<Value, Failure> {
+        let action = sent.action.expect("an API request");
+        tracing::info!(
+            operation = action.operation,
+            params = %shown.shown_params(&self.ctx),
+            "calling"
+        );
+        let result = self
+            .engine
+            .api
+            .call(action, self.target.region.as_deref(), &sent.params)
+            .await;
+        self.recorder.sent(&self.ctx, shown, &result)?;
+        result
+            .map(|v| self.ctx.redact(v))
+            .map_err(|e| Failure::Step(self.ctx.redact_text(&e.to_string())))
+    }
+
+    pub(super) async fn prompt(&mut self, step: &Step) -> Result<(), Failure> {
+        let StepKind::Prompt {
+            kind,
+            text,
+            options,
+            options_from,
+            validate,
+            default,
+            rules,
+            generate,
+        } = &step.kind
+        else {
+            return Ok(());
+        };
+        let lang = self.lang();
+        let index = self.plan.index_of(&step.id).expect("a plan step");
+        // Only the changes this run will make if the answer is yes: a step another branch
+        // skips is not shown.
+        let mut if_yes = self.ctx.value.clone();
+        if_yes["answers"][&step.id] = Value::Bool(true);
+        let if_yes = calls::projected(self.plan, &if_yes, false);
+        let approved: Vec<String> = self
+            .plan
+            .steps
+            .iter()
+            .filter(|s| s.kind.approved_by() == Some(index))
+            .filter(|s| s.when.as_ref().is_none_or(|w| w.eval(&if_yes)))
+            .flat_map(|s| calls::step_requests(s, &self.ctx, &if_yes, &self.target, lang))
+            .filter(|r| r.mutating)
+            .map(|r| r.line(&self.ctx))
+            .collect();
+        if !approved.is_empty() {
+            self.reporter().say(lang.pick(
+                "If you answer yes, hubfix will:",
+                "「はい」と答えると hubfix は次を実行します:",
+            ));
+            for change in &approved {
+                self.reporter().say(&format!("  • {change}"));
+            }
+        }
+        let mut choices = options_from
+            .as_ref()
+            .map(|path| dynamic_options(path.lookup(&self.ctx.value)))
+            .unwrap_or_default();
+        choices.extend(
+            options
+                .iter()
+                .map(|o| (o.value.clone(), o.label.get(lang).to_owned())),
+        );
+        let question = Question {
+            id: step.id.clone(),
+            kind: *kind,
+            text: text.render(lang, &self.ctx.value),
+            options: choices.clone(),
+            validate: validate.clone(),
+            default: default.as_ref().map(|d| match d {
+                Value::String(s) => crate::runbook::Template::parse(s)
+                    .map_or_else(|_| d.clone(), |t| Value::String(t.render(&self.ctx.value))),
+                other => other.clone(),
+            }),
+            rules: rules.clone(),
+            // A secret given before must be given again, not generated anew.
+            generate: generate.filter(|_| !self.asker.gave_secret(&step.id)),
+            control: self.plan.control.clone(),
+            resource_keys: self.resource_keys(),
+        };
+        let given = self.asker.ask(&question)?;
+        if let Some(secret) = given.secret {
+            self.ctx.set_secret(&step.id, secret);
+        }
+        // For a secret this is `<redacted>`, as set_secret already left it.
+        self.ctx.set_answer(&step.id, given.value.clone());
+        self.record_answer(&step.id, given.value, given.fingerprint)
+    }
+
+    /// Journals an answer with where it came from and who gave it.
+    fn record_answer(
+        &mut self,
+        step: &str,
+        value: Value,
+        fingerprint: Option<String>,
+    ) -> Result<(), Failure> {
+        let source = self.asker.source();
+        let by = self.asker.who();
+        self.record(Event::Answer {
+            step: step.to_owned(),
+            value,
+            source,
+            by,
+            fingerprint,
+        })
+    }
+
+    async fn wait(
+        &mut self,
+        step: &Step,
+        spec: &crate::runbook::WaitSpec,
+    ) -> Result<Flow, Failure> {
+        let lang = self.lang();
+        let action = crate::actions::find(&spec.call).expect("validated call");
+        let params = spec.params.render_to_send(&self.ctx.with_secrets());
+        let label = spec.text.render(lang, &self.ctx.value);
+        let timeout = step
+            .timeout
+            .unwrap_or(self.engine.options.default_wait_timeout);
+        let mut display = self.engine.reporter.wait(&label);
+        let base = self.ctx.value.clone();
+        let until = |output: &Value| {
+            spec.until.as_ref().is_none_or(|c| {
+                let mut view = base.clone();
+                view["output"] = output.clone();
+                c.eval(&view)
+            })
+        };
+        let journal = self.recorder.journal_mut();
+        let step_id = step.id.clone();
+        let mut on_reading = |r: super::wait::Reading<'_>| {
+            tracing::info!(step = %step_id, status = r.status, pending = r.pending, "status");
+            journal
+                .record(Event::Status {
+                    step: step_id.clone(),
+                    status: r.status.to_owned(),
+                    pending: r.pending,
+                    elapsed_ms: r.elapsed.as_millis() as u64,
+                })
+                .map_err(|e| format!("cannot write the journal: {e}"))
+        };
+        let end = wait_until_ready(
+            self.engine.api,
+            action,
+            self.target.region.as_deref(),
+            &params,
+            spec,
+            &until,
+            timeout,
+            self.engine.options.poll,
+            display.as_mut(),
+            &mut on_reading,
+        )
+        .await;
+        match end {
+            WaitEnd::Ready(output) => {
+                display.finish(&format!("✓ {label}"));
+                self.ctx.set_output(&step.id, self.ctx.redact(output));
+                Ok(Flow::Next)
+            }
+            WaitEnd::Failed(message, output) => {
+                // What the resource said when it failed is there for the steps that follow.
+                if let Some(output) = output {
+                    self.ctx.set_output(&step.id, self.ctx.redact(output));
+                }
+                let message = self.ctx.redact_text(&message);
+                display.finish(&format!("✗ {label}: {message}"));
+                Err(Failure::Step(format!("{label}: {message}")))
+            }
+            WaitEnd::Journal(message) => {
+                display.finish(&format!("✗ {label}: {message}"));
+                Err(Failure::Stop(
+                    Outcome::Failed,
+                    format!("{message}; stopped before changing anything more"),
+                ))
+            }
+            WaitEnd::TimedOut(message) => {
+                display.finish(&format!("✗ {label}: {message}"));
+                Err(Failure::Stop(
+                    Outcome::TimedOut,
+                    format!(
+                        "{label}: timed out, {message}; `hubfix resume {}` waits again",
+                        self.run_id
+                    ),
+                ))
+            }
+        }
+    }
+
+    async fn approver(&mut self) -> Result<String, Failure> {
+        if let Some(a) = self.ctx.approver() {
+            return Ok(a);
+        }
+        let lang = self.lang();
+        let question = Question {
+            id: "approver".into(),
+            kind: PromptKind::Input,
+            text: lang
+                .pick(
+                    "Who signed this off? (name recorded in the finding note)",
+                    "承認者は誰ですか?(Finding のメモに記録されます)",
+                )
+                .into(),
+            options: Vec::new(),
+            validate: None,
+            default: None,
+            rules: None,
+            generate: None,
+            control: self.plan.control.clone(),
+            resource_keys: self.resource_keys(),
+        };
+        let approver = self.asker.ask_approver(&question)?;
+        self.ctx.set_approver(&approver);
+        self.record_answer("approver", Value::String(approver.clone()), None)?;
+        Ok(approver)
+    }
+
+    async fn update_finding(
+        &mut self,
+        step: &Step,
+        status: WorkflowStatus,
+        note: &crate::runbook::Message,
+    ) -> Result<Flow, Failure> {
+        self.check_approval(step)?;
+        let lang = self.lang();
+        let Some(finding) = self.target.finding.clone() else {
+            self.reporter().say(lang.pick(
+                "No Security Hub finding was given for this resource, so there is nothing to mark; nothing was changed in Security Hub.",
+                "このリソースには Security Hub の Finding が指定されていないため、Security Hub は変更しません。",
+            ));
+            self.ctx
+                .set_output(&step.id, serde_json::json!({"skipped": "no finding"}));
+            return Ok(Flow::Next);
+        };
+        let updated_by = match status {
+            WorkflowStatus::Suppressed => self.approver().await?,
+            _ => self.ctx.approver().unwrap_or_else(os_user),
+        };
+        let date = self.today();
+        let body = self.ctx.redact_text(&note.render(lang, &self.ctx.value));
+        let request = calls::finding_request(
+            &step.id,
+            &self.target,
+            status.as_str(),
+            &body,
+            &updated_by,
+            &date,
+        )
+        .expect("the target has a finding");
+        let text = request.params["Note"]["Text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let mut refs = vec![FindingRef::from(&finding)];
+        refs.extend(self.target.also.iter().cloned());
+        self.reporter().say(&format!(
+            "→ securityhub:BatchUpdateFindings {} on {} finding(s), note: \"{text}\"",
+            status.as_str(),
+            refs.len()
+        ));
+        if self.recorder.is_preview() {
+            self.recorder.would_send(&self.ctx, &[request]);
+            self.ctx.set_output(
+                &step.id,
+                serde_json::json!({"status": status.as_str(), "note": text}),
+            );
+            return Ok(Flow::Next);
+        }
+        let result = update_findings(self.engine.hub, &refs, status, &text, &updated_by).await;
+        if matches!(&result, Ok(failed) if failed.len() < refs.len()) {
+            // Some findings moved on: putting "them" back to NEW would undo that.
+            self.lock.let_go();
+        }
+        let (ok, logged) = match &result {
+            Ok(failed) if failed.is_empty() => (true, Value::String("processed".into())),
+            Ok(failed) => (false, serde_json::to_value(failed).unwrap_or_default()),
+            Err(e) => (false, Value::String(e.to_string())),
+        };
+        self.record(Event::ApiCall {
+            step: step.id.clone(),
+            item: None,
+            operation: request.iam_action(),
+            params: request.shown_params(&self.ctx),
+            ok,
+            result: logged,
+        })?;
+        match result {
+            Ok(failed) if failed.is_empty() => {
+                // The finding has moved on: nothing to put back.
+                self.lock.let_go();
+                self.reporter().say(&format!(
+                    "✓ {} {} → {}",
+                    lang.pick("finding", "Finding"),
+                    finding.id,
+                    status.as_str()
+                ));
+                self.ctx.set_output(
+                    &step.id,
+                    serde_json::json!({"status": status.as_str(), "note": text}),
+                );
+                Ok(Flow::Next)
+            }
+            Ok(failed) => Err(Failure::Step(format!(
+                "Security Hub did not update {} of {} findings, e.g. {}: {} ({})",
+                failed.len(),
+                refs.len(),
+                failed[0].finding.id,
+                failed[0].error_code,
+                failed[0].error_message
+            ))),
+            Err(e) => Err(Failure::Step(e.to_string())),
+        }
+    }
+}
