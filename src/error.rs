@@ -2,6 +2,7 @@
 //! verification failed, 2 bad usage or input, 3 stopped by the operator, 4 timed out.
 
 use crate::aws::{ApiError, ApiErrorKind};
+use crate::exit::ExitStatus;
 use crate::runbook::RunbookError;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,15 +20,15 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Usage(_) | Error::Runbook(_) => 2,
+            Error::Usage(_) | Error::Runbook(_) => ExitStatus::Usage,
             Error::Api(e)
                 if matches!(e.kind, ApiErrorKind::NoCredentials | ApiErrorKind::NoRegion) =>
             {
-                2
+                ExitStatus::Usage
             }
-            Error::Api(_) | Error::Failed(_) => 1,
+            Error::Api(_) | Error::Failed(_) => ExitStatus::Failed,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod exit;
 pub mod findings;
 pub mod runbook;
 pub mod ui;
@@ -79,10 +80,10 @@ pub fn main(cli: cli::Cli) -> i32 {
     init_logging(cli.verbose, cli.quiet);
     redact_panics();
     match commands::dispatch(cli) {
-        Ok(code) => code,
+        Ok(status) => status.code(),
         Err(e) => {
-            eprintln!("{} {e}", console::style("error:").red().bold());
-            e.exit_code()
+            ui::Printer::plain(false).error(&e.to_string());
+            e.exit_status().code()
         }
     }
 }

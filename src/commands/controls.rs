@@ -3,9 +3,10 @@
 use super::App;
 use crate::cli::Output;
 use crate::error::Result;
+use crate::exit::ExitStatus;
 use crate::ui::Table;
 
-pub fn run(app: &App) -> Result<i32> {
+pub fn run(app: &App) -> Result<ExitStatus> {
     let catalog = app.catalog()?;
     match app.output {
         Output::Json => {
@@ -21,7 +22,7 @@ pub fn run(app: &App) -> Result<i32> {
                     })
                 })
                 .collect();
-            app.print_json(&rows);
+            app.printer.json(&rows);
         }
         Output::Table => {
             let mut t = Table::new(&["CONTROL", "SEVERITY", "RESOURCE TYPE", "TITLE"]);
@@ -33,8 +34,8 @@ pub fn run(app: &App) -> Result<i32> {
                     p.title.get(app.lang).to_owned(),
                 ]);
             }
-            print!("{}", t.render());
+            app.printer.data_block(&t.render());
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -4,6 +4,7 @@ use super::App;
 use super::targets::resolve_controls;
 use crate::cli::Output;
 use crate::error::Result;
+use crate::exit::ExitStatus;
 use crate::findings::{SdkSecurityHub, SecurityHub, resource_name};
 use crate::ui::Table;
 
@@ -22,17 +23,18 @@ pub fn age(created_at: Option<&str>) -> String {
     }
 }
 
-pub async fn run(app: &App, controls: &[String]) -> Result<i32> {
+pub async fn run(app: &App, controls: &[String]) -> Result<ExitStatus> {
     let catalog = app.catalog()?;
     let controls = resolve_controls(&catalog, controls)?;
     let hub = SdkSecurityHub::new(app.clients());
     let findings = hub.failed_findings(&controls).await?;
     match app.output {
-        Output::Json => app.print_json(&findings),
+        Output::Json => app.printer.json(&findings),
         Output::Table => {
             if findings.is_empty() {
-                eprintln!("No failed findings for {}.", controls.join(", "));
-                return Ok(0);
+                app.printer
+                    .status(&format!("No failed findings for {}.", controls.join(", ")));
+                return Ok(ExitStatus::Success);
             }
             let mut t = Table::new(&[
                 "FINDING ID",
@@ -52,8 +54,8 @@ pub async fn run(app: &App, controls: &[String]) -> Result<i32> {
                     age(f.created_at.as_deref()),
                 ]);
             }
-            print!("{}", t.render());
+            app.printer.data_block(&t.render());
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

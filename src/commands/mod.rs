@@ -14,7 +14,9 @@ use crate::aws::{AwsSettings, Clients};
 use crate::cli::{Cli, Command, LangArg, Output};
 use crate::engine::{PollPolicy, RunOptions};
 use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
 use crate::runbook::{Catalog, Lang};
+use crate::ui::Printer;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +26,7 @@ pub struct App {
     pub cli_runbooks: Option<PathBuf>,
     pub output: Output,
     pub lang: Lang,
-    pub quiet: bool,
-    pub progress: bool,
+    pub printer: Printer,
     pub state_dir: PathBuf,
     pub aws: AwsSettings,
     pub poll: PollPolicy,
@@ -48,9 +49,7 @@ impl App {
             cli_runbooks: cli.runbooks.clone(),
             output: cli.output,
             lang,
-            quiet: cli.quiet,
-            // Log lines would tear a spinner: with -v, waits print plain status lines.
-            progress: !cli.no_progress && cli.verbose == 0,
+            printer: Printer::new(cli.quiet, cli.no_progress, cli.verbose),
             state_dir,
             aws: AwsSettings {
                 profile: cli.profile.clone(),
@@ -84,14 +83,6 @@ impl App {
             default_wait_timeout: Duration::from_secs(60 * 60),
         }
     }
-
-    /// Prints data to stdout (tables or JSON); everything else goes to stderr.
-    pub fn print_json<T: serde::Serialize>(&self, value: &T) {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).expect("serializable output")
-        );
-    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -101,15 +92,15 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))
 }
 
-/// Runs one command; the result is the exit code.
-pub fn dispatch(cli: Cli) -> Result<i32> {
+/// Runs one command; the result is the exit status.
+pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
     let app = App::new(&cli);
     match cli.command {
         Command::Controls => controls::run(&app),
         Command::Validate { paths } => validate::run(&app, &paths),
         Command::Schema => {
-            print!("{}", crate::runbook::schema_json());
-            Ok(0)
+            app.printer.data_block(&crate::runbook::schema_json());
+            Ok(ExitStatus::Success)
         }
         Command::Runs => runs::run(&app),
         Command::Findings { controls } => runtime()?.block_on(findings::run(&app, &controls)),

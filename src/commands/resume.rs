@@ -5,6 +5,7 @@ use super::run::prompter_for;
 use crate::actions::AwsApi;
 use crate::engine::{Engine, list_runs};
 use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
 use crate::findings::SdkSecurityHub;
 use crate::ui::TerminalReporter;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ pub async fn run(
     run_id: Option<String>,
     answers: Option<PathBuf>,
     approver: Option<String>,
-) -> Result<i32> {
+) -> Result<ExitStatus> {
     let runs = list_runs(&app.state_dir);
     let run = match &run_id {
         Some(id) => runs.iter().find(|r| &r.run_id == id).ok_or_else(|| {
@@ -53,7 +54,7 @@ pub async fn run(
     }
     let api = AwsApi::new(clients.clone());
     let hub = SdkSecurityHub::new(clients);
-    let reporter = TerminalReporter::new(app.progress, app.quiet);
+    let reporter = TerminalReporter::new(app.printer);
     let options = app.run_options(approver);
     let engine = Engine {
         api: &api,
@@ -61,13 +62,13 @@ pub async fn run(
         reporter: &reporter,
         options: &options,
     };
-    eprintln!(
+    app.printer.status(&format!(
         "Resuming {} ({} on {}) at `{}`",
         run.run_id,
         run.control,
         run.resource,
         run.resume_at.as_deref().unwrap_or("?")
-    );
+    ));
     let report = engine
         .resume(plan, &run.path, prompter.as_mut())
         .await
@@ -75,9 +76,10 @@ pub async fn run(
             crate::engine::StartError::Resume(m) => Error::Usage(m),
             other => Error::Failed(other.to_string()),
         })?;
-    eprintln!("{}: {}", report.outcome.name(), report.message);
-    if report.resume_at.is_some() && report.exit_code() != 0 {
-        eprintln!("To continue: hubfix resume {}", report.run_id);
+    super::run::tell(app, &report);
+    if report.resume_at.is_some() && !report.exit_status().is_success() {
+        app.printer
+            .status(&format!("To continue: hubfix resume {}", report.run_id));
     }
-    Ok(report.exit_code())
+    Ok(report.exit_status())
 }

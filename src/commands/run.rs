@@ -12,9 +12,12 @@ use crate::engine::{
     Target, preview,
 };
 use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
 use crate::findings::{SdkSecurityHub, resource_name};
 use crate::runbook::Plan;
-use crate::ui::{Fleet, SharedPrompter, Table, TerminalPrompter, TerminalReporter, interactive};
+use crate::ui::{
+    Fleet, Printer, SharedPrompter, Table, TerminalPrompter, TerminalReporter, interactive,
+};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,7 +72,7 @@ fn summary(reports: &[(Target, RunReport)]) -> String {
     t.render()
 }
 
-pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
+pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
     if args.dry_run {
         return plan(app, args.selectors, args.answers.as_deref(), args.approver).await;
     }
@@ -80,20 +83,20 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
     let hub = Arc::new(SdkSecurityHub::new(clients.clone()));
     let targets = select(&catalog, hub.as_ref(), &args.selectors).await?;
     if targets.is_empty() {
-        eprintln!("No failed findings to work on: nothing to do.");
-        return Ok(0);
+        app.printer
+            .status("No failed findings to work on: nothing to do.");
+        return Ok(ExitStatus::Success);
     }
-    eprint!("{}", triage(&targets));
+    app.printer.status_block(&triage(&targets));
     for t in &targets {
         if t.finding
             .as_ref()
             .is_some_and(|f| f.workflow_status == "NOTIFIED")
         {
-            eprintln!(
-                "{} the finding on {} is NOTIFIED: another operator may be fixing it; hubfix does not take it over",
-                console::style("warning:").yellow().bold(),
+            app.printer.warn(&format!(
+                "the finding on {} is NOTIFIED: another operator may be fixing it; hubfix does not take it over",
                 t.name()
-            );
+            ));
         }
     }
     check_account(&clients, &targets).await?;
@@ -104,7 +107,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
         AwsApi::new(clients)
     });
     let options = Arc::new(app.run_options(args.approver.clone()));
-    let reporter = TerminalReporter::new(app.progress, app.quiet);
+    let reporter = TerminalReporter::new(app.printer);
     let engine = Engine {
         api: api.as_ref(),
         hub: hub.as_ref(),
@@ -124,14 +127,14 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
         header(app, plan, &target);
         match engine.prepare(plan, &target, prompter.as_mut()).await {
             Ok(Preparation::Ended(report)) => {
-                tell(&report);
+                tell(app, &report);
                 interrupted = report.interrupted;
                 reports.push((target, report));
             }
             Ok(Preparation::Ready(prepared)) => ready.push((plan.clone(), prepared)),
             Err(e) => {
                 // Nothing can be journaled: touch nothing more.
-                eprintln!("{} {e}", console::style("error:").red().bold());
+                app.printer.error(&e.to_string());
                 start_failed = true;
                 interrupted = true;
             }
@@ -143,7 +146,8 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
 
     if interrupted {
         if !ready.is_empty() {
-            eprintln!("Stopped: no change was made to the resources still waiting.");
+            app.printer
+                .important("Stopped: no change was made to the resources still waiting.");
         }
         let why = if start_failed {
             "not started: another run could not write its journal; nothing was changed; `hubfix resume` makes the changes".to_owned()
@@ -164,7 +168,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
                 header(app, &plan, &target);
             }
             let report = engine.finish(&plan, prepared, prompter.as_mut()).await;
-            tell(&report);
+            tell(app, &report);
             let stop = report.interrupted;
             reports.push((target, report));
             if stop {
@@ -176,40 +180,46 @@ pub async fn run(app: &App, args: RunArgs) -> Result<i32> {
             }
         }
     } else {
-        eprintln!(
+        app.printer.status(&format!(
             "\nEvery question is answered. Making the changes on {} resources, {} at a time…",
             ready.len(),
             parallel.min(ready.len())
-        );
-        let fleet = Fleet::new(app.progress, app.quiet);
+        ));
+        let fleet = Fleet::new(app.printer);
         let shared = SharedPrompter::new(prompter, fleet.clone());
         reports.extend(run_fleet(ready, parallel, &fleet, shared, api, hub, options).await);
     }
-    eprintln!();
-    eprint!("{}", summary(&reports));
+    app.printer.status("");
+    app.printer.status_block(&summary(&reports));
     let worst = reports
         .iter()
-        .map(|(_, r)| r.exit_code())
+        .map(|(_, r)| r.exit_status())
         .max()
-        .unwrap_or(0);
-    Ok(if start_failed { worst.max(1) } else { worst })
+        .unwrap_or_default();
+    Ok(if start_failed {
+        worst.max(ExitStatus::Failed)
+    } else {
+        worst
+    })
 }
 
 fn header(app: &App, plan: &Plan, target: &Target) {
-    eprintln!();
-    eprintln!(
+    app.printer.status("");
+    app.printer.status(&format!(
         "━━ {} {} — {}",
         plan.control,
         target.name(),
         plan.title.get(app.lang)
-    );
+    ));
 }
 
-fn tell(report: &RunReport) {
-    if report.exit_code() != 0 {
-        eprintln!("{}: {}", report.outcome.name(), report.message);
+/// How a run ended: shown even with `-q` when it did not succeed.
+pub(super) fn tell(app: &App, report: &RunReport) {
+    if report.exit_status().is_success() {
+        app.printer.status(&report.message);
     } else {
-        eprintln!("{}", report.message);
+        app.printer
+            .important(&format!("{}: {}", report.outcome.name(), report.message));
     }
 }
 
@@ -289,10 +299,9 @@ async fn run_fleet(
                 let Some((order, target, run_id)) = started.remove(&e.id()) else {
                     continue;
                 };
-                eprintln!(
-                    "{} run {run_id} stopped on an internal error; its journal shows how far it got",
-                    console::style("error:").red().bold()
-                );
+                fleet.error(&format!(
+                    "run {run_id} stopped on an internal error; its journal shows how far it got"
+                ));
                 let report = RunReport {
                     journal: crate::engine::Journal::path_for(&options.state_dir, &run_id),
                     run_id,
@@ -317,7 +326,7 @@ pub async fn plan(
     selectors: Selectors,
     answers: Option<&Path>,
     approver: Option<String>,
-) -> Result<i32> {
+) -> Result<ExitStatus> {
     let mut prompter = match answers {
         Some(path) => {
             let file = AnswersFile::load(path).map_err(Error::Usage)?;
@@ -330,16 +339,20 @@ pub async fn plan(
     let hub = SdkSecurityHub::new(clients.clone());
     let targets = select(&catalog, &hub, &selectors).await?;
     if targets.is_empty() {
-        eprintln!("No failed findings to work on: nothing to do.");
+        app.printer
+            .status("No failed findings to work on: nothing to do.");
         if app.output == Output::Json {
-            println!("{}", serde_json::json!({"targets": []}));
+            app.printer.json(&serde_json::json!({"targets": []}));
         }
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let api = AwsApi::new(clients);
     let json = app.output == Output::Json;
     // JSON is the data on stdout: the walk's texts then go to stderr.
-    let reporter = PlainReporter { to_stderr: json };
+    let reporter = PlainReporter {
+        printer: app.printer,
+        as_data: !json,
+    };
     let options = app.run_options(approver);
     let engine = Engine {
         api: &api,
@@ -348,7 +361,7 @@ pub async fn plan(
         options: &options,
     };
     let mut shown = Vec::new();
-    let mut code = 0;
+    let mut code = ExitStatus::Success;
     for target in &targets {
         let plan = catalog
             .get(&target.control)
@@ -371,7 +384,7 @@ pub async fn plan(
                 // A run the answers stop is a plan like any other; one that would fail is not.
                 use crate::runbook::Outcome::{Failed, NeedsInput, TimedOut};
                 if matches!(report.outcome, Failed | NeedsInput | TimedOut) {
-                    code = code.max(report.outcome.exit_code());
+                    code = code.max(report.outcome.exit_status());
                 }
                 (report.calls, Some((report.outcome, report.message)))
             }
@@ -402,34 +415,32 @@ pub async fn plan(
         shown.push(entry);
     }
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "targets": shown }))
-                .unwrap_or_default()
-        );
+        app.printer.json(&serde_json::json!({ "targets": shown }));
     }
     Ok(code)
 }
 
-/// Dry-run output is the command's data: it goes to stdout (to stderr when the data is JSON).
+/// A plan's text is the command's data: it goes to stdout (to stderr, for people, when the
+/// data is JSON).
 struct PlainReporter {
-    to_stderr: bool,
+    printer: Printer,
+    as_data: bool,
 }
 
 impl crate::engine::Reporter for PlainReporter {
     fn say(&self, text: &str) {
-        if self.to_stderr {
-            eprintln!("{text}");
+        if self.as_data {
+            self.printer.data(text);
         } else {
-            println!("{text}");
+            self.printer.status(text);
         }
     }
 
     fn warn(&self, text: &str) {
-        eprintln!("warning: {text}");
+        self.printer.warn(text);
     }
 
     fn wait(&self, label: &str) -> Box<dyn crate::engine::WaitDisplay> {
-        TerminalReporter::new(false, false).wait(label)
+        TerminalReporter::new(Printer::plain(self.printer.is_quiet())).wait(label)
     }
 }

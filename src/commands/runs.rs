@@ -4,16 +4,18 @@ use super::App;
 use crate::cli::Output;
 use crate::engine::list_runs;
 use crate::error::Result;
+use crate::exit::ExitStatus;
 use crate::ui::Table;
 
-pub fn run(app: &App) -> Result<i32> {
+pub fn run(app: &App) -> Result<ExitStatus> {
     let runs = list_runs(&app.state_dir);
     match app.output {
-        Output::Json => app.print_json(&runs),
+        Output::Json => app.printer.json(&runs),
         Output::Table => {
             if runs.is_empty() {
-                eprintln!("No runs in {}.", app.state_dir.display());
-                return Ok(0);
+                app.printer
+                    .status(&format!("No runs in {}.", app.state_dir.display()));
+                return Ok(ExitStatus::Success);
             }
             let mut t = Table::new(&[
                 "RUN ID",
@@ -33,8 +35,8 @@ pub fn run(app: &App) -> Result<i32> {
                     r.resume_at.clone().unwrap_or_else(|| "-".into()),
                 ]);
             }
-            print!("{}", t.render());
+            app.printer.data_block(&t.render());
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

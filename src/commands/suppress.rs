@@ -4,6 +4,7 @@
 use super::App;
 use crate::engine::{Answer, Prompter, Question};
 use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
 use crate::findings::{
     FindingRef, SdkSecurityHub, SecurityHub, WorkflowStatus, compose_note, update_findings,
 };
@@ -16,7 +17,7 @@ pub async fn run(
     reason: &str,
     approver: &str,
     yes: bool,
-) -> Result<i32> {
+) -> Result<ExitStatus> {
     if reason.trim().is_empty() || approver.trim().is_empty() {
         return Err(Error::Usage(
             "--reason and --approver cannot be empty".into(),
@@ -49,9 +50,14 @@ pub async fn run(
         approver,
         &date,
     );
-    eprintln!("hubfix will mark SUPPRESSED, with the note \"{note}\":");
+    app.printer.status(&format!(
+        "hubfix will mark SUPPRESSED, with the note \"{note}\":"
+    ));
     for f in &found {
-        eprintln!("  • {} ({} on {})", f.id, f.control, f.resource_id);
+        app.printer.status(&format!(
+            "  • {} ({} on {})",
+            f.id, f.control, f.resource_id
+        ));
     }
     if !yes {
         let answer = TerminalPrompter::new(None)
@@ -72,22 +78,26 @@ pub async fn run(
                 other => Err(Error::Usage(other.to_string())),
             })?;
         if answer != Answer::Bool(true) {
-            eprintln!("Nothing was changed.");
-            return Ok(3);
+            app.printer.status("Nothing was changed.");
+            return Ok(ExitStatus::Stopped);
         }
     }
     let refs: Vec<FindingRef> = found.iter().map(FindingRef::from).collect();
     let failed = update_findings(&hub, &refs, WorkflowStatus::Suppressed, &note, approver).await?;
     for u in &failed {
-        eprintln!(
+        app.printer.warn(&format!(
             "not suppressed: {} — {} {}",
             u.finding.id, u.error_code, u.error_message
-        );
+        ));
     }
-    eprintln!(
+    app.printer.status(&format!(
         "Suppressed {} of {} findings.",
         refs.len() - failed.len(),
         refs.len()
-    );
-    Ok(if failed.is_empty() { 0 } else { 1 })
+    ));
+    Ok(if failed.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failed
+    })
 }

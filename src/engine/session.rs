@@ -51,8 +51,8 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    pub fn exit_code(&self) -> i32 {
-        self.outcome.exit_code()
+    pub fn exit_status(&self) -> crate::exit::ExitStatus {
+        self.outcome.exit_status()
     }
 }
 

@@ -209,7 +209,7 @@ impl<'r, 'e> Walk<'r, 'e> {
         let message = self.ctx.redact_text(&message);
         let ended = self.recorder.record_last(Event::RunEnd {
             outcome: outcome.name().into(),
-            exit_code: outcome.exit_code(),
+            exit_code: outcome.exit_status().code(),
             message: message.clone(),
             resume_at: resume_at.clone(),
         });

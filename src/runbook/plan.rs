@@ -69,7 +69,7 @@ pub struct SelectOption {
     pub label: Text,
 }
 
-/// How a run ends; each maps to an exit code.
+/// How a run ends; each maps to an exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -84,13 +84,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn exit_code(self) -> i32 {
+    pub fn exit_status(self) -> crate::exit::ExitStatus {
+        use crate::exit::ExitStatus;
         match self {
-            Outcome::Compliant | Outcome::Suppressed | Outcome::Fixed => 0,
-            Outcome::Failed => 1,
-            Outcome::NeedsInput => 2,
-            Outcome::Stopped => 3,
-            Outcome::TimedOut => 4,
+            Outcome::Compliant | Outcome::Suppressed | Outcome::Fixed => ExitStatus::Success,
+            Outcome::Failed => ExitStatus::Failed,
+            Outcome::NeedsInput => ExitStatus::Usage,
+            Outcome::Stopped => ExitStatus::Stopped,
+            Outcome::TimedOut => ExitStatus::TimedOut,
         }
     }
 

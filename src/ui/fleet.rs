@@ -4,9 +4,9 @@
 //! the lines suspended so the question is not drawn over. Without a terminal (or with
 //! --no-progress) each line of output is prefixed with the resource instead.
 
+use super::Printer;
 use crate::engine::{Answer, PromptError, Prompter, Question, Reporter, WaitDisplay};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,16 +14,20 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct Fleet {
     multi: Option<MultiProgress>,
-    quiet: bool,
+    printer: Printer,
 }
 
 impl Fleet {
-    pub fn new(progress: bool, quiet: bool) -> Self {
-        let live = progress && !quiet && std::io::stderr().is_terminal();
+    pub fn new(printer: Printer) -> Self {
         Fleet {
-            multi: live.then(MultiProgress::new),
-            quiet,
+            multi: printer.progress().then(MultiProgress::new),
+            printer,
         }
+    }
+
+    /// An error about one run, above the lines.
+    pub fn error(&self, text: &str) {
+        self.print(&format!("{} {text}", console::style("error:").red().bold()));
     }
 
     /// The reporter of one resource's run.
@@ -81,7 +85,7 @@ impl FleetReporter {
     pub fn done(&self, outcome: &str) {
         match &self.bar {
             Some(bar) => bar.finish_with_message(outcome.to_owned()),
-            None if !self.fleet.quiet => eprintln!("[{}] {outcome}", self.name),
+            None if !self.fleet.printer.is_quiet() => eprintln!("[{}] {outcome}", self.name),
             None => {}
         }
     }
@@ -92,7 +96,7 @@ impl Reporter for FleetReporter {
         if let Some(bar) = &self.bar {
             bar.set_message(text.lines().next().unwrap_or_default().to_owned());
         }
-        if !self.fleet.quiet {
+        if !self.fleet.printer.is_quiet() {
             for line in text.lines() {
                 self.fleet.print(&format!("[{}] {line}", self.name));
             }
@@ -130,7 +134,7 @@ impl WaitDisplay for FleetWait {
     fn update(&mut self, status: &str, elapsed: Duration) {
         match &self.bar {
             Some(bar) => bar.set_message(format!("{}: {status}", self.label)),
-            None if status != self.last && !self.fleet.quiet => eprintln!(
+            None if status != self.last && !self.fleet.printer.is_quiet() => eprintln!(
                 "[{}] {}: {status} ({}s)",
                 self.name,
                 self.label,
@@ -145,7 +149,7 @@ impl WaitDisplay for FleetWait {
         if let Some(bar) = &self.bar {
             bar.set_message(message.to_owned());
         }
-        if !self.fleet.quiet {
+        if !self.fleet.printer.is_quiet() {
             self.fleet.print(&format!("[{}] {message}", self.name));
         }
     }

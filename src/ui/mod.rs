@@ -2,11 +2,13 @@
 //! plain lines when there is no terminal, and tables or JSON for data output.
 
 mod fleet;
+mod printer;
 mod reporter;
 mod table;
 mod terminal_prompter;
 
 pub use fleet::{Fleet, FleetReporter, SharedPrompter};
+pub use printer::Printer;
 pub use reporter::TerminalReporter;
 pub use table::Table;
 pub use terminal_prompter::TerminalPrompter;

@@ -1,38 +1,32 @@
 //! The engine's lines and waits on a terminal: spinners with live status and elapsed time
 //! when stderr is a terminal and progress is on, plain timestamped status lines otherwise.
 
+use super::Printer;
 use crate::engine::{Reporter, WaitDisplay};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
 use std::time::Duration;
 
 pub struct TerminalReporter {
-    progress: bool,
-    quiet: bool,
+    printer: Printer,
 }
 
 impl TerminalReporter {
-    pub fn new(progress: bool, quiet: bool) -> Self {
-        TerminalReporter {
-            progress: progress && std::io::stderr().is_terminal(),
-            quiet,
-        }
+    pub fn new(printer: Printer) -> Self {
+        TerminalReporter { printer }
     }
 }
 
 impl Reporter for TerminalReporter {
     fn say(&self, text: &str) {
-        if !self.quiet {
-            eprintln!("{text}");
-        }
+        self.printer.status(text);
     }
 
     fn warn(&self, text: &str) {
-        eprintln!("{} {text}", console::style("warning:").yellow().bold());
+        self.printer.warn(text);
     }
 
     fn wait(&self, label: &str) -> Box<dyn WaitDisplay> {
-        if self.progress {
+        if self.printer.progress() {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {prefix} — {msg} [{elapsed}]")
@@ -46,7 +40,7 @@ impl Reporter for TerminalReporter {
             Box::new(LineWait {
                 label: label.to_owned(),
                 last: String::new(),
-                quiet: self.quiet,
+                printer: self.printer,
             })
         }
     }
@@ -70,20 +64,22 @@ impl WaitDisplay for SpinnerWait {
 struct LineWait {
     label: String,
     last: String,
-    quiet: bool,
+    printer: Printer,
 }
 
 impl WaitDisplay for LineWait {
     fn update(&mut self, status: &str, elapsed: Duration) {
-        if status != self.last && !self.quiet {
-            eprintln!("{}: {status} ({}s)", self.label, elapsed.as_secs());
+        if status != self.last {
+            self.printer.status(&format!(
+                "{}: {status} ({}s)",
+                self.label,
+                elapsed.as_secs()
+            ));
         }
         self.last = status.to_owned();
     }
 
     fn finish(&mut self, message: &str) {
-        if !self.quiet {
-            eprintln!("{message}");
-        }
+        self.printer.status(message);
     }
 }

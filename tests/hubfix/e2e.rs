@@ -602,3 +602,35 @@ async fn findings_of_hubs_without_consolidated_controls_are_found_and_all_marked
         still_failed.stdout()
     );
 }
+
+/// `-q`: only errors and data. A run that succeeds prints nothing; one that cannot go on
+/// still says why; a plan is data and is printed whatever `-q` says.
+#[tokio::test(flavor = "multi_thread")]
+async fn quiet_prints_only_errors_and_data() {
+    let (emu, hubfix) = demo();
+    let plan = hubfix.run(&["-q", "plan", "--control", "Redshift.7"]);
+    plan.expect_code(0);
+    assert!(
+        plan.stdout().contains("redshift:ModifyCluster"),
+        "{}",
+        plan.stdout()
+    );
+    assert_eq!(plan.stderr(), "", "a quiet plan says nothing on stderr");
+
+    let missing =
+        hubfix.answers("controls:\n  Redshift.7: { intended: false, prerequisites_met: true }\n");
+    let stopped = hubfix.run(&["-q", "run", "--control", "Redshift.7", "--answers", &missing]);
+    stopped.expect_code(2);
+    assert!(
+        stopped.stderr().contains("apply_now"),
+        "why the run stopped is shown with -q:\n{}",
+        stopped.stderr()
+    );
+    assert!(!stopped.stderr().contains("━━"), "{}", stopped.stderr());
+
+    let answers = hubfix.answers(FIX);
+    let run = hubfix.run(&["-q", "run", "--control", "Redshift.7", "--answers", &answers]);
+    run.expect_code(0);
+    assert_eq!(run.stderr(), "", "a quiet run that succeeds says nothing");
+    assert!(emu.enhanced_vpc_routing(CLUSTER).await);
+}

@@ -335,7 +335,7 @@ async fn no_to_stopping_tasks_changes_nothing() {
         .no("stop_tasks");
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Stopped);
-    assert_eq!(report.exit_code(), 3);
+    assert_eq!(report.exit_status().code(), 3);
     assert!(changes(&fx).is_empty());
     assert!(
         report

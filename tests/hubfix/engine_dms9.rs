@@ -195,7 +195,7 @@ async fn a_failed_connection_test_shows_why_and_rolls_back_on_a_yes() {
     let mut prompter = fix("verify-full").yes("rollback");
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Failed);
-    assert_eq!(report.exit_code(), 1);
+    assert_eq!(report.exit_status().code(), 1);
     assert!(
         fx.said().contains("certificate verify failed"),
         "{}",
@@ -281,7 +281,7 @@ async fn a_redshift_target_is_explained_and_can_only_be_suppressed() {
     let fx = fixture("redshift", "target");
     let report = fx.run(&mut ScriptedPrompter::new().no("intended")).await;
     assert_eq!(report.outcome, Outcome::Stopped);
-    assert_eq!(report.exit_code(), 3);
+    assert_eq!(report.exit_status().code(), 3);
     assert!(
         fx.said()
             .contains("DMS does not support SSL to Amazon Redshift targets")

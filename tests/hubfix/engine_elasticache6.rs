@@ -71,7 +71,7 @@ async fn without_tls_it_explains_the_ways_out_and_stops_with_exit_3() {
     let mut prompter = ScriptedPrompter::new().no("intended");
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Stopped);
-    assert_eq!(report.exit_code(), 3);
+    assert_eq!(report.exit_status().code(), 3);
     assert_eq!(prompter.asked_ids(), ["intended"], "no token is asked for");
     for way in ["from a backup", "6.0 or later", "intended to suppress"] {
         assert!(report.message.contains(way), "{way}: {}", report.message);
@@ -189,7 +189,7 @@ async fn a_token_aws_would_refuse_is_refused_before_any_call() {
             .yes("apply_now");
         let report = fx.run(&mut prompter).await;
         assert_eq!(report.outcome, Outcome::NeedsInput, "{bad}");
-        assert_eq!(report.exit_code(), 2);
+        assert_eq!(report.exit_status().code(), 2);
         assert!(report.message.contains("auth_token"), "{}", report.message);
         assert!(!report.message.contains(bad), "{}", report.message);
         assert_eq!(fx.aws.count(MODIFY), 0, "{bad}");
@@ -201,7 +201,7 @@ async fn no_between_the_phases_pauses_and_resume_sets_the_same_token() {
     let fx = fixture("5.0.6", true);
     let report = fx.run(&mut fix(false)).await;
     assert_eq!(report.outcome, Outcome::Stopped);
-    assert_eq!(report.exit_code(), 3);
+    assert_eq!(report.exit_status().code(), 3);
     assert!(
         report
             .message

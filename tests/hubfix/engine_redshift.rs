@@ -106,7 +106,7 @@ async fn already_compliant_ends_without_questions_or_changes() {
     let mut prompter = ScriptedPrompter::new();
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Compliant);
-    assert_eq!(report.exit_code(), 0);
+    assert_eq!(report.exit_status().code(), 0);
     assert!(prompter.asked.is_empty());
     assert_eq!(fx.aws.operations(), ["redshift:DescribeClusters"]);
     assert!(fx.hub.updates.lock().unwrap().is_empty());
@@ -169,7 +169,7 @@ async fn no_to_prerequisites_stops_with_exit_3_and_next_steps() {
         .no("prerequisites_met");
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Stopped);
-    assert_eq!(report.exit_code(), 3);
+    assert_eq!(report.exit_status().code(), 3);
     assert!(
         report.message.contains("DNS resolution and DNS hostnames"),
         "{}",
@@ -280,7 +280,7 @@ async fn a_stuck_cluster_times_out_with_exit_4_and_resumes() {
         .await
         .unwrap();
     assert_eq!(report.outcome, Outcome::TimedOut);
-    assert_eq!(report.exit_code(), 4);
+    assert_eq!(report.exit_status().code(), 4);
     assert_eq!(report.resume_at.as_deref(), Some("wait_available"));
     assert!(report.message.contains("hubfix resume"));
 
@@ -309,7 +309,7 @@ async fn access_denied_fails_naming_the_permission() {
         .push("redshift:ModifyCluster".into());
     let report = fx.run(&mut fix_answers()).await;
     assert_eq!(report.outcome, Outcome::Failed);
-    assert_eq!(report.exit_code(), 1);
+    assert_eq!(report.exit_status().code(), 1);
     assert!(
         report.message.contains("redshift:ModifyCluster"),
         "{}",
@@ -332,7 +332,7 @@ async fn a_missing_answer_stops_with_exit_2_before_any_change() {
     let fx = Fixture::new(false);
     let mut prompter = ScriptedPrompter::new().no("intended");
     let report = fx.run(&mut prompter).await;
-    assert_eq!(report.exit_code(), 2);
+    assert_eq!(report.exit_status().code(), 2);
     assert!(report.message.contains("prerequisites_met"));
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
 }
