@@ -14,6 +14,8 @@ pub enum Error {
     Runbook(Vec<RunbookError>),
     #[error(transparent)]
     Api(#[from] ApiError),
+    #[error(transparent)]
+    Answers(#[from] crate::engine::AnswersError),
     /// Something failed; the message says what.
     #[error("{0}")]
     Failed(String),
@@ -22,7 +24,7 @@ pub enum Error {
 impl Error {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Usage(_) | Error::Runbook(_) => ExitStatus::Usage,
+            Error::Usage(_) | Error::Runbook(_) | Error::Answers(_) => ExitStatus::Usage,
             Error::Api(e)
                 if matches!(e.kind, ApiErrorKind::NoCredentials | ApiErrorKind::NoRegion) =>
             {

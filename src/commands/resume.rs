@@ -73,8 +73,8 @@ pub async fn run(
         .resume(plan, &run.path, prompter.as_mut())
         .await
         .map_err(|e| match e {
-            crate::engine::StartError::Resume(m) => Error::Usage(m),
-            other => Error::Failed(other.to_string()),
+            e if e.is_usage() => Error::Usage(e.to_string()),
+            e => Error::Failed(e.to_string()),
         })?;
     super::run::tell(app, &report);
     if report.resume_at.is_some() && !report.exit_status().is_success() {

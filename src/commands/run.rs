@@ -29,7 +29,7 @@ use tokio::task::JoinSet;
 pub fn prompter_for(answers: Option<&Path>, approver: Option<String>) -> Result<Box<dyn Prompter>> {
     match answers {
         Some(path) => {
-            let file = AnswersFile::load(path).map_err(Error::Usage)?;
+            let file = AnswersFile::load(path)?;
             Ok(Box::new(AnswersPrompter::new(file, path.to_path_buf())))
         }
         None if interactive() => Ok(Box::new(TerminalPrompter::new(approver))),
@@ -329,7 +329,7 @@ pub async fn plan(
 ) -> Result<ExitStatus> {
     let mut prompter = match answers {
         Some(path) => {
-            let file = AnswersFile::load(path).map_err(Error::Usage)?;
+            let file = AnswersFile::load(path)?;
             Some(AnswersPrompter::new(file, path.to_path_buf()))
         }
         None => None,

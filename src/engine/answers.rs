@@ -24,17 +24,39 @@ pub struct AnswersFile {
     pub resources: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
+/// An answers file that cannot be used, named with where to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswersError {
+    #[error("cannot read the answers file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// `at` is `:line:column` when the parser knows it.
+    #[error("{}{at}: {message}", path.display())]
+    Parse {
+        path: PathBuf,
+        at: String,
+        message: String,
+    },
+}
+
 impl AnswersFile {
-    pub fn load(path: &Path) -> Result<AnswersFile, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the answers file {}: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<AnswersFile, AnswersError> {
+        let text = std::fs::read_to_string(path).map_err(|source| AnswersError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         serde_saphyr::from_str(&text).map_err(|e| {
             let inner = e.without_snippet();
-            let at = inner
-                .location()
-                .map(|l| format!(":{}:{}", l.line(), l.column()))
-                .unwrap_or_default();
-            format!("{}{at}: {inner}", path.display())
+            AnswersError::Parse {
+                path: path.to_path_buf(),
+                at: inner
+                    .location()
+                    .map(|l| format!(":{}:{}", l.line(), l.column()))
+                    .unwrap_or_default(),
+                message: inner.to_string(),
+            }
         })
     }
 }

@@ -4,7 +4,32 @@
 //! NOTIFIED may be another operator's lock, and hubfix does not take it over.
 
 use super::context::Target;
-use crate::findings::{FindingRef, SecurityHub, WorkflowStatus, compose_note, update_findings};
+use crate::aws::ApiError;
+use crate::findings::{
+    FindingRef, SecurityHub, Unprocessed, WorkflowStatus, compose_note, update_findings,
+};
+
+/// Why the finding could not be locked or put back.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LockError {
+    #[error("the finding is {0} now, perhaps another operator's lock; it was left as it is")]
+    TakenMeanwhile(String),
+    #[error("Security Hub did not update it: {code}: {message}")]
+    Unprocessed { code: String, message: String },
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("Security Hub did not answer within 20 s")]
+    NoAnswer,
+}
+
+impl From<&Unprocessed> for LockError {
+    fn from(u: &Unprocessed) -> Self {
+        LockError::Unprocessed {
+            code: u.error_code.clone(),
+            message: u.error_message.clone(),
+        }
+    }
+}
 
 /// A lock this run holds: the status to put back.
 #[derive(Debug, Clone)]
@@ -28,7 +53,7 @@ impl FindingLock {
         run_id: &str,
         who: &str,
         date: &str,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, LockError> {
         if self.held.is_some() {
             return Ok(false);
         }
@@ -50,7 +75,7 @@ impl FindingLock {
         why: impl FnOnce(WorkflowStatus) -> String,
         who: &str,
         date: &str,
-    ) -> Option<(WorkflowStatus, Result<(), String>)> {
+    ) -> Option<(WorkflowStatus, Result<(), LockError>)> {
         let held = self.held.take()?;
         let why = why(held.previous);
         // Bounded: the run's end must be journaled even if Security Hub does not answer.
@@ -59,7 +84,7 @@ impl FindingLock {
             release(hub, target, &held, &why, who, date),
         )
         .await
-        .unwrap_or_else(|_| Err("Security Hub did not answer within 20 s".into()));
+        .unwrap_or(Err(LockError::NoAnswer));
         Some((held.previous, released))
     }
 }
@@ -77,7 +102,7 @@ async fn take(
     run_id: &str,
     who: &str,
     date: &str,
-) -> Result<Option<Held>, String> {
+) -> Result<Option<Held>, LockError> {
     let Some(finding) = &target.finding else {
         return Ok(None);
     };
@@ -88,30 +113,23 @@ async fn take(
     // meanwhile is not overwritten.
     let now = hub
         .findings_by_id(std::slice::from_ref(&finding.id))
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if let Some(current) = now.first()
         && current.workflow_status != "NEW"
     {
-        return Err(format!(
-            "the finding is {} now, perhaps another operator's lock; it was left as it is",
-            current.workflow_status
-        ));
+        return Err(LockError::TakenMeanwhile(current.workflow_status.clone()));
     }
     let note = compose_note(
         &format!("hubfix run {run_id}: {} fix in progress", target.control),
         who,
         date,
     );
-    match update_findings(hub, &refs(target), WorkflowStatus::Notified, &note, who).await {
-        Ok(failed) if failed.is_empty() => Ok(Some(Held {
+    let failed = update_findings(hub, &refs(target), WorkflowStatus::Notified, &note, who).await?;
+    match failed.first() {
+        None => Ok(Some(Held {
             previous: WorkflowStatus::New,
         })),
-        Ok(failed) => Err(format!(
-            "{}: {}",
-            failed[0].error_code, failed[0].error_message
-        )),
-        Err(e) => Err(e.to_string()),
+        Some(u) => Err(u.into()),
     }
 }
 
@@ -123,14 +141,11 @@ async fn release(
     why: &str,
     who: &str,
     date: &str,
-) -> Result<(), String> {
+) -> Result<(), LockError> {
     let note = compose_note(why, who, date);
-    match update_findings(hub, &refs(target), held.previous, &note, who).await {
-        Ok(failed) if failed.is_empty() => Ok(()),
-        Ok(failed) => Err(format!(
-            "{}: {}",
-            failed[0].error_code, failed[0].error_message
-        )),
-        Err(e) => Err(e.to_string()),
+    let failed = update_findings(hub, &refs(target), held.previous, &note, who).await?;
+    match failed.first() {
+        None => Ok(()),
+        Some(u) => Err(u.into()),
     }
 }

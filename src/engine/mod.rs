@@ -22,7 +22,7 @@ mod session;
 mod wait;
 mod walk;
 
-pub use answers::{AnswersFile, AnswersPrompter};
+pub use answers::{AnswersError, AnswersFile, AnswersPrompter};
 pub use calls::{Request, ShownCall};
 pub use context::{Context, REDACTED, Target};
 pub use journal::{Event, Journal, Record, RunSummary, list_runs};

@@ -7,6 +7,17 @@ use super::context::{Context, Target};
 use super::journal::{Event, Record, last_started_step};
 use serde_json::Value;
 
+/// Why a journal cannot be resumed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotResumable {
+    #[error("this is not a hubfix run journal (no run start)")]
+    NotAJournal,
+    #[error("run {run_id} ended ({outcome}); there is nothing to resume")]
+    Ended { run_id: String, outcome: String },
+    #[error("run {0} never started a step; start a new run instead")]
+    NeverStarted(String),
+}
+
 /// What replaying a journal gives back: the context at the step to resume from.
 pub(super) struct ResumePoint {
     pub run_id: String,
@@ -26,7 +37,7 @@ pub(super) struct ResumePoint {
 }
 
 impl ResumePoint {
-    pub(super) fn find(records: &[Record]) -> Result<ResumePoint, String> {
+    pub(super) fn find(records: &[Record]) -> Result<ResumePoint, NotResumable> {
         let Some(Record {
             event:
                 Event::RunStart {
@@ -41,7 +52,7 @@ impl ResumePoint {
             ..
         }) = records.first()
         else {
-            return Err("this is not a hubfix run journal (no run start)".into());
+            return Err(NotResumable::NotAJournal);
         };
         let ended = match records.last().map(|r| &r.event) {
             Some(Event::RunEnd {
@@ -52,13 +63,13 @@ impl ResumePoint {
         let step = match ended {
             Some((Some(step), _)) => step,
             Some((None, outcome)) => {
-                return Err(format!(
-                    "run {run_id} ended ({outcome}); there is nothing to resume"
-                ));
+                return Err(NotResumable::Ended {
+                    run_id: run_id.clone(),
+                    outcome,
+                });
             }
-            None => last_started_step(records).ok_or_else(|| {
-                format!("run {run_id} never started a step; start a new run instead")
-            })?,
+            None => last_started_step(records)
+                .ok_or_else(|| NotResumable::NeverStarted(run_id.clone()))?,
         };
         // Replay up to the last time that step started: the state it started with.
         let cut = records

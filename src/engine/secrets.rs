@@ -63,11 +63,31 @@ pub fn same_secret(fingerprint: &str, secret: &Secret) -> bool {
     }
 }
 
+/// Why a secret could not be generated into its file.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("cannot read random bytes: {0}")]
+    Random(std::io::Error),
+    #[error("cannot create {}: {source} (hubfix never overwrites a file)", path.display())]
+    Create {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Generates a value meeting the rules and writes it to a new file created with mode 0600
 /// (an existing file is never overwritten). The value itself is never shown.
-pub fn generate_to_file(rules: &SecretRules, length: usize, path: &Path) -> Result<Secret, String> {
-    let mut random = std::fs::File::open("/dev/urandom")
-        .map_err(|e| format!("cannot read random bytes: {e}"))?;
+pub fn generate_to_file(
+    rules: &SecretRules,
+    length: usize,
+    path: &Path,
+) -> Result<Secret, GenerateError> {
+    let mut random = std::fs::File::open("/dev/urandom").map_err(GenerateError::Random)?;
     let mut failed = None;
     let value = rules.generate(length, || {
         let mut byte = [0u8];
@@ -77,22 +97,23 @@ pub fn generate_to_file(rules: &SecretRules, length: usize, path: &Path) -> Resu
         byte[0]
     });
     if let Some(e) = failed {
-        return Err(format!("cannot read random bytes: {e}"));
+        return Err(GenerateError::Random(e));
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| {
-        format!(
-            "cannot create {}: {e} (hubfix never overwrites a file)",
-            path.display()
-        )
+    let mut file = options.open(path).map_err(|source| GenerateError::Create {
+        path: path.to_path_buf(),
+        source,
     })?;
     file.write_all(value.as_bytes())
         .and_then(|()| file.write_all(b"\n"))
         .and_then(|()| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        .map_err(|source| GenerateError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok(Secret::new(value))
 }
 

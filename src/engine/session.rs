@@ -64,8 +64,34 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Resume(String),
+    #[error("cannot read the journal {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    NotResumable(#[from] super::resume::NotResumable),
+    #[error(
+        "the runbook of {control} has no step `{step}` any more; the journal {} shows where the run stopped",
+        path.display()
+    )]
+    StepGone {
+        control: String,
+        step: String,
+        path: PathBuf,
+    },
+}
+
+impl StartError {
+    /// Whether the operator must change what they asked for (not a failure of the machine).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            StartError::NotResumable(_)
+                | StartError::StepGone { .. }
+                | StartError::Unreadable { .. }
+        )
+    }
 }
 
 pub fn new_run_id(target: &Target) -> String {
@@ -308,21 +334,18 @@ impl<'e> Engine<'e> {
         journal_path: &Path,
         prompter: &mut dyn Prompter,
     ) -> Result<RunReport, StartError> {
-        let records = Journal::read(journal_path).map_err(|e| {
-            StartError::Resume(format!(
-                "cannot read the journal {}: {e}",
-                journal_path.display()
-            ))
+        let records = Journal::read(journal_path).map_err(|source| StartError::Unreadable {
+            path: journal_path.to_path_buf(),
+            source,
         })?;
-        let resumable = ResumePoint::find(&records).map_err(StartError::Resume)?;
-        let mut start = plan.index_of(&resumable.step).ok_or_else(|| {
-            StartError::Resume(format!(
-                "the runbook of {} has no step `{}` any more; the journal {} shows where the run stopped",
-                plan.control,
-                resumable.step,
-                journal_path.display()
-            ))
-        })?;
+        let resumable = ResumePoint::find(&records)?;
+        let mut start = plan
+            .index_of(&resumable.step)
+            .ok_or_else(|| StartError::StepGone {
+                control: plan.control.clone(),
+                step: resumable.step.clone(),
+                path: journal_path.to_path_buf(),
+            })?;
         let mut journal =
             Journal::append_to(journal_path).map_err(|source| StartError::Journal {
                 path: journal_path.to_path_buf(),

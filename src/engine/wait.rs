@@ -73,7 +73,7 @@ pub async fn wait_until_ready(
     timeout: Duration,
     poll: PollPolicy,
     display: &mut dyn WaitDisplay,
-    on_reading: &mut (dyn FnMut(Reading<'_>) -> Result<(), String> + Send),
+    on_reading: &mut (dyn FnMut(Reading<'_>) -> std::io::Result<()> + Send),
 ) -> WaitEnd {
     let start = Instant::now();
     let mut interval = poll.first;
@@ -118,7 +118,7 @@ pub async fn wait_until_ready(
                         pending,
                         elapsed,
                     }) {
-                        return WaitEnd::Journal(e);
+                        return WaitEnd::Journal(format!("cannot write the journal: {e}"));
                     }
                     last = Some((status.clone(), pending));
                 }
@@ -150,7 +150,7 @@ pub async fn wait_until_ready(
                     pending: false,
                     elapsed,
                 }) {
-                    return WaitEnd::Journal(e);
+                    return WaitEnd::Journal(format!("cannot write the journal: {e}"));
                 }
                 return WaitEnd::Ready(serde_json::json!({ "gone": true }));
             }

@@ -195,7 +195,11 @@ impl<'r, 'e> Walk<'r, 'e> {
             operation: "securityhub:BatchUpdateFindings".into(),
             params: serde_json::json!({"Workflow": {"Status": previous.as_str()}}),
             ok: released.is_ok(),
-            result: Value::String(released.err().unwrap_or_else(|| "processed".into())),
+            result: Value::String(
+                released
+                    .err()
+                    .map_or_else(|| "processed".into(), |e| e.to_string()),
+            ),
         });
     }
 
@@ -703,14 +707,12 @@ impl<'r, 'e> Walk<'r, 'e> {
         let step_id = step.id.clone();
         let mut on_reading = |r: super::wait::Reading<'_>| {
             tracing::info!(step = %step_id, status = r.status, pending = r.pending, "status");
-            journal
-                .record(Event::Status {
-                    step: step_id.clone(),
-                    status: r.status.to_owned(),
-                    pending: r.pending,
-                    elapsed_ms: r.elapsed.as_millis() as u64,
-                })
-                .map_err(|e| format!("cannot write the journal: {e}"))
+            journal.record(Event::Status {
+                step: step_id.clone(),
+                status: r.status.to_owned(),
+                pending: r.pending,
+                elapsed_ms: r.elapsed.as_millis() as u64,
+            })
         };
         let end = wait_until_ready(
             self.engine.api,

@@ -57,9 +57,9 @@ impl TerminalPrompter {
                     .map_err(|e| io_error(id, e))?;
                 let secret =
                     crate::engine::secrets::generate_to_file(rules, length, Path::new(&path))
-                        .map_err(|message| PromptError::Io {
+                        .map_err(|e| PromptError::Io {
                             id: id.to_owned(),
-                            message,
+                            message: e.to_string(),
                         })?;
                 eprintln!(
                     "Saved to {path} (mode 0600); give it to the clients from there. hubfix never shows it."

@@ -619,7 +619,14 @@ async fn quiet_prints_only_errors_and_data() {
 
     let missing =
         hubfix.answers("controls:\n  Redshift.7: { intended: false, prerequisites_met: true }\n");
-    let stopped = hubfix.run(&["-q", "run", "--control", "Redshift.7", "--answers", &missing]);
+    let stopped = hubfix.run(&[
+        "-q",
+        "run",
+        "--control",
+        "Redshift.7",
+        "--answers",
+        &missing,
+    ]);
     stopped.expect_code(2);
     assert!(
         stopped.stderr().contains("apply_now"),
@@ -629,7 +636,14 @@ async fn quiet_prints_only_errors_and_data() {
     assert!(!stopped.stderr().contains("━━"), "{}", stopped.stderr());
 
     let answers = hubfix.answers(FIX);
-    let run = hubfix.run(&["-q", "run", "--control", "Redshift.7", "--answers", &answers]);
+    let run = hubfix.run(&[
+        "-q",
+        "run",
+        "--control",
+        "Redshift.7",
+        "--answers",
+        &answers,
+    ]);
     run.expect_code(0);
     assert_eq!(run.stderr(), "", "a quiet run that succeeds says nothing");
     assert!(emu.enhanced_vpc_routing(CLUSTER).await);
