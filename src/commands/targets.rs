@@ -4,25 +4,26 @@
 use crate::cli::Selectors;
 use crate::engine::Target;
 use crate::error::{Error, Result};
-use crate::findings::{Finding, SecurityHub, arn_account, arn_region, resource_name};
+use crate::findings::{Finding, SecurityHub, arn_region, resource_name};
 use crate::runbook::Catalog;
 
 /// Refuses targets in another account than the credentials': a resource of the same name
 /// in the credentials' account must never be changed for another account's finding (as seen
-/// from a Security Hub administrator account, for instance).
+/// from a Security Hub administrator account, for instance). Checked before any call to the
+/// resources.
 pub async fn check_account(clients: &crate::aws::Clients, targets: &[Target]) -> Result<()> {
-    let accounts: Vec<(String, &Target)> = targets
-        .iter()
-        .filter_map(|t| {
-            let account = t
-                .finding
-                .as_ref()
-                .map(|f| f.account.clone())
-                .filter(|a| !a.is_empty())
-                .or_else(|| arn_account(&t.resource))?;
-            Some((account, t))
-        })
-        .collect();
+    let mut accounts: Vec<(String, &Target)> = Vec::new();
+    let mut disagreeing = Vec::new();
+    for t in targets {
+        match (t.account_disagreement(), t.account()) {
+            (Some(problem), _) => disagreeing.push(problem),
+            (None, Some(account)) => accounts.push((account, t)),
+            (None, None) => {}
+        }
+    }
+    if !disagreeing.is_empty() {
+        return Err(Error::Usage(disagreeing.join("\n")));
+    }
     if accounts.is_empty() {
         return Ok(());
     }

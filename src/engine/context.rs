@@ -27,15 +27,28 @@ impl Target {
 
     /// The account of the resource: the finding's, else the ARN's.
     pub fn account(&self) -> Option<String> {
+        crate::findings::arn_account(&self.resource).or_else(|| self.finding_account())
+    }
+
+    fn finding_account(&self) -> Option<String> {
         self.finding
             .as_ref()
             .map(|f| f.account.clone())
             .filter(|a| !a.is_empty())
-            .or_else(|| {
-                let parts: Vec<&str> = self.resource.splitn(6, ':').collect();
-                (parts.len() == 6 && parts[0] == "arn" && !parts[4].is_empty())
-                    .then(|| parts[4].to_owned())
-            })
+    }
+
+    /// A finding whose `AwsAccountId` and resource ARN disagree: which account it is about
+    /// cannot be told, and a guess could change a same-named resource of the wrong account.
+    pub fn account_disagreement(&self) -> Option<String> {
+        let arn = crate::findings::arn_account(&self.resource)?;
+        let said = self.finding_account()?;
+        (arn != said).then(|| {
+            format!(
+                "finding {} says account {said}, but its resource {} is in account {arn}; hubfix refuses a finding whose account and resource disagree (check the product that sent it)",
+                self.finding.as_ref().map_or("", |f| f.id.as_str()),
+                self.resource
+            )
+        })
     }
 
     /// The keys an answers file may use for this resource.

@@ -499,6 +499,31 @@ mod bad_input {
         assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
     }
 
+    /// A finding of the credentials' account whose resource ARN is in another account is
+    /// refused before any call: the same-named cluster here is not touched.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_finding_whose_account_and_resource_disagree_is_refused() {
+        let (emu, hubfix) = demo();
+        emu.import_finding_in_account(CLUSTER, "999999999999").await;
+        emu.forget_requests();
+        let answers = hubfix.answers(FIX);
+        let run = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers]);
+        run.expect_code(2);
+        assert!(
+            run.stderr().contains("says account 123456789012")
+                && run.stderr().contains("is in account 999999999999"),
+            "{}",
+            run.stderr()
+        );
+        let actions = emu.actions();
+        assert!(
+            actions.iter().all(|a| a == "GetFindings"),
+            "no call but the finding search: {actions:?}"
+        );
+        assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
+        assert_eq!(emu.finding_of(CLUSTER).await.1, "NEW");
+    }
+
     #[test]
     fn run_without_a_terminal_or_answers_refuses_before_calling_aws() {
         let (emu, hubfix) = demo();

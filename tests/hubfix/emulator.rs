@@ -296,6 +296,19 @@ impl Emulator {
         self.import(all).await;
     }
 
+    /// Imports a finding of this account whose resource ARN names `account`: a finding that
+    /// disagrees with itself about where its resource is.
+    pub async fn import_finding_in_account(&self, cluster: &str, account: &str) {
+        let mut finding = failed_finding(cluster, false);
+        if let Some(resource) = finding.resources.as_mut().and_then(|r| r.first_mut()) {
+            resource.id = Some(format!(
+                "arn:aws:redshift:{REGION}:{account}:cluster:{cluster}"
+            ));
+        }
+        finding.id = finding.id.map(|id| format!("{id}-{account}"));
+        self.import(vec![finding]).await;
+    }
+
     /// Imports findings as a hub without consolidated control findings writes them: one per
     /// standard, the control only in `ProductFields`.
     pub async fn import_legacy_findings(&self, cluster: &str) {
