@@ -12,7 +12,7 @@ use super::{ActionSpec, Params, handler};
 use crate::aws::{ApiError, ApiErrorKind};
 use aws_sdk_databasemigration::Client;
 use aws_sdk_databasemigration::types::{
-    Filter, KerberosAuthenticationSettings, MigrationTypeValue, ReplicationInstance,
+    Endpoint, Filter, KerberosAuthenticationSettings, MigrationTypeValue, ReplicationInstance,
     ReplicationTask, StartReplicationTaskTypeValue, Tag,
 };
 use serde_json::{Map, Value, json};
@@ -215,8 +215,10 @@ fn kerberos_json(k: Option<&KerberosAuthenticationSettings>) -> Value {
     })
 }
 
-/// The instance as CreateReplicationInstance takes it, plus its identity and status.
-fn instance_json(i: &ReplicationInstance) -> Value {
+/// The instance as CreateReplicationInstance takes it, plus its identity and status: what
+/// `describe_replication_instance`, `create_replication_instance` and
+/// `delete_replication_instance` answer.
+pub fn instance_json(i: &ReplicationInstance) -> Value {
     let mut groups: Vec<&str> = i
         .vpc_security_groups()
         .iter()
@@ -269,6 +271,11 @@ fn instance_json(i: &ReplicationInstance) -> Value {
     })
 }
 
+/// What `list_tags` answers: `{"Tags": [...]}`, as [`tags_json`] gives them.
+pub fn list_tags_json(tags: &[Tag]) -> Value {
+    json!({ "Tags": tags_json(tags) })
+}
+
 /// The user's tags, sorted. `aws:` tags are AWS's own (CloudFormation, ...): no create call
 /// accepts them, so they are neither carried over nor compared.
 fn tags_json(tags: &[Tag]) -> Value {
@@ -317,7 +324,7 @@ pub async fn list_tags(client: &Client, p: &Params<'_>) -> Result<Value, ApiErro
         .send()
         .await
         .map_err(sdk(&LIST_TAGS))?;
-    Ok(json!({ "Tags": tags_json(out.tag_list()) }))
+    Ok(list_tags_json(out.tag_list()))
 }
 
 /// Every item of a paged DMS describe: `page(marker)` gives one page's items and the next
@@ -367,32 +374,18 @@ pub(super) async fn tasks_where(
     .await
 }
 
-/// Endpoint ARN → `identifier (engine)`, for showing tasks; unknown ARNs are left out.
-async fn endpoint_names(client: &Client, arns: Vec<String>) -> BTreeMap<String, String> {
+/// The endpoints of these ARNs, for showing tasks; none when they cannot be read.
+async fn endpoints_by_arn(client: &Client, arns: Vec<String>) -> Vec<Endpoint> {
     if arns.is_empty() {
-        return BTreeMap::new();
+        return Vec::new();
     }
-    let Ok(out) = client
+    client
         .describe_endpoints()
         .filters(filter("endpoint-arn", &arns))
         .send()
         .await
-    else {
-        return BTreeMap::new();
-    };
-    out.endpoints()
-        .iter()
-        .filter_map(|e| {
-            Some((
-                e.endpoint_arn()?.to_owned(),
-                format!(
-                    "{} ({})",
-                    e.endpoint_identifier().unwrap_or("?"),
-                    e.engine_name().unwrap_or("?")
-                ),
-            ))
-        })
-        .collect()
+        .map(|out| out.endpoints().to_vec())
+        .unwrap_or_default()
 }
 
 fn task_json(t: &ReplicationTask, tags: Value) -> Value {
@@ -448,20 +441,50 @@ pub(super) async fn tasks_view(
         .collect();
     endpoints.sort();
     endpoints.dedup();
-    let names = endpoint_names(client, endpoints).await;
-    let mut list = Vec::new();
-    let mut summary = Vec::new();
-    for t in &tasks {
+    let endpoints = endpoints_by_arn(client, endpoints).await;
+    let mut tagged = Vec::new();
+    for t in tasks {
         let tags = match t.replication_task_arn() {
             Some(arn) => client
                 .list_tags_for_resource()
                 .resource_arn(arn)
                 .send()
                 .await
-                .map(|o| tags_json(o.tag_list()))
+                .map(|o| o.tag_list().to_vec())
                 .map_err(sdk(&LIST_TAGS))?,
-            None => json!([]),
+            None => Vec::new(),
         };
+        tagged.push((t, tags));
+    }
+    Ok(tasks_json(&tagged, &endpoints))
+}
+
+/// What `describe_instance_tasks` and `describe_endpoint_tasks` answer for these tasks
+/// (each with its tags), in identifier order; `endpoints` name the tasks' endpoints in the
+/// summary (an endpoint not among them is shown by its ARN).
+pub fn tasks_json(tasks: &[(ReplicationTask, Vec<Tag>)], endpoints: &[Endpoint]) -> Value {
+    let names: BTreeMap<&str, String> = endpoints
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e.endpoint_arn()?,
+                format!(
+                    "{} ({})",
+                    e.endpoint_identifier().unwrap_or("?"),
+                    e.engine_name().unwrap_or("?")
+                ),
+            ))
+        })
+        .collect();
+    let mut sorted: Vec<&(ReplicationTask, Vec<Tag>)> = tasks.iter().collect();
+    sorted.sort_by(|(a, _), (b, _)| {
+        a.replication_task_identifier()
+            .cmp(&b.replication_task_identifier())
+    });
+    let tasks: Vec<&ReplicationTask> = sorted.iter().map(|(t, _)| t).collect();
+    let mut list = Vec::new();
+    let mut summary = Vec::new();
+    for (t, tags) in &sorted {
         let endpoint = |arn: Option<&str>| {
             arn.map(|a| names.get(a).cloned().unwrap_or_else(|| a.to_owned()))
                 .unwrap_or_default()
@@ -478,10 +501,14 @@ pub(super) async fn tasks_view(
             endpoint(t.source_endpoint_arn()),
             endpoint(t.target_endpoint_arn()),
         ));
-        list.push(task_json(t, tags));
+        list.push(task_json(t, tags_json(tags)));
     }
     let status = |t: &ReplicationTask| t.status().unwrap_or_default().to_owned();
-    let running: Vec<&ReplicationTask> = tasks.iter().filter(|t| status(t) == "running").collect();
+    let running: Vec<&ReplicationTask> = tasks
+        .iter()
+        .copied()
+        .filter(|t| status(t) == "running")
+        .collect();
     let state = if tasks.is_empty() {
         "none"
     } else if tasks.iter().any(|t| CHANGING.contains(&status(t).as_str())) {
@@ -501,17 +528,16 @@ pub(super) async fn tasks_view(
             .filter_map(|t| t.replication_task_identifier().map(str::to_owned))
             .collect()
     };
-    let all: Vec<&ReplicationTask> = tasks.iter().collect();
-    Ok(json!({
+    json!({
         "Tasks": list,
         "Count": tasks.len(),
-        "Arns": arns(&all),
-        "Identifiers": ids(&all),
+        "Arns": arns(&tasks),
+        "Identifiers": ids(&tasks),
         "RunningArns": arns(&running),
         "RunningIdentifiers": ids(&running),
         "State": state,
         "Summary": if summary.is_empty() { "(no replication tasks)".to_owned() } else { summary.join("\n") },
-    }))
+    })
 }
 
 pub async fn delete_replication_instance(
@@ -604,8 +630,8 @@ fn settings_for_create(settings: &str) -> String {
     value.to_string()
 }
 
-/// The task as a change call answers it.
-fn changed_task(t: Option<&ReplicationTask>) -> Value {
+/// The task as a change call (stop, delete, create, move, start) answers it.
+pub fn changed_task(t: Option<&ReplicationTask>) -> Value {
     json!({
         "ReplicationTaskIdentifier": t.and_then(|t| t.replication_task_identifier()),
         "ReplicationTaskArn": t.and_then(|t| t.replication_task_arn()),

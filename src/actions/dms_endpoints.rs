@@ -6,7 +6,9 @@ use super::dms::{by_arn_or_id, every_page, filter, sdk, tasks_view};
 use super::{ActionSpec, Params, handler};
 use crate::aws::{ApiError, ApiErrorKind};
 use aws_sdk_databasemigration::Client;
-use aws_sdk_databasemigration::types::{DmsSslModeValue, Endpoint};
+use aws_sdk_databasemigration::types::{
+    Certificate, Connection, DmsSslModeValue, Endpoint, ReplicationInstance,
+};
 use serde_json::{Value, json};
 
 pub const DESCRIBE_ENDPOINT: ActionSpec = ActionSpec {
@@ -133,7 +135,9 @@ pub fn ssl_support(engine: &str, endpoint_type: &str) -> SslSupport {
     }
 }
 
-fn endpoint_json(e: &Endpoint) -> Value {
+/// The endpoint with the SSL modes its engine supports: what `describe_endpoint` and
+/// `modify_endpoint_ssl` answer.
+pub fn endpoint_json(e: &Endpoint) -> Value {
     let engine = e.engine_name().unwrap_or_default();
     let kind = e.endpoint_type().map(|t| t.as_str()).unwrap_or_default();
     let support = ssl_support(engine, kind);
@@ -188,6 +192,11 @@ pub async fn describe_certificates(client: &Client, _p: &Params<'_>) -> Result<V
         Ok((out.certificates().to_vec(), out.marker().map(str::to_owned)))
     })
     .await?;
+    Ok(certificate_options(&certificates))
+}
+
+/// What `describe_certificates` answers: the certificates as choices `{value: ARN, label}`.
+pub fn certificate_options(certificates: &[Certificate]) -> Value {
     let options: Vec<Value> = certificates
         .iter()
         .filter_map(|c| {
@@ -202,7 +211,7 @@ pub async fn describe_certificates(client: &Client, _p: &Params<'_>) -> Result<V
             }))
         })
         .collect();
-    Ok(json!({ "Options": options, "Count": options.len() }))
+    json!({ "Options": options, "Count": options.len() })
 }
 
 /// The available replication instances, as choices `{value: ARN, label}`.
@@ -220,6 +229,12 @@ pub async fn list_available_instances(client: &Client, _p: &Params<'_>) -> Resul
         ))
     })
     .await?;
+    Ok(instance_options(&instances))
+}
+
+/// What `list_available_instances` answers: the available instances as choices
+/// `{value: ARN, label}`.
+pub fn instance_options(instances: &[ReplicationInstance]) -> Value {
     let options: Vec<Value> = instances
         .iter()
         .filter(|i| i.replication_instance_status() == Some("available"))
@@ -235,7 +250,7 @@ pub async fn list_available_instances(client: &Client, _p: &Params<'_>) -> Resul
             }))
         })
         .collect();
-    Ok(json!({ "Options": options, "Count": options.len() }))
+    json!({ "Options": options, "Count": options.len() })
 }
 
 pub async fn describe_endpoint_tasks(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
@@ -273,9 +288,7 @@ pub async fn import_certificate(client: &Client, p: &Params<'_>) -> Result<Value
                 format!("a different certificate `{id}` already exists"),
             ));
         }
-        return Ok(
-            json!({"CertificateArn": c.certificate_arn(), "CertificateIdentifier": id, "Existed": true}),
-        );
+        return Ok(imported_json(&id, Some(&c), true));
     }
     let out = client
         .import_certificate()
@@ -284,11 +297,20 @@ pub async fn import_certificate(client: &Client, p: &Params<'_>) -> Result<Value
         .send()
         .await
         .map_err(sdk(spec))?;
-    let c = out.certificate();
-    Ok(json!({
+    Ok(imported_json(&id, out.certificate(), false))
+}
+
+/// What `import_certificate` answers: the certificate under `id`, and `Existed` when it was
+/// there already (and reused).
+pub fn imported_json(id: &str, c: Option<&Certificate>, existed: bool) -> Value {
+    let mut out = json!({
         "CertificateArn": c.and_then(|c| c.certificate_arn()),
         "CertificateIdentifier": id,
-    }))
+    });
+    if existed {
+        out["Existed"] = json!(true);
+    }
+    out
 }
 
 pub async fn modify_endpoint_ssl(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
@@ -311,7 +333,20 @@ pub async fn test_connection(client: &Client, p: &Params<'_>) -> Result<Value, A
         .send()
         .await
         .map_err(sdk(&TEST_CONNECTION))?;
-    Ok(json!({ "Status": out.connection().and_then(|c| c.status()) }))
+    Ok(test_connection_json(out.connection()))
+}
+
+/// What `test_connection` answers: the status of the test it started.
+pub fn test_connection_json(c: Option<&Connection>) -> Value {
+    json!({ "Status": c.and_then(|c| c.status()) })
+}
+
+/// What `describe_connection` answers for the connection test found.
+pub fn connection_json(c: &Connection) -> Value {
+    json!({
+        "Status": c.status(),
+        "LastFailureMessage": c.last_failure_message(),
+    })
 }
 
 pub async fn describe_connection(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
@@ -328,10 +363,7 @@ pub async fn describe_connection(client: &Client, p: &Params<'_>) -> Result<Valu
         .await
         .map_err(sdk(&DESCRIBE_CONNECTION))?;
     match out.connections().first() {
-        Some(c) => Ok(json!({
-            "Status": c.status(),
-            "LastFailureMessage": c.last_failure_message(),
-        })),
+        Some(c) => Ok(connection_json(c)),
         None => Err(ApiError::not_found(
             DESCRIBE_CONNECTION.operation,
             "no connection test for this endpoint and instance",

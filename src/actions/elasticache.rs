@@ -6,7 +6,7 @@
 use super::{ActionSpec, Params, handler};
 use crate::aws::ApiError;
 use aws_sdk_elasticache::Client;
-use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, ReplicationGroup};
+use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, CacheCluster, ReplicationGroup};
 use serde_json::{Map, Value, json};
 
 pub const DESCRIBE_REPLICATION_GROUP: ActionSpec = ActionSpec {
@@ -47,7 +47,8 @@ pub const MODIFY_AUTH_TOKEN: ActionSpec = ActionSpec {
     shared: None,
 };
 
-fn group_json(g: &ReplicationGroup) -> Value {
+/// The replication group: what `describe_replication_group` and `modify_auth_token` answer.
+pub fn group_json(g: &ReplicationGroup) -> Value {
     let mut pending = Map::new();
     if let Some(p) = g.pending_modified_values() {
         if let Some(s) = p.auth_token_status() {
@@ -104,7 +105,7 @@ fn version(text: &str) -> (u32, u32, u32) {
 /// below 6.0 the control applies (6.0 and later use RBAC), and from 5.0.6 the token can be
 /// changed in place.
 pub async fn describe_member_versions(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
-    let mut versions = Vec::new();
+    let mut clusters = Vec::new();
     for id in p.strings("CacheClusterIds")? {
         let out = client
             .describe_cache_clusters()
@@ -112,14 +113,24 @@ pub async fn describe_member_versions(client: &Client, p: &Params<'_>) -> Result
             .send()
             .await
             .map_err(|e| ApiError::from_sdk(DESCRIBE_MEMBER_VERSIONS.operation, e))?;
-        for c in out.cache_clusters() {
-            versions.push(json!({
+        clusters.extend_from_slice(out.cache_clusters());
+    }
+    member_versions_json(&clusters)
+}
+
+/// What `describe_member_versions` answers for the member clusters; none with an engine
+/// version is not found.
+pub fn member_versions_json(clusters: &[CacheCluster]) -> Result<Value, ApiError> {
+    let versions: Vec<Value> = clusters
+        .iter()
+        .map(|c| {
+            json!({
                 "CacheClusterId": c.cache_cluster_id(),
                 "Engine": c.engine(),
                 "EngineVersion": c.engine_version(),
-            }));
-        }
-    }
+            })
+        })
+        .collect();
     let lowest = versions
         .iter()
         .filter_map(|v| v["EngineVersion"].as_str())

@@ -2,63 +2,81 @@
 //! `creating` and `deleting` for a set number of describes, tasks that stop, delete, move and
 //! start the same way, and AWS's refusals (an instance with tasks cannot be deleted, an
 //! identifier cannot be reused before the old instance is gone, a recreated instance gets a
-//! new ARN).
+//! new ARN, `aws:` tags and the log group DMS made are refused on create).
+//!
+//! Its state is what the SDK would return (`ReplicationInstance`, `ReplicationTask`, ...), and
+//! every answer is that state passed through the conversion hubfix's own adapters use: the
+//! double never writes the JSON the runbooks read.
 
 use crate::double::{CallLog, Recorded};
 use async_trait::async_trait;
-use hubfix::actions::ActionSpec;
-use hubfix::actions::Api;
+use aws_sdk_databasemigration::types::{
+    Certificate, Connection, DmsSslModeValue, Endpoint, KerberosAuthenticationSettings,
+    MigrationTypeValue, ReplicationEndpointTypeValue, ReplicationInstance, ReplicationSubnetGroup,
+    ReplicationTask, ReplicationTaskStats, Tag, VpcSecurityGroupMembership,
+};
+use hubfix::actions::{ActionSpec, Api, Params, dms, dms_endpoints};
 use hubfix::aws::{ApiError, ApiErrorKind};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::sync::Mutex;
 
 #[derive(Debug, Clone)]
 pub struct Instance {
-    /// Everything describe shows, in hubfix's output shape.
-    pub config: Map<String, Value>,
-    pub tags: Value,
+    /// The instance as DescribeReplicationInstances gives it.
+    pub described: ReplicationInstance,
+    pub tags: Vec<Tag>,
     pub polls_left: usize,
 }
 
 impl Instance {
     pub fn arn(&self) -> &str {
-        self.config["ReplicationInstanceArn"].as_str().unwrap()
+        self.described.replication_instance_arn().unwrap()
+    }
+    pub fn id(&self) -> &str {
+        self.described.replication_instance_identifier().unwrap()
     }
     pub fn status(&self) -> &str {
-        self.config["ReplicationInstanceStatus"].as_str().unwrap()
+        self.described.replication_instance_status().unwrap()
+    }
+    /// The instance as hubfix's describe shows it.
+    pub fn shown(&self) -> Value {
+        dms::instance_json(&self.described)
     }
     fn set_status(&mut self, status: &str, polls: usize) {
-        self.config
-            .insert("ReplicationInstanceStatus".into(), json!(status));
+        self.described.replication_instance_status = Some(status.into());
         self.polls_left = polls;
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Task {
-    pub definition: Map<String, Value>,
+    /// The task as DescribeReplicationTasks gives it.
+    pub described: ReplicationTask,
+    pub tags: Vec<Tag>,
     pub polls_left: usize,
     /// The status a transition ends in (`None`: the task is gone).
     pub then: Option<String>,
+    /// The instance a move in progress takes the task to.
+    pub moving_to: Option<String>,
+    /// The StartReplicationTaskType it was last started with.
+    pub started_with: Option<String>,
 }
 
 impl Task {
     pub fn id(&self) -> &str {
-        self.definition["ReplicationTaskIdentifier"]
-            .as_str()
-            .unwrap()
+        self.described.replication_task_identifier().unwrap()
     }
     pub fn arn(&self) -> &str {
-        self.definition["ReplicationTaskArn"].as_str().unwrap()
+        self.described.replication_task_arn().unwrap()
     }
     pub fn instance(&self) -> &str {
-        self.definition["ReplicationInstanceArn"].as_str().unwrap()
+        self.described.replication_instance_arn().unwrap()
     }
     pub fn status(&self) -> &str {
-        self.definition["Status"].as_str().unwrap()
+        self.described.status().unwrap()
     }
     fn go(&mut self, now: &str, then: Option<&str>, polls: usize) {
-        self.definition.insert("Status".into(), json!(now));
+        self.described.status = Some(now.into());
         self.then = then.map(str::to_owned);
         self.polls_left = polls;
     }
@@ -80,6 +98,24 @@ pub struct EndpointState {
     pub connection: Option<(String, usize)>,
 }
 
+impl EndpointState {
+    /// The endpoint as DescribeEndpoints gives it.
+    fn described(&self) -> Endpoint {
+        Endpoint::builder()
+            .endpoint_identifier(&self.id)
+            .endpoint_arn(&self.arn)
+            .endpoint_type(ReplicationEndpointTypeValue::from(self.kind.as_str()))
+            .engine_name(&self.engine)
+            .server_name("db.internal")
+            .port(5432)
+            .database_name("app")
+            .status("active")
+            .ssl_mode(DmsSslModeValue::from(self.ssl_mode.as_str()))
+            .set_certificate_arn(self.certificate.clone())
+            .build()
+    }
+}
+
 pub struct FakeDms {
     pub instances: Mutex<Vec<Instance>>,
     pub tasks: Mutex<Vec<Task>>,
@@ -93,63 +129,118 @@ pub struct FakeDms {
 }
 
 pub const ZONE: &str = "ap-northeast-1a";
+const VPC: &str = "vpc-0abc";
+const SOURCE: &str = "arn:aws:dms:ap-northeast-1:123456789012:endpoint:SRC";
+const TARGET: &str = "arn:aws:dms:ap-northeast-1:123456789012:endpoint:TGT";
 
-/// The public instance `dms1` with every setting DMS.1 must carry over.
-pub fn public_instance() -> Map<String, Value> {
-    json!({
-        "ReplicationInstanceIdentifier": "dms1",
-        "ReplicationInstanceArn": "arn:aws:dms:ap-northeast-1:123456789012:rep:ORIGINAL",
-        "ReplicationInstanceStatus": "available",
-        "ReplicationInstanceClass": "dms.t3.medium",
-        "AllocatedStorage": 50,
-        "EngineVersion": "3.5.3",
-        "AutoMinorVersionUpgrade": false,
-        "MultiAZ": false,
-        "AvailabilityZone": ZONE,
-        "ReplicationSubnetGroupIdentifier": "dms-subnets",
-        "VpcId": "vpc-0abc",
-        "VpcSecurityGroupIds": ["sg-0001", "sg-0002"],
-        "KmsKeyId": "arn:aws:kms:ap-northeast-1:123456789012:key/k1",
-        "PreferredMaintenanceWindow": "sun:06:00-sun:06:30",
-        "DnsNameServers": "10.0.0.2",
-        "NetworkType": "IPV4",
-        "KerberosAuthenticationSettings": null,
-        "PubliclyAccessible": true,
-        "PublicIpAddresses": ["203.0.113.10"],
-        "PendingModifiedValues": {},
-    })
-    .as_object()
-    .unwrap()
-    .clone()
+fn tag(key: &str, value: &str) -> Tag {
+    Tag::builder().key(key).value(value).build()
 }
 
+/// The public instance `dms1` with every setting DMS.1 must carry over.
+pub fn public_instance() -> ReplicationInstance {
+    let group = |id: &str| {
+        VpcSecurityGroupMembership::builder()
+            .vpc_security_group_id(id)
+            .status("active")
+            .build()
+    };
+    ReplicationInstance::builder()
+        .replication_instance_identifier("dms1")
+        .replication_instance_arn("arn:aws:dms:ap-northeast-1:123456789012:rep:ORIGINAL")
+        .replication_instance_status("available")
+        .replication_instance_class("dms.t3.medium")
+        .allocated_storage(50)
+        .engine_version("3.5.3")
+        .auto_minor_version_upgrade(false)
+        .multi_az(false)
+        .availability_zone(ZONE)
+        .replication_subnet_group(subnet_group("dms-subnets"))
+        .vpc_security_groups(group("sg-0002"))
+        .vpc_security_groups(group("sg-0001"))
+        .kms_key_id("arn:aws:kms:ap-northeast-1:123456789012:key/k1")
+        .preferred_maintenance_window("sun:06:00-sun:06:30")
+        .dns_name_servers("10.0.0.2")
+        .network_type("IPV4")
+        .publicly_accessible(true)
+        .replication_instance_public_ip_addresses("203.0.113.10")
+        .build()
+}
+
+fn subnet_group(id: &str) -> ReplicationSubnetGroup {
+    ReplicationSubnetGroup::builder()
+        .replication_subnet_group_identifier(id)
+        .vpc_id(VPC)
+        .build()
+}
+
+fn task_arn(id: &str) -> String {
+    format!(
+        "arn:aws:dms:ap-northeast-1:123456789012:task:{}",
+        id.to_uppercase()
+    )
+}
+
+/// A full-load-and-CDC task 42% loaded, with the log group and stream DMS made for it.
 pub fn task(id: &str, status: &str, instance_arn: &str) -> Task {
+    let described = ReplicationTask::builder()
+        .replication_task_identifier(id)
+        .replication_task_arn(task_arn(id))
+        .replication_instance_arn(instance_arn)
+        .source_endpoint_arn(SOURCE)
+        .target_endpoint_arn(TARGET)
+        .migration_type(MigrationTypeValue::FullLoadAndCdc)
+        .table_mappings(format!("{{\"rules\":[{{\"rule-name\":\"{id}\"}}]}}"))
+        .replication_task_settings(format!(
+            "{{\"Logging\":{{\"CloudWatchLogGroup\":\"dms-tasks-dms1\",\"CloudWatchLogStream\":\"dms-task-{}\",\"EnableLogging\":true}}}}",
+            id.to_uppercase()
+        ))
+        .status(status)
+        .replication_task_stats(
+            ReplicationTaskStats::builder()
+                .full_load_progress_percent(42)
+                .build(),
+        )
+        .build();
     Task {
-        definition: json!({
-            "ReplicationTaskIdentifier": id,
-            "ReplicationTaskArn": format!("arn:aws:dms:ap-northeast-1:123456789012:task:{}", id.to_uppercase()),
-            "ReplicationInstanceArn": instance_arn,
-            "SourceEndpointArn": "arn:aws:dms:ap-northeast-1:123456789012:endpoint:SRC",
-            "TargetEndpointArn": "arn:aws:dms:ap-northeast-1:123456789012:endpoint:TGT",
-            "MigrationType": "full-load-and-cdc",
-            "TableMappings": format!("{{\"rules\":[{{\"rule-name\":\"{id}\"}}]}}"),
-            "ReplicationTaskSettings": "{\"Logging\":{\"EnableLogging\":true}}",
-            "CdcStartPosition": null,
-            "TaskData": null,
-            "Status": status,
-            "FullLoadProgressPercent": 42,
-            "Tags": [{"Key": "task", "Value": id}],
-        })
-        .as_object()
-        .unwrap()
-        .clone(),
+        described,
+        tags: vec![tag("task", id)],
         polls_left: 0,
         then: None,
+        moving_to: None,
+        started_with: None,
     }
 }
 
 fn err(kind: ApiErrorKind, op: &str, code: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(kind, op, code, message)
+}
+
+fn invalid(op: &str, message: impl Into<String>) -> ApiError {
+    err(
+        ApiErrorKind::Invalid,
+        op,
+        "InvalidParameterValueException",
+        message,
+    )
+}
+
+/// The tags of a create request; DMS refuses the `aws:` prefix.
+fn requested_tags(op: &str, p: &Params<'_>) -> Result<Vec<Tag>, ApiError> {
+    let mut tags = Vec::new();
+    for t in p.objects("Tags")? {
+        let Some(key) = t.get("Key").and_then(Value::as_str) else {
+            return Err(invalid(op, "a tag needs a Key"));
+        };
+        if key.starts_with("aws:") {
+            return Err(invalid(op, format!("the tag key `{key}` is reserved")));
+        }
+        tags.push(tag(
+            key,
+            t.get("Value").and_then(Value::as_str).unwrap_or_default(),
+        ));
+    }
+    Ok(tags)
 }
 
 impl Recorded for FakeDms {
@@ -161,15 +252,17 @@ impl Recorded for FakeDms {
 impl FakeDms {
     /// `dms1`, public, with the given tasks (id, status).
     pub fn with_public_instance(tasks: &[(&str, &str)]) -> Self {
-        let config = public_instance();
-        let arn = config["ReplicationInstanceArn"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let described = public_instance();
+        let arn = described.replication_instance_arn().unwrap().to_owned();
         FakeDms {
             instances: Mutex::new(vec![Instance {
-                config,
-                tags: json!([{"Key": "env", "Value": "prod"}, {"Key": "owner", "Value": "data-team"}]),
+                described,
+                // CloudFormation's tag is AWS's own: never carried over.
+                tags: vec![
+                    tag("owner", "data-team"),
+                    tag("aws:cloudformation:stack-name", "dms"),
+                    tag("env", "prod"),
+                ],
                 polls_left: 0,
             }]),
             tasks: Mutex::new(tasks.iter().map(|(id, s)| task(id, s, &arn)).collect()),
@@ -185,12 +278,15 @@ impl FakeDms {
     /// (running) and `t2` (stopped).
     pub fn with_endpoint(engine: &str, kind: &str) -> Self {
         let dms = Self::with_public_instance(&[("t1", "running"), ("t2", "stopped")]);
-        dms.instances.lock().unwrap()[0]
-            .config
-            .insert("PubliclyAccessible".into(), json!(false));
+        let mut instances = dms.instances.lock().unwrap();
+        instances[0].described.publicly_accessible = false;
+        instances[0]
+            .described
+            .replication_instance_public_ip_addresses = None;
+        drop(instances);
         dms.endpoints.lock().unwrap().push(EndpointState {
             id: "ep1".into(),
-            arn: "arn:aws:dms:ap-northeast-1:123456789012:endpoint:SRC".into(),
+            arn: SOURCE.into(),
             kind: kind.into(),
             engine: engine.into(),
             ssl_mode: "none".into(),
@@ -211,68 +307,49 @@ impl FakeDms {
         self.endpoints.lock().unwrap()[0].clone()
     }
 
-    fn endpoint_json(&self) -> Value {
-        use hubfix::actions::dms_endpoints::{SslSupport, ssl_support};
-        let e = self.endpoint();
-        let support = ssl_support(&e.engine, &e.kind);
-        let modes: &[&str] = match &support {
-            SslSupport::Modes(m) => m,
-            _ => &[],
-        };
-        json!({
-            "EndpointIdentifier": e.id, "EndpointArn": e.arn, "EndpointType": e.kind,
-            "EngineName": e.engine, "ServerName": "db.internal", "Port": 5432, "DatabaseName": "app",
-            "Status": "active", "SslMode": e.ssl_mode, "CertificateArn": e.certificate,
-            "SupportedSslModes": modes, "Covered": support != SslSupport::NotCovered,
-            "RedshiftTarget": support == SslSupport::RedshiftTarget,
-        })
-    }
-
     fn endpoint_call(
         &self,
-        op: &str,
-        name: &str,
+        action: &'static ActionSpec,
         params: &Map<String, Value>,
     ) -> Result<Value, ApiError> {
-        let text = |k: &str| {
-            params
-                .get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        match name {
-            "dms.describe_endpoint" => Ok(self.endpoint_json()),
+        let op = action.operation;
+        let p = Params::new(action, params);
+        match action.name {
+            "dms.describe_endpoint" => {
+                Ok(dms_endpoints::endpoint_json(&self.endpoint().described()))
+            }
             "dms.describe_certificates" => {
-                let options: Vec<Value> = self
+                let certificates: Vec<Certificate> = self
                     .certificates
                     .lock()
                     .unwrap()
                     .iter()
-                    .map(|(id, arn, _)| json!({"value": arn, "label": id}))
+                    .map(|(id, arn, pem)| {
+                        Certificate::builder()
+                            .certificate_identifier(id)
+                            .certificate_arn(arn)
+                            .certificate_pem(pem)
+                            .build()
+                    })
                     .collect();
-                Ok(json!({"Options": options, "Count": options.len()}))
+                Ok(dms_endpoints::certificate_options(&certificates))
             }
             "dms.list_available_instances" => {
-                let options: Vec<Value> = self
-                    .instances()
-                    .iter()
-                    .filter(|i| i.status() == "available")
-                    .map(|i| json!({"value": i.arn(), "label": i.config["ReplicationInstanceIdentifier"]}))
-                    .collect();
-                Ok(json!({"Options": options, "Count": options.len()}))
+                let instances: Vec<ReplicationInstance> =
+                    self.instances().into_iter().map(|i| i.described).collect();
+                Ok(dms_endpoints::instance_options(&instances))
             }
             "dms.describe_endpoint_tasks" => {
                 self.tick();
-                let arn = text("EndpointArn");
-                let instance = self.instances()[0].arn().to_owned();
-                let mut view = self.describe_tasks(&instance);
-                view["EndpointArn"] = json!(arn);
-                Ok(view)
+                let arn = p.string("EndpointArn")?;
+                Ok(self.describe_tasks(|t| {
+                    t.described.source_endpoint_arn() == Some(arn.as_str())
+                        || t.described.target_endpoint_arn() == Some(arn.as_str())
+                }))
             }
             "dms.import_certificate" => {
-                let pem = text("CertificatePem");
-                let id = text("CertificateIdentifier");
+                let pem = p.string("CertificatePem")?;
+                let id = p.string("CertificateIdentifier")?;
                 let arn = format!(
                     "arn:aws:dms:ap-northeast-1:123456789012:cert:{}",
                     id.to_uppercase()
@@ -280,31 +357,27 @@ impl FakeDms {
                 self.certificates
                     .lock()
                     .unwrap()
-                    .push((id.clone(), arn.clone(), pem));
-                Ok(json!({"CertificateArn": arn, "CertificateIdentifier": id}))
+                    .push((id.clone(), arn.clone(), pem.clone()));
+                let imported = Certificate::builder()
+                    .certificate_identifier(&id)
+                    .certificate_arn(arn)
+                    .certificate_pem(pem)
+                    .build();
+                Ok(dms_endpoints::imported_json(&id, Some(&imported), false))
             }
             "dms.modify_endpoint_ssl" => {
-                let mode = text("SslMode");
-                let cert = params
-                    .get("CertificateArn")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
+                let mode = p.string("SslMode")?;
+                let cert = p.opt_string("CertificateArn")?;
                 let mut endpoints = self.endpoints.lock().unwrap();
                 let e = &mut endpoints[0];
                 if mode.starts_with("verify") && cert.is_none() && e.certificate.is_none() {
-                    return Err(err(
-                        ApiErrorKind::Invalid,
-                        op,
-                        "InvalidParameterValueException",
-                        "a CA certificate is needed",
-                    ));
+                    return Err(invalid(op, "a CA certificate is needed"));
                 }
                 e.ssl_mode = mode;
                 if cert.is_some() {
                     e.certificate = cert;
                 }
-                drop(endpoints);
-                Ok(self.endpoint_json())
+                Ok(dms_endpoints::endpoint_json(&e.described()))
             }
             "dms.test_connection" => {
                 if self.endpoint().refuse_test {
@@ -316,7 +389,12 @@ impl FakeDms {
                     ));
                 }
                 self.endpoints.lock().unwrap()[0].connection = Some(("testing".into(), self.polls));
-                Ok(json!({"Status": "testing"}))
+                let started = Connection::builder()
+                    .status("testing")
+                    .endpoint_arn(p.string("EndpointArn")?)
+                    .replication_instance_arn(p.string("ReplicationInstanceArn")?)
+                    .build();
+                Ok(dms_endpoints::test_connection_json(Some(&started)))
             }
             "dms.describe_connection" => {
                 let mut endpoints = self.endpoints.lock().unwrap();
@@ -331,18 +409,19 @@ impl FakeDms {
                 };
                 let status = if left > 0 {
                     e.connection = Some((status, left - 1));
-                    "testing".to_owned()
+                    "testing"
                 } else if e.test_fails.is_some() {
-                    "failed".to_owned()
+                    "failed"
                 } else {
-                    "successful".to_owned()
+                    "successful"
                 };
-                let message = if status == "failed" {
-                    e.test_fails.clone()
-                } else {
-                    None
-                };
-                Ok(json!({"Status": status, "LastFailureMessage": message}))
+                let connection = Connection::builder()
+                    .status(status)
+                    .set_last_failure_message(e.test_fails.clone().filter(|_| status == "failed"))
+                    .endpoint_arn(&e.arn)
+                    .replication_instance_arn(p.string("ReplicationInstanceArn")?)
+                    .build();
+                Ok(dms_endpoints::connection_json(&connection))
             }
             other => panic!("the DMS double has no {other}"),
         }
@@ -372,9 +451,9 @@ impl FakeDms {
             if t.polls_left > 0 {
                 t.polls_left -= 1;
             } else if let Some(then) = t.then.take() {
-                t.definition.insert("Status".into(), json!(then));
-                if let Some(target) = t.definition.remove("TargetReplicationInstanceArn") {
-                    t.definition.insert("ReplicationInstanceArn".into(), target);
+                t.described.status = Some(then);
+                if let Some(target) = t.moving_to.take() {
+                    t.described.replication_instance_arn = Some(target);
                 }
             }
         }
@@ -386,7 +465,7 @@ impl FakeDms {
             .lock()
             .unwrap()
             .iter()
-            .find(|i| i.arn() == which || i.config["ReplicationInstanceIdentifier"] == which)
+            .find(|i| i.arn() == which || i.id() == which)
             .cloned()
             .ok_or_else(|| {
                 err(
@@ -398,34 +477,22 @@ impl FakeDms {
             })
     }
 
-    fn describe_tasks(&self, instance_arn: &str) -> Value {
-        let tasks: Vec<Task> = self
+    /// The tasks `which` picks, as hubfix's task describes show them.
+    fn describe_tasks(&self, which: impl Fn(&Task) -> bool) -> Value {
+        let tasks: Vec<(ReplicationTask, Vec<Tag>)> = self
             .tasks()
             .into_iter()
-            .filter(|t| t.instance() == instance_arn)
+            .filter(|t| which(t))
+            .map(|t| (t.described, t.tags))
             .collect();
-        let running: Vec<&Task> = tasks.iter().filter(|t| t.status() == "running").collect();
-        let state = if tasks.is_empty() {
-            "none"
-        } else if tasks.iter().any(|t| {
-            ["creating", "deleting", "moving", "starting", "stopping"].contains(&t.status())
-        }) {
-            "changing"
-        } else if !running.is_empty() {
-            "running"
-        } else {
-            "stopped"
-        };
-        json!({
-            "Tasks": tasks.iter().map(|t| Value::Object(t.definition.clone())).collect::<Vec<_>>(),
-            "Count": tasks.len(),
-            "Arns": tasks.iter().map(Task::arn).collect::<Vec<_>>(),
-            "Identifiers": tasks.iter().map(Task::id).collect::<Vec<_>>(),
-            "RunningArns": running.iter().map(|t| t.arn()).collect::<Vec<_>>(),
-            "RunningIdentifiers": running.iter().map(|t| t.id()).collect::<Vec<_>>(),
-            "State": state,
-            "Summary": tasks.iter().map(|t| format!("{}: {}", t.id(), t.status())).collect::<Vec<_>>().join("\n"),
-        })
+        let endpoints: Vec<Endpoint> = self
+            .endpoints
+            .lock()
+            .unwrap()
+            .iter()
+            .map(EndpointState::described)
+            .collect();
+        dms::tasks_json(&tasks, &endpoints)
     }
 
     /// Changes one task by ARN; the answer is the task as the change call gives it.
@@ -445,14 +512,18 @@ impl FakeDms {
             ));
         };
         f(t)?;
-        Ok(
-            json!({"ReplicationTaskIdentifier": t.id(), "ReplicationTaskArn": t.arn(), "Status": t.status()}),
-        )
+        Ok(dms::changed_task(Some(&t.described)))
     }
 
-    fn create_instance(&self, op: &str, p: &Map<String, Value>) -> Result<Value, ApiError> {
-        let id = p["ReplicationInstanceIdentifier"].as_str().unwrap();
-        if self.instance(op, id).is_ok() {
+    fn create_instance(
+        &self,
+        action: &'static ActionSpec,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        let op = action.operation;
+        let p = Params::new(action, params);
+        let id = p.string("ReplicationInstanceIdentifier")?;
+        if self.instance(op, &id).is_ok() {
             return Err(err(
                 ApiErrorKind::Invalid,
                 op,
@@ -460,29 +531,127 @@ impl FakeDms {
                 "ReplicationInstance Already Exists",
             ));
         }
+        let multi_az = p.opt_bool("MultiAZ")?;
+        let zone = p.opt_string("AvailabilityZone")?;
+        if multi_az == Some(true) && zone.is_some() {
+            return Err(invalid(
+                op,
+                "AvailabilityZone cannot be set for a Multi-AZ instance",
+            ));
+        }
+        let tags = requested_tags(op, &p)?;
+        let kerberos = p.opt_object("KerberosAuthenticationSettings")?.map(|k| {
+            let text = |key: &str| k.get(key).and_then(Value::as_str).map(str::to_owned);
+            KerberosAuthenticationSettings::builder()
+                .set_key_cache_secret_id(text("KeyCacheSecretId"))
+                .set_key_cache_secret_iam_arn(text("KeyCacheSecretIamArn"))
+                .set_krb5_file_contents(text("Krb5FileContents"))
+                .build()
+        });
+        let groups: Vec<VpcSecurityGroupMembership> = p
+            .strings("VpcSecurityGroupIds")?
+            .into_iter()
+            .map(|g| {
+                VpcSecurityGroupMembership::builder()
+                    .vpc_security_group_id(g)
+                    .status("active")
+                    .build()
+            })
+            .collect();
+        // DMS makes an instance public unless told otherwise.
+        let public = p.opt_bool("PubliclyAccessible")?.unwrap_or(true);
         let mut n = self.next_id.lock().unwrap();
         *n += 1;
-        let mut config = public_instance();
-        for (k, v) in p {
-            if k != "Tags" {
-                config.insert(k.clone(), v.clone());
-            }
-        }
-        config.insert(
-            "ReplicationInstanceArn".into(),
-            json!(format!(
+        let described = ReplicationInstance::builder()
+            .replication_instance_identifier(id)
+            .replication_instance_arn(format!(
                 "arn:aws:dms:ap-northeast-1:123456789012:rep:NEW{n}"
-            )),
-        );
-        config.insert("PublicIpAddresses".into(), json!([]));
+            ))
+            .replication_instance_class(p.string("ReplicationInstanceClass")?)
+            .set_allocated_storage(p.opt_int("AllocatedStorage")?)
+            .set_engine_version(p.opt_string("EngineVersion")?)
+            .set_auto_minor_version_upgrade(p.opt_bool("AutoMinorVersionUpgrade")?)
+            .set_multi_az(multi_az)
+            .set_availability_zone(zone)
+            .set_replication_subnet_group(
+                p.opt_string("ReplicationSubnetGroupIdentifier")?
+                    .map(|g| subnet_group(&g)),
+            )
+            .set_vpc_security_groups(Some(groups))
+            .set_kms_key_id(p.opt_string("KmsKeyId")?)
+            .set_preferred_maintenance_window(p.opt_string("PreferredMaintenanceWindow")?)
+            .set_dns_name_servers(p.opt_string("DnsNameServers")?)
+            .set_network_type(p.opt_string("NetworkType")?)
+            .set_kerberos_authentication_settings(kerberos)
+            .publicly_accessible(public)
+            .set_replication_instance_public_ip_addresses(
+                public.then(|| vec!["203.0.113.99".to_owned()]),
+            )
+            .build();
         let mut instance = Instance {
-            config,
-            tags: p.get("Tags").cloned().unwrap_or(json!([])),
+            described,
+            tags,
             polls_left: 0,
         };
         instance.set_status("creating", self.polls);
-        let out = Value::Object(instance.config.clone());
+        let out = instance.shown();
         self.instances.lock().unwrap().push(instance);
+        Ok(out)
+    }
+
+    fn create_task(
+        &self,
+        action: &'static ActionSpec,
+        params: &Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        let op = action.operation;
+        let p = Params::new(action, params);
+        let id = p.string("ReplicationTaskIdentifier")?;
+        if self.tasks().iter().any(|t| t.id() == id) {
+            return Err(err(
+                ApiErrorKind::Invalid,
+                op,
+                "ResourceAlreadyExistsFault",
+                "the task already exists",
+            ));
+        }
+        let settings = p.opt_string("ReplicationTaskSettings")?;
+        // DMS names the log group and stream of a new task itself.
+        if settings
+            .as_deref()
+            .is_some_and(|s| s.contains("CloudWatchLogGroup") || s.contains("CloudWatchLogStream"))
+        {
+            return Err(invalid(
+                op,
+                "CloudWatchLogGroup and CloudWatchLogStream cannot be set",
+            ));
+        }
+        let tags = requested_tags(op, &p)?;
+        let described = ReplicationTask::builder()
+            .replication_task_arn(format!("{}-NEW", task_arn(&id)))
+            .replication_task_identifier(id)
+            .replication_instance_arn(p.string("ReplicationInstanceArn")?)
+            .source_endpoint_arn(p.string("SourceEndpointArn")?)
+            .target_endpoint_arn(p.string("TargetEndpointArn")?)
+            .migration_type(MigrationTypeValue::from(
+                p.string("MigrationType")?.as_str(),
+            ))
+            .table_mappings(p.string("TableMappings")?)
+            .set_replication_task_settings(settings)
+            .set_cdc_start_position(p.opt_string("CdcStartPosition")?)
+            .set_task_data(p.opt_string("TaskData")?)
+            .build();
+        let mut t = Task {
+            described,
+            tags,
+            polls_left: 0,
+            then: None,
+            moving_to: None,
+            started_with: None,
+        };
+        t.go("creating", Some("ready"), self.polls);
+        let out = dms::changed_task(Some(&t.described));
+        self.tasks.lock().unwrap().push(t);
         Ok(out)
     }
 }
@@ -497,7 +666,7 @@ impl Api for FakeDms {
     ) -> Result<Value, ApiError> {
         let op = action.operation;
         self.calls.record(op, Value::Object(params.clone()));
-        let text = |k: &str| params[k].as_str().unwrap_or_default().to_owned();
+        let p = Params::new(action, params);
         let busy = |m: String| {
             err(
                 ApiErrorKind::InvalidState,
@@ -509,29 +678,31 @@ impl Api for FakeDms {
         match action.name {
             "dms.describe_replication_instance" => {
                 self.tick();
-                Ok(Value::Object(
-                    self.instance(op, &text("ReplicationInstance"))?.config,
-                ))
+                Ok(self
+                    .instance(op, &p.string("ReplicationInstance")?)?
+                    .shown())
             }
-            "dms.list_tags" => Ok(json!({"Tags": self.instance(op, &text("ResourceArn"))?.tags})),
+            "dms.list_tags" => Ok(dms::list_tags_json(
+                &self.instance(op, &p.string("ResourceArn")?)?.tags,
+            )),
             "dms.describe_instance_tasks" => {
                 self.tick();
-                Ok(self.describe_tasks(&text("ReplicationInstanceArn")))
+                let instance = p.string("ReplicationInstanceArn")?;
+                Ok(self.describe_tasks(|t| t.instance() == instance))
             }
             "dms.stop_replication_task" => {
                 let polls = self.polls;
-                let done = self.with_task(op, &text("ReplicationTaskArn"), |t| {
+                self.with_task(op, &p.string("ReplicationTaskArn")?, |t| {
                     if t.status() != "running" {
                         return Err(busy(format!("task {} is not running", t.id())));
                     }
                     t.go("stopping", Some("stopped"), polls);
                     Ok(())
-                })?;
-                Ok(done)
+                })
             }
             "dms.delete_replication_task" => {
                 let polls = self.polls;
-                self.with_task(op, &text("ReplicationTaskArn"), |t| {
+                self.with_task(op, &p.string("ReplicationTaskArn")?, |t| {
                     if t.status() == "running" {
                         return Err(busy(format!("task {} is running", t.id())));
                     }
@@ -540,7 +711,7 @@ impl Api for FakeDms {
                 })
             }
             "dms.delete_replication_instance" => {
-                let arn = text("ReplicationInstanceArn");
+                let arn = p.string("ReplicationInstanceArn")?;
                 if self.tasks().iter().any(|t| t.instance() == arn) {
                     return Err(busy("the instance still has replication tasks".into()));
                 }
@@ -557,64 +728,38 @@ impl Api for FakeDms {
                         )
                     })?;
                 i.set_status("deleting", self.polls);
-                Ok(Value::Object(i.config.clone()))
+                Ok(i.shown())
             }
-            "dms.create_replication_instance" => self.create_instance(op, params),
-            "dms.create_replication_task" => {
-                let instance = text("ReplicationInstanceArn");
-                let id = text("ReplicationTaskIdentifier");
-                if self.tasks().iter().any(|t| t.id() == id) {
-                    return Err(err(
-                        ApiErrorKind::Invalid,
-                        op,
-                        "ResourceAlreadyExistsFault",
-                        "the task already exists",
-                    ));
-                }
-                let mut t = task(&id, "creating", &instance);
-                for (k, v) in params {
-                    t.definition.insert(k.clone(), v.clone());
-                }
-                t.definition.insert(
-                    "ReplicationTaskArn".into(),
-                    json!(format!("{}-NEW", t.arn())),
-                );
-                t.definition
-                    .insert("FullLoadProgressPercent".into(), json!(0));
-                t.go("creating", Some("ready"), self.polls);
-                let out = json!({"ReplicationTaskIdentifier": id, "ReplicationTaskArn": t.arn(), "Status": "creating"});
-                self.tasks.lock().unwrap().push(t);
-                Ok(out)
-            }
+            "dms.create_replication_instance" => self.create_instance(action, params),
+            "dms.create_replication_task" => self.create_task(action, params),
             "dms.move_replication_task" => {
-                let target = text("TargetReplicationInstanceArn");
+                let target = p.string("TargetReplicationInstanceArn")?;
                 if self.instance(op, &target)?.status() != "available" {
                     return Err(busy("the target instance is not available".into()));
                 }
                 let polls = self.polls;
-                self.with_task(op, &text("ReplicationTaskArn"), |t| {
+                self.with_task(op, &p.string("ReplicationTaskArn")?, |t| {
                     if !["stopped", "ready", "failed"].contains(&t.status()) {
                         return Err(busy(format!("task {} is {}", t.id(), t.status())));
                     }
                     // As on DMS, the task stays on its instance until the move is done.
-                    t.definition
-                        .insert("TargetReplicationInstanceArn".into(), json!(target));
+                    t.moving_to = Some(target);
                     t.go("moving", Some("stopped"), polls);
                     Ok(())
                 })
             }
             "dms.start_replication_task" => {
-                let kind = text("StartReplicationTaskType");
-                self.with_task(op, &text("ReplicationTaskArn"), |t| {
+                let kind = p.string("StartReplicationTaskType")?;
+                self.with_task(op, &p.string("ReplicationTaskArn")?, |t| {
                     if t.status() == "running" {
                         return Err(busy(format!("task {} is running", t.id())));
                     }
-                    t.definition.insert("StartedWith".into(), json!(kind));
+                    t.started_with = Some(kind);
                     t.go("running", None, 0);
                     Ok(())
                 })
             }
-            other => self.endpoint_call(op, other, params),
+            _ => self.endpoint_call(action, params),
         }
     }
 }

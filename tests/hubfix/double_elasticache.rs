@@ -2,14 +2,21 @@
 //! group whose AUTH changes go through `modifying` for a set number of describes, with
 //! ElastiCache's rules (a token needs in-transit encryption; SET only after a ROTATE; no
 //! change while one is applying). Tokens are kept only to compare them.
+//!
+//! Every answer is the group or its clusters as the SDK would return them, passed through the
+//! conversion hubfix's own adapters use: the double never writes the JSON the runbook reads.
 
 use crate::double::{CallLog, Recorded};
 use async_trait::async_trait;
-use hubfix::actions::ActionSpec;
-use hubfix::actions::Api;
+use aws_sdk_elasticache::types::{
+    AuthTokenUpdateStatus, CacheCluster, ReplicationGroup, ReplicationGroupPendingModifiedValues,
+};
+use hubfix::actions::{ActionSpec, Api, Params, elasticache};
 use hubfix::aws::{ApiError, ApiErrorKind};
 use serde_json::{Map, Value, json};
 use std::sync::Mutex;
+
+const MEMBERS: [&str; 2] = ["r1-001", "r1-002"];
 
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -76,22 +83,27 @@ impl FakeElastiCache {
                 g.polls_left -= 1;
             }
         }
-        let pending = match &g.pending {
-            Some((s, _)) if s == "SET" => json!({"AuthTokenStatus": "SETTING"}),
-            Some(_) => json!({"AuthTokenStatus": "ROTATING"}),
-            None => json!({}),
-        };
-        json!({
-            "ReplicationGroupId": "r1",
-            "ARN": "arn:aws:elasticache:ap-northeast-1:123456789012:replicationgroup:r1",
-            "Status": g.status,
-            "Engine": "redis",
-            "MemberClusters": ["r1-001", "r1-002"],
-            "AuthTokenEnabled": !g.tokens.is_empty(),
-            "TransitEncryptionEnabled": g.tls,
-            "AtRestEncryptionEnabled": true,
-            "PendingModifiedValues": pending,
-        })
+        let pending = g.pending.as_ref().map(|(strategy, _)| {
+            ReplicationGroupPendingModifiedValues::builder()
+                .auth_token_status(if strategy == "SET" {
+                    AuthTokenUpdateStatus::Setting
+                } else {
+                    AuthTokenUpdateStatus::Rotating
+                })
+                .build()
+        });
+        let described = ReplicationGroup::builder()
+            .replication_group_id("r1")
+            .arn("arn:aws:elasticache:ap-northeast-1:123456789012:replicationgroup:r1")
+            .status(&g.status)
+            .engine("redis")
+            .set_member_clusters(Some(MEMBERS.map(str::to_owned).to_vec()))
+            .auth_token_enabled(!g.tokens.is_empty())
+            .transit_encryption_enabled(g.tls)
+            .at_rest_encryption_enabled(true)
+            .set_pending_modified_values(pending)
+            .build();
+        elasticache::group_json(&described)
     }
 }
 
@@ -114,14 +126,26 @@ impl Api for FakeElastiCache {
         match action.name {
             "elasticache.describe_replication_group" => Ok(self.describe()),
             "elasticache.describe_member_versions" => {
-                let v = self.group().version;
-                let below6 = v.as_str() < "6";
-                Ok(json!({
-                    "Clusters": [{"CacheClusterId": "r1-001", "Engine": "redis", "EngineVersion": v}],
-                    "LowestVersion": v,
-                    "Below6": below6,
-                    "TokenChangeInPlace": v.as_str() >= "5.0.6",
-                }))
+                let version = self.group().version;
+                let mut clusters = Vec::new();
+                for id in Params::new(action, params).strings("CacheClusterIds")? {
+                    if !MEMBERS.contains(&id.as_str()) {
+                        return Err(ApiError::new(
+                            ApiErrorKind::NotFound,
+                            op,
+                            "CacheClusterNotFound",
+                            format!("CacheCluster not found: {id}"),
+                        ));
+                    }
+                    clusters.push(
+                        CacheCluster::builder()
+                            .cache_cluster_id(id)
+                            .engine("redis")
+                            .engine_version(&version)
+                            .build(),
+                    );
+                }
+                elasticache::member_versions_json(&clusters)
             }
             "elasticache.modify_auth_token" => {
                 let mut g = self.group.lock().unwrap();

@@ -4,6 +4,8 @@
 use crate::double::Recorded;
 use crate::double_dms::{FakeDms, public_instance};
 use crate::fixture::{Fixture, finding_on};
+use aws_sdk_databasemigration::types::Tag;
+use hubfix::actions::dms;
 use hubfix::engine::{Event, ScriptedPrompter};
 use hubfix::findings::WorkflowStatus;
 use hubfix::runbook::Outcome;
@@ -73,23 +75,28 @@ fn changes(fx: &Fixture<FakeDms>) -> Vec<String> {
         .collect()
 }
 
+/// The tags as (key, value), in their order.
+fn pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
+    tags.iter()
+        .map(|t| (t.key().unwrap(), t.value().unwrap()))
+        .collect()
+}
+
 fn assert_private_copy(fx: &Fixture<FakeDms>, identifier: &str) -> String {
     let instances = fx.aws.instances();
     let new = instances
         .iter()
-        .find(|i| i.config["ReplicationInstanceIdentifier"] == identifier)
+        .find(|i| i.id() == identifier)
         .expect("the private instance exists");
-    assert_eq!(new.config["PubliclyAccessible"], json!(false));
+    assert!(!new.described.publicly_accessible());
     assert_eq!(new.status(), "available");
     assert_ne!(new.arn(), ARN, "a new instance has a new ARN");
-    let old = public_instance();
+    let (new_shown, old) = (new.shown(), dms::instance_json(&public_instance()));
     for key in CARRIED {
-        assert_eq!(new.config[*key], old[*key], "{key} carried over");
+        assert_eq!(new_shown[*key], old[*key], "{key} carried over");
     }
-    assert_eq!(
-        new.tags,
-        json!([{"Key": "env", "Value": "prod"}, {"Key": "owner", "Value": "data-team"}])
-    );
+    // The user's tags, not CloudFormation's.
+    assert_eq!(pairs(&new.tags), [("env", "prod"), ("owner", "data-team")]);
     new.arn().to_owned()
 }
 
@@ -97,8 +104,8 @@ fn assert_private_copy(fx: &Fixture<FakeDms>, identifier: &str) -> String {
 async fn a_private_instance_is_already_compliant() {
     let fx = fixture(&[]);
     fx.aws.instances.lock().unwrap()[0]
-        .config
-        .insert("PubliclyAccessible".into(), json!(false));
+        .described
+        .publicly_accessible = false;
     let mut prompter = ScriptedPrompter::new();
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Compliant);
@@ -162,17 +169,19 @@ async fn recreate_stops_deletes_recreates_restarts_and_resolves() {
     for t in &tasks {
         assert_eq!(t.instance(), new_arn);
         assert_eq!(
-            t.definition["TableMappings"],
-            json!(format!("{{\"rules\":[{{\"rule-name\":\"{}\"}}]}}", t.id()))
+            t.described.table_mappings(),
+            Some(format!("{{\"rules\":[{{\"rule-name\":\"{}\"}}]}}", t.id()).as_str())
         );
+        // Without the log group and stream the old task had: DMS refuses them on create.
         assert_eq!(
-            t.definition["Tags"],
-            json!([{"Key": "task", "Value": t.id()}])
+            t.described.replication_task_settings(),
+            Some(r#"{"Logging":{"EnableLogging":true}}"#)
         );
+        assert_eq!(pairs(&t.tags), [("task", t.id())]);
     }
     let t1 = tasks.iter().find(|t| t.id() == "t1").unwrap();
     assert_eq!(t1.status(), "running");
-    assert_eq!(t1.definition["StartedWith"], json!("start-replication"));
+    assert_eq!(t1.started_with.as_deref(), Some("start-replication"));
     assert_eq!(
         tasks.iter().find(|t| t.id() == "t2").unwrap().status(),
         "ready"
@@ -256,7 +265,11 @@ async fn the_journal_holds_every_setting_and_task_before_the_first_delete() {
     let saved = |id: &str| outputs.iter().find(|(s, _)| *s == id).unwrap().1;
     let instance = saved("instance");
     for key in CARRIED {
-        assert_eq!(instance[*key], public_instance()[*key], "{key} journaled");
+        assert_eq!(
+            instance[*key],
+            dms::instance_json(&public_instance())[*key],
+            "{key} journaled"
+        );
     }
     assert_eq!(saved("tags")["Tags"][1]["Value"], json!("data-team"));
     let tasks = saved("tasks")["Tasks"].as_array().unwrap();
@@ -313,8 +326,10 @@ async fn replace_creates_moves_then_deletes_and_tasks_keep_their_progress() {
     for t in &tasks {
         assert_eq!(t.instance(), new_arn);
         assert_eq!(
-            t.definition["FullLoadProgressPercent"],
-            json!(42),
+            t.described
+                .replication_task_stats()
+                .map(|s| s.full_load_progress_percent()),
+            Some(42),
             "progress kept"
         );
         assert!(
@@ -323,7 +338,7 @@ async fn replace_creates_moves_then_deletes_and_tasks_keep_their_progress() {
         );
     }
     let t1 = tasks.iter().find(|t| t.id() == "t1").unwrap();
-    assert_eq!(t1.definition["StartedWith"], json!("resume-processing"));
+    assert_eq!(t1.started_with.as_deref(), Some("resume-processing"));
 }
 
 #[tokio::test(start_paused = true)]

@@ -231,7 +231,7 @@ async fn running_tasks_are_restarted_only_on_a_yes() {
     assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
     let t1 = fx.aws.tasks().into_iter().find(|t| t.id() == "t1").unwrap();
     assert_eq!(t1.status(), "running");
-    assert_eq!(t1.definition["StartedWith"], "resume-processing");
+    assert_eq!(t1.started_with.as_deref(), Some("resume-processing"));
     assert_eq!(fx.aws.count("dms:StopReplicationTask"), 1);
 
     let fx = fixture("postgres", "source");
@@ -244,7 +244,14 @@ async fn running_tasks_are_restarted_only_on_a_yes() {
         "named as needing a restart: {}",
         report.message
     );
-    assert!(fx.said().contains("t1: running"), "{}", fx.said());
+    assert!(
+        fx.said().contains(
+            "t1: full-load-and-cdc, running, 42% loaded, ep1 (postgres) → \
+             arn:aws:dms:ap-northeast-1:123456789012:endpoint:TGT"
+        ),
+        "{}",
+        fx.said()
+    );
 }
 
 #[tokio::test(start_paused = true)]

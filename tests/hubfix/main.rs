@@ -18,3 +18,5 @@ mod engine_redshift;
 mod fixture;
 mod runbook_language;
 mod sdk_adapters;
+mod sdk_dms;
+mod sdk_elasticache;

@@ -10,12 +10,35 @@ use hubfix::actions::{Params, redshift};
 use hubfix::aws::ApiErrorKind;
 use serde_json::{Map, Value, json};
 
-fn params(v: Value) -> Map<String, Value> {
+pub fn params(v: Value) -> Map<String, Value> {
     v.as_object().unwrap().clone()
 }
 
-/// An error answer as Redshift's query protocol sends it.
-fn xml_error(status: u16, code: &str, message: &str) -> aws_smithy_runtime_api::http::Response {
+/// Every request a rule matched, kept whole so a test compares it with the request expected
+/// (a parameter left out must be unset, not merely different).
+pub struct Seen<I>(std::sync::Arc<std::sync::Mutex<Vec<I>>>);
+
+impl<I: Clone + Send + 'static> Seen<I> {
+    pub fn new() -> Self {
+        Seen(Default::default())
+    }
+
+    /// A `match_requests` filter that keeps each request and matches it.
+    pub fn keep(&self) -> impl Fn(&I) -> bool + Send + Sync + 'static {
+        let seen = self.0.clone();
+        move |request| {
+            seen.lock().unwrap().push(request.clone());
+            true
+        }
+    }
+
+    pub fn all(&self) -> Vec<I> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// An error answer as a query-protocol service (Redshift, ElastiCache) sends it.
+pub fn xml_error(status: u16, code: &str, message: &str) -> aws_smithy_runtime_api::http::Response {
     aws_smithy_runtime_api::http::Response::new(
         aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap(),
         aws_smithy_types::body::SdkBody::from(format!(
