@@ -18,3 +18,4 @@ mod engine_redshift;
 mod fixture;
 mod runbook_language;
 mod sdk_adapters;
+mod snapshots;
