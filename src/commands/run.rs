@@ -159,7 +159,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
             let report = engine.set_aside(&plan, prepared, why.clone()).await;
             reports.push((target, report));
         }
-    } else if parallel == 1 || ready.len() == 1 {
+    } else if parallel == 1 || ready.len() <= 1 {
         let many = ready.len() > 1;
         let mut queue = ready.into_iter();
         while let Some((plan, prepared)) = queue.next() {

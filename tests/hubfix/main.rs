@@ -20,3 +20,4 @@ mod runbook_language;
 mod sdk_adapters;
 mod sdk_dms;
 mod sdk_elasticache;
+mod snapshots;
