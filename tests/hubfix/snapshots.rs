@@ -56,6 +56,8 @@ const FILTERS: &[(&str, &str)] = &[
     (r"\[(\d+)s\]", "[Ns]"),
     // The emulator's port.
     (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+    // Answers files are named by their length, which may hold random ids.
+    (r"answers-\d+\.yaml", "answers-NNN.yaml"),
 ];
 
 /// The run as a person sees it: exit code, stdout and stderr, with the temporary directory
