@@ -16,6 +16,7 @@ pub async fn run(
     answers: Option<PathBuf>,
     approver: Option<String>,
 ) -> Result<ExitStatus> {
+    crate::engine::listen_for_stop();
     let runs = list_runs(&app.state_dir);
     let run = match &run_id {
         Some(id) => runs.iter().find(|r| &r.run_id == id).ok_or_else(|| {

@@ -9,7 +9,7 @@ use crate::cli::{Output, RunArgs, Selectors};
 use crate::engine::Reporter as _;
 use crate::engine::{
     AnswersFile, AnswersPrompter, Engine, Preparation, Prepared, Prompter, RunOptions, RunReport,
-    Target, preview,
+    StartError, Target, preview,
 };
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
@@ -76,6 +76,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
     if args.dry_run {
         return plan(app, args.selectors, args.answers.as_deref(), args.approver).await;
     }
+    crate::engine::listen_for_stop();
     // Refuse before any AWS call when nobody could answer.
     let mut prompter = prompter_for(args.answers.as_deref(), args.approver.clone())?;
     let catalog = app.catalog()?;
@@ -89,12 +90,15 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
     }
     app.printer.status_block(&triage(&targets));
     for t in &targets {
-        if t.finding
+        let holder = t
+            .finding
             .as_ref()
-            .is_some_and(|f| f.workflow_status == "NOTIFIED")
-        {
+            .filter(|f| f.workflow_status == "NOTIFIED")
+            .and_then(|f| f.note.as_deref())
+            .and_then(crate::engine::lock_holder);
+        if let Some(holder) = holder {
             app.printer.warn(&format!(
-                "the finding on {} is NOTIFIED: another operator may be fixing it; hubfix does not take it over",
+                "the finding on {} is locked by hubfix run {holder}: this run stops before changing it unless that run has ended",
                 t.name()
             ));
         }
@@ -120,6 +124,8 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
     let mut ready: Vec<(Plan, Box<Prepared>)> = Vec::new();
     let mut interrupted = false;
     let mut start_failed = false;
+    // A resource another run on this machine holds was left alone.
+    let mut busy = false;
     for target in targets {
         let plan = catalog
             .get(&target.control)
@@ -132,6 +138,11 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
                 reports.push((target, report));
             }
             Ok(Preparation::Ready(prepared)) => ready.push((plan.clone(), prepared)),
+            Err(StartError::Busy(e)) => {
+                // Another run here works on it: leave it to that run, go on with the others.
+                app.printer.warn(&e.to_string());
+                busy = true;
+            }
             Err(e) => {
                 // Nothing can be journaled: touch nothing more.
                 app.printer.error(&e.to_string());
@@ -196,10 +207,10 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
         .map(|(_, r)| r.exit_status())
         .max()
         .unwrap_or_default();
-    Ok(if start_failed {
-        worst.max(ExitStatus::Failed)
-    } else {
-        worst
+    Ok(match (start_failed, busy) {
+        (true, _) => worst.max(ExitStatus::Failed),
+        (false, true) => worst.max(ExitStatus::Stopped),
+        (false, false) => worst,
     })
 }
 
@@ -239,13 +250,12 @@ async fn run_fleet(
     hub: Arc<SdkSecurityHub>,
     options: Arc<RunOptions>,
 ) -> Vec<(Target, RunReport)> {
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(crate::engine::stop_requested()));
     let watcher = {
         let stop = stop.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.store(true, Ordering::SeqCst);
-            }
+            crate::engine::stop_asked().await;
+            stop.store(true, Ordering::SeqCst);
         })
     };
     let permits = Arc::new(Semaphore::new(parallel));

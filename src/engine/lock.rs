@@ -1,25 +1,50 @@
-//! The finding as a lock other operators can see: while hubfix changes a resource its finding
-//! is NOTIFIED, with a note saying which run is at work; a run that ends without fixing or
-//! suppressing it puts the finding back as it was. Only NEW findings are taken: one already
-//! NOTIFIED may be another operator's lock, and hubfix does not take it over.
+//! Locks, so that one resource is changed by one run at a time.
+//!
+//! On one machine: a lock file per resource in the state directory, held (an OS file lock)
+//! for as long as the run is open, freed when it ends or the process dies.
+//!
+//! Across machines: the finding, as a lock other operators (and other hubfix runs) can see.
+//! Before its first change a run marks the finding NOTIFIED with a note naming the run,
+//! waits a moment, reads it again, and goes on only if the note still names it; a run that
+//! finds another run's note backs off before any change and leaves the finding as the other
+//! run set it. A run that ends without fixing or suppressing the finding puts it back as it
+//! was; a resumed run recognises its own note.
 
+use super::calls::{self, Request};
 use super::context::Target;
 use crate::aws::ApiError;
 use crate::findings::{
     FindingRef, SecurityHub, Unprocessed, WorkflowStatus, compose_note, update_findings,
 };
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Why the finding could not be locked or put back.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LockError {
-    #[error("the finding is {0} now, perhaps another operator's lock; it was left as it is")]
-    TakenMeanwhile(String),
+    #[error(
+        "hubfix run {0} is changing this resource (the finding's note names it); this run backs off before any change"
+    )]
+    HeldBy(String),
+    #[error("the finding is {0} now: another operator or run has moved it on; this run leaves it")]
+    MovedOn(String),
+    #[error("the finding was not found in Security Hub any more")]
+    Gone,
     #[error("Security Hub did not update it: {code}: {message}")]
     Unprocessed { code: String, message: String },
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error("Security Hub did not answer within 20 s")]
     NoAnswer,
+}
+
+impl LockError {
+    /// Another run or operator holds the resource: backing off is the right end, not a failure.
+    pub fn is_contention(&self) -> bool {
+        matches!(self, LockError::HeldBy(_) | LockError::MovedOn(_))
+    }
 }
 
 impl From<&Unprocessed> for LockError {
@@ -31,21 +56,135 @@ impl From<&Unprocessed> for LockError {
     }
 }
 
-/// A lock this run holds: the status to put back.
+/// Another run on this machine holds the resource's lock file.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalLockError {
+    #[error(
+        "hubfix run {holder} on this machine is working on {resource}; wait for it to end (`hubfix runs` lists it) — one run at a time per resource"
+    )]
+    Busy { holder: String, resource: String },
+    #[error("cannot use the lock file {}: {source}; nothing was changed", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The lock file of one resource, held while the run is open (the OS frees it on exit).
+#[derive(Debug)]
+pub struct LocalLock {
+    _file: File,
+}
+
+impl LocalLock {
+    /// The folder of lock files under a state directory.
+    pub fn dir(state_dir: &Path) -> PathBuf {
+        state_dir.join("locks")
+    }
+
+    /// The lock file of a resource: its name, readable, and a hash of its full id.
+    fn path_for(state_dir: &Path, resource: &str) -> PathBuf {
+        use sha2::Digest;
+        let name: String = crate::findings::resource_name(resource)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(40)
+            .collect();
+        let hash = hex::encode(&sha2::Sha256::digest(resource.as_bytes())[..6]);
+        Self::dir(state_dir).join(format!("{name}-{hash}.lock"))
+    }
+
+    /// Takes the resource's lock for `run_id`, or says which run holds it.
+    pub fn acquire(
+        state_dir: &Path,
+        resource: &str,
+        run_id: &str,
+    ) -> Result<LocalLock, LocalLockError> {
+        let path = Self::path_for(state_dir, resource);
+        let io = |source| LocalLockError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(Self::dir(state_dir)).map_err(io)?;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = Read::by_ref(&mut file)
+                    .take(200)
+                    .read_to_string(&mut holder);
+                return Err(LocalLockError::Busy {
+                    holder: holder.trim().to_owned(),
+                    resource: resource.to_owned(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(run_id.as_bytes()))
+            .and_then(|()| file.sync_data())
+            .map_err(io)?;
+        Ok(LocalLock { _file: file })
+    }
+}
+
+/// A finding lock this run holds: the status to put back.
 #[derive(Debug, Clone)]
 pub struct Held {
     pub previous: WorkflowStatus,
 }
 
-/// The finding lock of one run: taken before its first change, put back when the run ends
-/// without fixing or suppressing the finding, let go once a step has moved the finding on.
+/// The locks of one run: the resource's lock file and, from its first change, the finding.
 #[derive(Debug, Default)]
 pub(super) struct FindingLock {
+    local: Option<LocalLock>,
     held: Option<Held>,
+    /// On resume: the status the run found before it took the finding, from the journal.
+    taken_before: Option<WorkflowStatus>,
+}
+
+/// How long a run waits after marking the finding before reading it again: a run that read
+/// the finding before this one wrote it has written its own note by then.
+pub(super) fn settle(poll_first: Duration) -> Duration {
+    poll_first.min(Duration::from_secs(2))
+}
+
+/// The run a hubfix lock note names: `hubfix run <id>: … fix in progress`.
+pub fn lock_holder(note: &str) -> Option<&str> {
+    let rest = note.strip_prefix("hubfix run ")?;
+    let (id, rest) = rest.split_once(':')?;
+    rest.contains("fix in progress").then_some(id)
+}
+
+fn lock_body(run_id: &str, control: &str) -> String {
+    format!("hubfix run {run_id}: {control} fix in progress")
 }
 
 impl FindingLock {
-    /// Takes the lock unless held; `Ok(true)` when this call took it.
+    pub(super) fn local(local: LocalLock) -> FindingLock {
+        FindingLock {
+            local: Some(local),
+            ..FindingLock::default()
+        }
+    }
+
+    /// On resume: the finding was taken before, from `previous`, if the note still says so.
+    pub(super) fn taken_before(&mut self, previous: Option<WorkflowStatus>) {
+        self.taken_before = previous;
+    }
+
+    /// Takes the finding unless held. `Ok(Some(request))`: this call marked it, with that
+    /// request; `Ok(None)`: nothing to mark (no finding, held already, or this run's own
+    /// lock found again on resume).
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn take(
         &mut self,
         hub: &dyn SecurityHub,
@@ -53,12 +192,57 @@ impl FindingLock {
         run_id: &str,
         who: &str,
         date: &str,
-    ) -> Result<bool, LockError> {
+        settle: Duration,
+    ) -> Result<Option<(Request, WorkflowStatus)>, LockError> {
         if self.held.is_some() {
-            return Ok(false);
+            return Ok(None);
         }
-        self.held = take(hub, target, run_id, who, date).await?;
-        Ok(self.held.is_some())
+        let Some(finding) = &target.finding else {
+            return Ok(None);
+        };
+        let current = read(hub, &finding.id).await?;
+        let holder = current.note.as_deref().and_then(lock_holder);
+        let previous = match current.workflow_status.as_str() {
+            "NOTIFIED" if holder == Some(run_id) => {
+                self.held = Some(Held {
+                    previous: self.taken_before.unwrap_or(WorkflowStatus::New),
+                });
+                return Ok(None);
+            }
+            "NOTIFIED" if holder.is_some() => {
+                return Err(LockError::HeldBy(holder.unwrap_or_default().to_owned()));
+            }
+            "NOTIFIED" => WorkflowStatus::Notified,
+            "NEW" => WorkflowStatus::New,
+            other => return Err(LockError::MovedOn(other.to_owned())),
+        };
+        let request = calls::finding_request(
+            "lock",
+            target,
+            WorkflowStatus::Notified.as_str(),
+            &lock_body(run_id, &target.control),
+            who,
+            date,
+        )
+        .expect("the target has a finding");
+        let note = compose_note(&lock_body(run_id, &target.control), who, date);
+        let failed =
+            update_findings(hub, &refs(target), WorkflowStatus::Notified, &note, who).await?;
+        if let Some(u) = failed.first() {
+            return Err(u.into());
+        }
+        // Another run that read the finding before this one wrote it writes its note now:
+        // whichever note is there after the wait wins, and the other run backs off.
+        tokio::time::sleep(settle).await;
+        let after = read(hub, &finding.id).await?;
+        match after.note.as_deref().and_then(lock_holder) {
+            Some(id) if id == run_id && after.workflow_status == "NOTIFIED" => {
+                self.held = Some(Held { previous });
+                Ok(Some((request, previous)))
+            }
+            Some(other) => Err(LockError::HeldBy(other.to_owned())),
+            None => Err(LockError::MovedOn(after.workflow_status)),
+        }
     }
 
     /// The finding has moved on (resolved, suppressed): there is nothing to put back.
@@ -66,8 +250,8 @@ impl FindingLock {
         self.held = None;
     }
 
-    /// Puts the finding back as it was; `None` when no lock was held, else the status put
-    /// back and whether it went through.
+    /// Puts the finding back as it was; `None` when no lock was held, else the request
+    /// and whether it went through.
     pub(super) async fn release(
         &mut self,
         hub: &dyn SecurityHub,
@@ -75,17 +259,28 @@ impl FindingLock {
         why: impl FnOnce(WorkflowStatus) -> String,
         who: &str,
         date: &str,
-    ) -> Option<(WorkflowStatus, Result<(), LockError>)> {
+    ) -> Option<(Request, Result<(), LockError>)> {
         let held = self.held.take()?;
         let why = why(held.previous);
+        let request =
+            calls::finding_request("unlock", target, held.previous.as_str(), &why, who, date)?;
+        let note = compose_note(&why, who, date);
         // Bounded: the run's end must be journaled even if Security Hub does not answer.
-        let released = tokio::time::timeout(
-            std::time::Duration::from_secs(20),
-            release(hub, target, &held, &why, who, date),
-        )
+        let released = tokio::time::timeout(Duration::from_secs(20), async {
+            let failed = update_findings(hub, &refs(target), held.previous, &note, who).await?;
+            match failed.first() {
+                None => Ok(()),
+                Some(u) => Err(LockError::from(u)),
+            }
+        })
         .await
         .unwrap_or(Err(LockError::NoAnswer));
-        Some((held.previous, released))
+        Some((request, released))
+    }
+
+    /// Frees the resource's lock file (the run is over).
+    pub(super) fn free_local(&mut self) {
+        self.local = None;
     }
 }
 
@@ -95,57 +290,39 @@ fn refs(target: &Target) -> Vec<FindingRef> {
     refs
 }
 
-/// Marks the target's finding NOTIFIED if it is NEW. `Ok(None)`: nothing to lock.
-async fn take(
-    hub: &dyn SecurityHub,
-    target: &Target,
-    run_id: &str,
-    who: &str,
-    date: &str,
-) -> Result<Option<Held>, LockError> {
-    let Some(finding) = &target.finding else {
-        return Ok(None);
-    };
-    if finding.workflow_status != "NEW" {
-        return Ok(None);
-    }
-    // The questions may have taken a while: look again, so another operator's lock taken
-    // meanwhile is not overwritten.
-    let now = hub
-        .findings_by_id(std::slice::from_ref(&finding.id))
-        .await?;
-    if let Some(current) = now.first()
-        && current.workflow_status != "NEW"
-    {
-        return Err(LockError::TakenMeanwhile(current.workflow_status.clone()));
-    }
-    let note = compose_note(
-        &format!("hubfix run {run_id}: {} fix in progress", target.control),
-        who,
-        date,
-    );
-    let failed = update_findings(hub, &refs(target), WorkflowStatus::Notified, &note, who).await?;
-    match failed.first() {
-        None => Ok(Some(Held {
-            previous: WorkflowStatus::New,
-        })),
-        Some(u) => Err(u.into()),
-    }
+async fn read(hub: &dyn SecurityHub, id: &str) -> Result<crate::findings::Finding, LockError> {
+    hub.findings_by_id(&[id.to_owned()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(LockError::Gone)
 }
 
-/// Puts the finding back as it was before the run took it.
-async fn release(
-    hub: &dyn SecurityHub,
-    target: &Target,
-    held: &Held,
-    why: &str,
-    who: &str,
-    date: &str,
-) -> Result<(), LockError> {
-    let note = compose_note(why, who, date);
-    let failed = update_findings(hub, &refs(target), held.previous, &note, who).await?;
-    match failed.first() {
-        None => Ok(()),
-        Some(u) => Err(u.into()),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_note_names_its_run() {
+        let note = compose_note(&lock_body("r-1", "Redshift.7"), "Taro", "2026-12-06");
+        assert_eq!(lock_holder(&note), Some("r-1"));
+        assert_eq!(lock_holder("Suppressed after sign-off: x"), None);
+        assert_eq!(
+            lock_holder("hubfix run r-1: ended stopped without a fix"),
+            None
+        );
+    }
+
+    #[test]
+    fn one_run_holds_a_resource_lock_file_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let arn = "arn:aws:redshift:ap-northeast-1:123456789012:cluster:c1";
+        let held = LocalLock::acquire(dir.path(), arn, "run-a").unwrap();
+        match LocalLock::acquire(dir.path(), arn, "run-b") {
+            Err(LocalLockError::Busy { holder, .. }) => assert_eq!(holder, "run-a"),
+            other => panic!("{other:?}"),
+        }
+        drop(held);
+        LocalLock::acquire(dir.path(), arn, "run-b").unwrap();
     }
 }

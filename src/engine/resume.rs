@@ -5,6 +5,7 @@
 use super::asker::Asked;
 use super::context::{Context, Target};
 use super::journal::{Event, Record, last_started_step};
+use crate::findings::WorkflowStatus;
 use serde_json::Value;
 
 /// Why a journal cannot be resumed.
@@ -32,6 +33,9 @@ pub(super) struct ResumePoint {
     /// The output of the resume step's call when it went through before the run died
     /// (its end was never journaled): the call is not sent a second time.
     pub completed_call: Option<Value>,
+    /// The status the run found before it marked the finding NOTIFIED, when its lock was
+    /// taken and not put back: the resumed run recognises its own lock.
+    pub lock_taken_from: Option<WorkflowStatus>,
     /// For a `for_each` step: the outputs of the requests that went through, by item.
     pub completed_items: std::collections::BTreeMap<usize, Value>,
 }
@@ -137,7 +141,21 @@ impl ResumePoint {
                 _ => {}
             }
         }
+        let lock_taken_from = records.iter().fold(None, |taken, r| match &r.event {
+            Event::ApiCall {
+                step,
+                ok: true,
+                result,
+                ..
+            } if step == "lock" => result["previous"]
+                .as_str()
+                .and_then(|s| serde_json::from_value(Value::String(s.to_owned())).ok())
+                .or(Some(WorkflowStatus::New)),
+            Event::ApiCall { step, .. } if step == "unlock" => None,
+            _ => taken,
+        });
         Ok(ResumePoint {
+            lock_taken_from,
             run_id: run_id.clone(),
             step,
             target: Target {

@@ -6,6 +6,7 @@ use super::asker::{Asked, Asker};
 use super::calls::ShownCall;
 use super::context::{Context, Target, os_user};
 use super::journal::{Event, Journal};
+use super::lock::{FindingLock, LocalLock};
 use super::prompt::Prompter;
 use super::recorder::Recorder;
 use super::reporter::Reporter;
@@ -71,6 +72,9 @@ pub enum StartError {
     },
     #[error(transparent)]
     NotResumable(#[from] super::resume::NotResumable),
+    /// Another run on this machine works on the resource.
+    #[error(transparent)]
+    Busy(#[from] super::lock::LocalLockError),
     #[error(
         "the runbook of {control} has no step `{step}` any more; the journal {} shows where the run stopped",
         path.display()
@@ -138,6 +142,7 @@ pub struct Prepared {
     ctx: Context,
     run_id: String,
     asked: Asked,
+    lock: FindingLock,
     index: usize,
 }
 
@@ -228,6 +233,7 @@ impl<'e> Engine<'e> {
                 ctx: walk.ctx,
                 run_id: walk.run_id,
                 asked: walk.asker.asked(),
+                lock: walk.lock,
                 index,
             })),
         })
@@ -269,7 +275,7 @@ impl<'e> Engine<'e> {
         prompter: &'r mut dyn Prompter,
     ) -> Walk<'r, 'e> {
         let prepared = *prepared;
-        Walk::new(
+        let mut walk = Walk::new(
             self,
             plan,
             prepared.target,
@@ -277,7 +283,9 @@ impl<'e> Engine<'e> {
             prepared.run_id,
             Asker::new(prompter, prepared.asked),
             prepared.recorder,
-        )
+        );
+        walk.lock = prepared.lock;
+        walk
     }
 
     /// Opens the journal of a new run and the walk that will write it.
@@ -294,6 +302,7 @@ impl<'e> Engine<'e> {
             .clone()
             .or_else(|| prompter.approver());
         let ctx = Context::new(target, &run_id, approver.as_deref());
+        let local = LocalLock::acquire(&self.options.state_dir, &target.resource, &run_id)?;
         let path = Journal::path_for(&self.options.state_dir, &run_id);
         let mut journal = Journal::create(&self.options.state_dir, &run_id).map_err(|source| {
             StartError::Journal {
@@ -316,7 +325,7 @@ impl<'e> Engine<'e> {
                 context: ctx.value.clone(),
             })
             .map_err(|source| StartError::Journal { path, source })?;
-        Ok(Walk::new(
+        let mut walk = Walk::new(
             self,
             plan,
             target.clone(),
@@ -324,7 +333,9 @@ impl<'e> Engine<'e> {
             run_id,
             Asker::new(prompter, Asked::default()),
             Recorder::journal(journal),
-        ))
+        );
+        walk.lock = FindingLock::local(local);
+        Ok(walk)
     }
 
     /// Continues an interrupted or stopped run from its journal.
@@ -339,6 +350,11 @@ impl<'e> Engine<'e> {
             source,
         })?;
         let resumable = ResumePoint::find(&records)?;
+        let local = LocalLock::acquire(
+            &self.options.state_dir,
+            &resumable.target.resource,
+            &resumable.run_id,
+        )?;
         let mut start = plan
             .index_of(&resumable.step)
             .ok_or_else(|| StartError::StepGone {
@@ -369,6 +385,8 @@ impl<'e> Engine<'e> {
             Asker::new(prompter, resumable.asked),
             Recorder::journal(journal),
         );
+        walk.lock = FindingLock::local(local);
+        walk.lock.taken_before(resumable.lock_taken_from);
         let step = &plan.steps[start];
         let is_for_each = matches!(
             step.kind,

@@ -48,7 +48,19 @@ pub(super) struct Walk<'r, 'e> {
     /// On resume: the requests of the resume step that went through before the
     /// interruption, by item, with their outputs (not sent again).
     pub done_items: std::collections::BTreeMap<usize, Value>,
+    /// Steps walked in this session of the run.
+    steps_taken: usize,
+    /// How many times each change step was tried in this session, by index.
+    change_tries: std::collections::BTreeMap<usize, usize>,
 }
+
+/// The most steps one session of a run may walk: far more than any runbook's longest path,
+/// few enough that a loop ends in seconds.
+pub(super) const MAX_STEPS: usize = 1000;
+
+/// The most times one change step may be tried in one session of a run (a retry after a
+/// failure goes back to it).
+pub(super) const MAX_CHANGE_TRIES: usize = 3;
 
 impl<'r, 'e> Walk<'r, 'e> {
     /// A walk of a plan from a context, its questions asked through `asker`.
@@ -80,6 +92,8 @@ impl<'r, 'e> Walk<'r, 'e> {
             pause_before_change: false,
             changed: false,
             done_items: Default::default(),
+            steps_taken: 0,
+            change_tries: Default::default(),
         }
     }
 
@@ -129,32 +143,50 @@ impl<'r, 'e> Walk<'r, 'e> {
             .to_owned()
     }
 
-    /// Marks the finding NOTIFIED before the first change, so other operators see the run
-    /// at work. A lock that cannot be taken is a warning, not a reason to leave a fix undone.
+    /// Marks the finding NOTIFIED before the first change, so other operators and runs see
+    /// the run at work. A lock held by another run, or a finding moved on meanwhile, stops
+    /// the run before any change; so does a lock that cannot be taken at all: hubfix does not
+    /// change a resource it cannot lock.
     async fn take_lock(&mut self) -> Result<(), Failure> {
         let who = self.ctx.approver().unwrap_or_else(os_user);
         let date = self.today();
+        let settle = super::lock::settle(self.engine.options.poll.first);
         let taken = self
             .lock
-            .take(self.engine.hub, &self.target, &self.run_id, &who, &date)
+            .take(
+                self.engine.hub,
+                &self.target,
+                &self.run_id,
+                &who,
+                &date,
+                settle,
+            )
             .await;
         match taken {
             // Held before it is journaled: if the journal fails, the run still puts it back.
-            Ok(true) => self.record(Event::ApiCall {
-                step: "lock".into(),
+            Ok(Some((request, previous))) => self.record(Event::ApiCall {
+                step: request.step.clone(),
                 item: None,
-                operation: "securityhub:BatchUpdateFindings".into(),
-                params: serde_json::json!({"Workflow": {"Status": "NOTIFIED"}}),
+                operation: request.iam_action(),
+                params: request.shown_params(&self.ctx),
                 ok: true,
-                result: Value::String("processed".into()),
+                result: serde_json::json!({"previous": previous.as_str()}),
             }),
-            Ok(false) => Ok(()),
-            Err(e) => {
-                self.reporter().warn(&format!(
-                    "could not mark the finding NOTIFIED ({e}); going on without the lock"
-                ));
-                Ok(())
-            }
+            Ok(None) => Ok(()),
+            Err(e) if e.is_contention() => Err(Failure::Stop(
+                Outcome::Stopped,
+                format!(
+                    "{e}; nothing was changed. `hubfix resume {}` tries again once the other run has ended",
+                    self.run_id
+                ),
+            )),
+            Err(e) => Err(Failure::Stop(
+                Outcome::Failed,
+                format!(
+                    "could not mark the finding NOTIFIED ({e}); hubfix does not change a resource it cannot lock, nothing was changed. `hubfix resume {}` tries again",
+                    self.run_id
+                ),
+            )),
         }
     }
 
@@ -176,7 +208,7 @@ impl<'r, 'e> Walk<'r, 'e> {
                 previous.as_str()
             )
         };
-        let Some((previous, released)) = self
+        let Some((request, released)) = self
             .lock
             .release(self.engine.hub, &self.target, why, &who, &date)
             .await
@@ -185,15 +217,14 @@ impl<'r, 'e> Walk<'r, 'e> {
         };
         if let Err(e) = &released {
             self.reporter().warn(&format!(
-                "could not put the finding back to {} ({e}); it stays NOTIFIED",
-                previous.as_str()
+                "could not put the finding back ({e}); it stays NOTIFIED with this run's note: set its workflow status by hand"
             ));
         }
         let _ = self.recorder.record_last(Event::ApiCall {
-            step: "unlock".into(),
+            step: request.step.clone(),
             item: None,
-            operation: "securityhub:BatchUpdateFindings".into(),
-            params: serde_json::json!({"Workflow": {"Status": previous.as_str()}}),
+            operation: request.iam_action(),
+            params: request.shown_params(&self.ctx),
             ok: released.is_ok(),
             result: Value::String(
                 released
@@ -210,6 +241,7 @@ impl<'r, 'e> Walk<'r, 'e> {
         resume_at: Option<String>,
     ) -> RunReport {
         self.release_lock(outcome, resume_at.is_some()).await;
+        self.lock.free_local();
         let message = self.ctx.redact_text(&message);
         let ended = self.recorder.record_last(Event::RunEnd {
             outcome: outcome.name().into(),
@@ -267,6 +299,9 @@ impl<'r, 'e> Walk<'r, 'e> {
             {
                 return WalkEnd::Paused(index);
             }
+            if let Some(end) = self.bounds(index).await {
+                return WalkEnd::Ended(end);
+            }
             let Some(step) = plan.steps.get(index) else {
                 return WalkEnd::Ended(
                     self.end(
@@ -312,7 +347,7 @@ impl<'r, 'e> Walk<'r, 'e> {
                     if self.interrupts.pending() {
                         self.interrupted = true;
                         let message = format!(
-                            "interrupted (Ctrl-C) after `{}`; `hubfix resume {}` continues from there",
+                            "interrupted after `{}`; `hubfix resume {}` continues from there",
                             step.id, self.run_id
                         );
                         let resume_at = next.map(|n| plan.steps[n].id.clone());
@@ -368,6 +403,46 @@ impl<'r, 'e> Walk<'r, 'e> {
         }
     }
 
+    /// Ends the run before the step at `index` when the operator stopped it, or when the run
+    /// has gone on too long: a runbook that loops must not send requests without end.
+    async fn bounds(&mut self, index: usize) -> Option<RunReport> {
+        let step = self.plan.steps.get(index)?;
+        if self.interrupts.pending() {
+            self.interrupted = true;
+            let message = format!(
+                "interrupted before `{}`; `hubfix resume {}` continues from there",
+                step.id, self.run_id
+            );
+            return Some(
+                self.end(Outcome::Stopped, message, Some(step.id.clone()))
+                    .await,
+            );
+        }
+        self.steps_taken += 1;
+        if self.steps_taken > MAX_STEPS {
+            let message = format!(
+                "stopped after {MAX_STEPS} steps without reaching an end (the most a run may take): the runbook of {} loops at `{}`; fix the runbook",
+                self.plan.control, step.id
+            );
+            return Some(self.end(Outcome::Failed, message, None).await);
+        }
+        if step.kind.approved_by().is_some() {
+            let tries = self.change_tries.entry(index).or_default();
+            *tries += 1;
+            if *tries > MAX_CHANGE_TRIES {
+                let message = format!(
+                    "step `{}` was tried {MAX_CHANGE_TRIES} times in this run (the most a change may be tried); hubfix stops rather than send it again. `hubfix resume {}` tries once more",
+                    step.id, self.run_id
+                );
+                return Some(
+                    self.end(Outcome::Failed, message, Some(step.id.clone()))
+                        .await,
+                );
+            }
+        }
+        None
+    }
+
     /// Executes a step within its timeout. Ctrl-C stops the run between polls and reads
     /// (the journal then says where it stopped), never in the middle of a change.
     async fn run_step(&mut self, step: &Step) -> Result<Flow, Failure> {
@@ -377,7 +452,7 @@ impl<'r, 'e> Walk<'r, 'e> {
         };
         let changes = step.kind.approved_by().is_some();
         let interrupted = format!(
-            "interrupted (Ctrl-C) during `{}`; `hubfix resume {}` continues from there",
+            "interrupted during `{}`; `hubfix resume {}` continues from there",
             step.id, self.run_id
         );
         let id = step.id.clone();

@@ -28,6 +28,9 @@ pub struct Finding {
     pub region: String,
     pub account: String,
     pub workflow_status: String,
+    /// The note's text (a hubfix lock names its run there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
 }

@@ -218,6 +218,7 @@ pub fn finding(control: &str, resource: &str) -> Finding {
         region: "ap-northeast-1".into(),
         account: "123456789012".into(),
         workflow_status: "NEW".into(),
+        note: None,
         created_at: Some("2026-11-01T00:00:00Z".into()),
         updated_at: None,
     }
@@ -256,12 +257,25 @@ impl SecurityHub for FakeHub {
             .collect())
     }
 
+    /// The findings as the updates so far left them.
     async fn findings_by_id(&self, ids: &[String]) -> Result<Vec<Finding>, ApiError> {
+        let updates = self.updates.lock().unwrap();
         Ok(self
             .findings
             .iter()
             .filter(|f| ids.contains(&f.id))
-            .cloned()
+            .map(|f| {
+                let mut f = f.clone();
+                if let Some(u) = updates
+                    .iter()
+                    .rev()
+                    .find(|u| u.findings.iter().any(|r| r.id == f.id))
+                {
+                    f.workflow_status = u.status.as_str().to_owned();
+                    f.note = Some(u.note.clone());
+                }
+                f
+            })
             .collect())
     }
 
