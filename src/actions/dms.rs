@@ -8,7 +8,7 @@
 //!
 //! Each call is one request on one task; runbooks send one per task with `for_each`.
 
-use super::{ActionSpec, Params, handler};
+use super::{ActionSpec, Params, Reconcile, handler};
 use crate::aws::{ApiError, ApiErrorKind};
 use aws_sdk_databasemigration::Client;
 use aws_sdk_databasemigration::types::{
@@ -22,6 +22,7 @@ pub const DESCRIBE_REPLICATION_INSTANCE: ActionSpec = ActionSpec {
     name: "dms.describe_replication_instance",
     operation: "dms:DescribeReplicationInstances",
     mutating: false,
+    reconcile: Reconcile::Read,
     params: &[("ReplicationInstance", true)],
     secret_params: &[],
     file_params: &[],
@@ -33,6 +34,7 @@ pub const LIST_TAGS: ActionSpec = ActionSpec {
     name: "dms.list_tags",
     operation: "dms:ListTagsForResource",
     mutating: false,
+    reconcile: Reconcile::Read,
     params: &[("ResourceArn", true)],
     secret_params: &[],
     file_params: &[],
@@ -44,6 +46,7 @@ pub const DESCRIBE_INSTANCE_TASKS: ActionSpec = ActionSpec {
     name: "dms.describe_instance_tasks",
     operation: "dms:DescribeReplicationTasks",
     mutating: false,
+    reconcile: Reconcile::Read,
     params: &[("ReplicationInstanceArn", true)],
     secret_params: &[],
     file_params: &[],
@@ -55,6 +58,7 @@ pub const STOP_REPLICATION_TASK: ActionSpec = ActionSpec {
     name: "dms.stop_replication_task",
     operation: "dms:StopReplicationTask",
     mutating: true,
+    reconcile: Reconcile::Check(handler!(Dms, stop_replication_task_seen)),
     params: &[("ReplicationTaskArn", true)],
     secret_params: &[],
     file_params: &[],
@@ -66,6 +70,7 @@ pub const DELETE_REPLICATION_TASK: ActionSpec = ActionSpec {
     name: "dms.delete_replication_task",
     operation: "dms:DeleteReplicationTask",
     mutating: true,
+    reconcile: Reconcile::Check(handler!(Dms, delete_replication_task_seen)),
     params: &[("ReplicationTaskArn", true)],
     secret_params: &[],
     file_params: &[],
@@ -77,6 +82,7 @@ pub const DELETE_REPLICATION_INSTANCE: ActionSpec = ActionSpec {
     name: "dms.delete_replication_instance",
     operation: "dms:DeleteReplicationInstance",
     mutating: true,
+    reconcile: Reconcile::Check(handler!(Dms, delete_replication_instance_seen)),
     params: &[("ReplicationInstanceArn", true)],
     secret_params: &[],
     file_params: &[],
@@ -88,6 +94,7 @@ pub const CREATE_REPLICATION_INSTANCE: ActionSpec = ActionSpec {
     name: "dms.create_replication_instance",
     operation: "dms:CreateReplicationInstance",
     mutating: true,
+    reconcile: Reconcile::Check(handler!(Dms, create_replication_instance_seen)),
     params: &[
         ("ReplicationInstanceIdentifier", true),
         ("ReplicationInstanceClass", true),
@@ -116,6 +123,7 @@ pub const CREATE_REPLICATION_TASK: ActionSpec = ActionSpec {
     name: "dms.create_replication_task",
     operation: "dms:CreateReplicationTask",
     mutating: true,
+    reconcile: Reconcile::Check(handler!(Dms, create_replication_task_seen)),
     params: &[
         ("ReplicationInstanceArn", true),
         ("ReplicationTaskIdentifier", true),
@@ -138,6 +146,7 @@ pub const MOVE_REPLICATION_TASK: ActionSpec = ActionSpec {
     name: "dms.move_replication_task",
     operation: "dms:MoveReplicationTask",
     mutating: true,
+    reconcile: Reconcile::Check(handler!(Dms, move_replication_task_seen)),
     params: &[
         ("ReplicationTaskArn", true),
         ("TargetReplicationInstanceArn", true),
@@ -152,6 +161,7 @@ pub const START_REPLICATION_TASK: ActionSpec = ActionSpec {
     name: "dms.start_replication_task",
     operation: "dms:StartReplicationTask",
     mutating: true,
+    reconcile: Reconcile::Check(handler!(Dms, start_replication_task_seen)),
     params: &[
         ("ReplicationTaskArn", true),
         ("StartReplicationTaskType", true),
@@ -703,6 +713,203 @@ pub async fn start_replication_task(client: &Client, p: &Params<'_>) -> Result<V
         .await
         .map_err(sdk(&START_REPLICATION_TASK))?;
     Ok(changed_task(out.replication_task()))
+}
+
+// Settling a change whose answer was lost (see [`Reconcile`]): each reads what the change
+// would have left and answers as the change would have, or `null` to send it.
+
+/// The instance of that ARN or identifier, `None` when there is none.
+async fn find_instance(
+    client: &Client,
+    which: &str,
+) -> Result<Option<ReplicationInstance>, ApiError> {
+    let sent = client
+        .describe_replication_instances()
+        .filters(by_arn_or_id(
+            which,
+            "replication-instance-arn",
+            "replication-instance-id",
+        ))
+        .send()
+        .await;
+    match sent.map_err(sdk(&DESCRIBE_REPLICATION_INSTANCE)) {
+        Ok(out) => Ok(out.replication_instances().first().cloned()),
+        Err(e) if e.kind == ApiErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The task of that ARN or identifier, `None` when there is none.
+async fn find_task(client: &Client, which: &str) -> Result<Option<ReplicationTask>, ApiError> {
+    let sent = client
+        .describe_replication_tasks()
+        .filters(by_arn_or_id(
+            which,
+            "replication-task-arn",
+            "replication-task-id",
+        ))
+        .without_settings(true)
+        .send()
+        .await;
+    match sent.map_err(sdk(&DESCRIBE_INSTANCE_TASKS)) {
+        Ok(out) => Ok(out.replication_tasks().first().cloned()),
+        Err(e) if e.kind == ApiErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The task as a change call answers it, when its status is one of `seen`.
+async fn task_seen(client: &Client, p: &Params<'_>, seen: &[&str]) -> Result<Value, ApiError> {
+    let task = find_task(client, &p.string("ReplicationTaskArn")?).await?;
+    Ok(match task {
+        Some(t) if t.status().is_some_and(|s| seen.contains(&s)) => changed_task(Some(&t)),
+        _ => Value::Null,
+    })
+}
+
+/// StopReplicationTask went through: the task is stopping or stopped.
+pub async fn stop_replication_task_seen(
+    client: &Client,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    task_seen(client, p, &["stopping", "stopped"]).await
+}
+
+/// StartReplicationTask went through: the task is starting or running.
+pub async fn start_replication_task_seen(
+    client: &Client,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    task_seen(client, p, &["starting", "running"]).await
+}
+
+/// DeleteReplicationTask went through: the task is deleting or gone.
+pub async fn delete_replication_task_seen(
+    client: &Client,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    let arn = p.string("ReplicationTaskArn")?;
+    Ok(match find_task(client, &arn).await? {
+        None => {
+            json!({"ReplicationTaskIdentifier": null, "ReplicationTaskArn": arn, "Status": "deleted"})
+        }
+        Some(t) if t.status() == Some("deleting") => changed_task(Some(&t)),
+        Some(_) => Value::Null,
+    })
+}
+
+/// MoveReplicationTask went through: the task is moving, or on the target instance.
+pub async fn move_replication_task_seen(
+    client: &Client,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    let target = p.string("TargetReplicationInstanceArn")?;
+    Ok(
+        match find_task(client, &p.string("ReplicationTaskArn")?).await? {
+            Some(t)
+                if t.status() == Some("moving")
+                    || t.replication_instance_arn() == Some(target.as_str()) =>
+            {
+                changed_task(Some(&t))
+            }
+            _ => Value::Null,
+        },
+    )
+}
+
+/// DeleteReplicationInstance went through: the instance is deleting or gone.
+pub async fn delete_replication_instance_seen(
+    client: &Client,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    let arn = p.string("ReplicationInstanceArn")?;
+    Ok(match find_instance(client, &arn).await? {
+        None => json!({"ReplicationInstanceArn": arn, "ReplicationInstanceStatus": "deleted"}),
+        Some(i) if i.replication_instance_status() == Some("deleting") => instance_json(&i),
+        Some(_) => Value::Null,
+    })
+}
+
+/// The settings of a create that an instance must show to be the one it made.
+const CREATED_AS_ASKED: &[&str] = &[
+    "ReplicationInstanceClass",
+    "AllocatedStorage",
+    "MultiAZ",
+    "ReplicationSubnetGroupIdentifier",
+    "VpcSecurityGroupIds",
+    "PubliclyAccessible",
+];
+
+/// CreateReplicationInstance went through: an instance of that identifier exists with the
+/// settings asked for (its ARN is taken from it). One with other settings is not taken over.
+pub async fn create_replication_instance_seen(
+    client: &Client,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    let id = p.string("ReplicationInstanceIdentifier")?;
+    let Some(instance) = find_instance(client, &id).await? else {
+        return Ok(Value::Null);
+    };
+    let seen = instance_json(&instance);
+    let differ: Vec<String> = CREATED_AS_ASKED
+        .iter()
+        .filter_map(|key| {
+            let asked = p.value(key)?;
+            let asked = match (key, asked) {
+                (&"VpcSecurityGroupIds", Value::Array(ids)) => {
+                    let mut ids = ids.clone();
+                    ids.sort_by_key(|v| v.to_string());
+                    Value::Array(ids)
+                }
+                _ => asked.clone(),
+            };
+            (seen[*key] != asked).then(|| format!("{key} is {} (asked {asked})", seen[*key]))
+        })
+        .collect();
+    if differ.is_empty() {
+        Ok(seen)
+    } else {
+        Err(ApiError::invalid(
+            CREATE_REPLICATION_INSTANCE.operation,
+            format!(
+                "a replication instance `{id}` exists that is not the one hubfix asked for: {}; hubfix does not take it over",
+                differ.join(", ")
+            ),
+        ))
+    }
+}
+
+/// CreateReplicationTask went through: a task of that identifier exists on the instance and
+/// endpoints asked for. One elsewhere is not taken over.
+pub async fn create_replication_task_seen(
+    client: &Client,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    let id = p.string("ReplicationTaskIdentifier")?;
+    let Some(task) = find_task(client, &id).await? else {
+        return Ok(Value::Null);
+    };
+    let asked = [
+        ("ReplicationInstanceArn", task.replication_instance_arn()),
+        ("SourceEndpointArn", task.source_endpoint_arn()),
+        ("TargetEndpointArn", task.target_endpoint_arn()),
+    ];
+    let differ: Vec<String> = asked
+        .iter()
+        .filter(|(key, seen)| p.value(key).and_then(Value::as_str) != *seen)
+        .map(|(key, seen)| format!("{key} is {}", seen.unwrap_or("unset")))
+        .collect();
+    if differ.is_empty() {
+        Ok(changed_task(Some(&task)))
+    } else {
+        Err(ApiError::invalid(
+            CREATE_REPLICATION_TASK.operation,
+            format!(
+                "a replication task `{id}` exists that is not the one hubfix asked for: {}; hubfix does not take it over",
+                differ.join(", ")
+            ),
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! set the SSL mode, test the connection, and restart the tasks that use the endpoint.
 
 use super::dms::{by_arn_or_id, every_page, filter, sdk, tasks_view};
-use super::{ActionSpec, Params, handler};
+use super::{ActionSpec, Params, Reconcile, handler};
 use crate::aws::{ApiError, ApiErrorKind};
 use aws_sdk_databasemigration::Client;
 use aws_sdk_databasemigration::types::{
@@ -15,6 +15,7 @@ pub const DESCRIBE_ENDPOINT: ActionSpec = ActionSpec {
     name: "dms.describe_endpoint",
     operation: "dms:DescribeEndpoints",
     mutating: false,
+    reconcile: Reconcile::Read,
     params: &[("Endpoint", true)],
     secret_params: &[],
     file_params: &[],
@@ -26,6 +27,7 @@ pub const DESCRIBE_CERTIFICATES: ActionSpec = ActionSpec {
     name: "dms.describe_certificates",
     operation: "dms:DescribeCertificates",
     mutating: false,
+    reconcile: Reconcile::Read,
     params: &[],
     secret_params: &[],
     file_params: &[],
@@ -37,6 +39,7 @@ pub const LIST_AVAILABLE_INSTANCES: ActionSpec = ActionSpec {
     name: "dms.list_available_instances",
     operation: "dms:DescribeReplicationInstances",
     mutating: false,
+    reconcile: Reconcile::Read,
     params: &[],
     secret_params: &[],
     file_params: &[],
@@ -48,6 +51,7 @@ pub const DESCRIBE_ENDPOINT_TASKS: ActionSpec = ActionSpec {
     name: "dms.describe_endpoint_tasks",
     operation: "dms:DescribeReplicationTasks",
     mutating: false,
+    reconcile: Reconcile::Read,
     params: &[("EndpointArn", true)],
     secret_params: &[],
     file_params: &[],
@@ -59,6 +63,7 @@ pub const IMPORT_CERTIFICATE: ActionSpec = ActionSpec {
     name: "dms.import_certificate",
     operation: "dms:ImportCertificate",
     mutating: true,
+    reconcile: Reconcile::Resend,
     params: &[
         ("CertificateIdentifier", true),
         ("CertificatePemFile", true),
@@ -73,6 +78,7 @@ pub const MODIFY_ENDPOINT_SSL: ActionSpec = ActionSpec {
     name: "dms.modify_endpoint_ssl",
     operation: "dms:ModifyEndpoint",
     mutating: true,
+    reconcile: Reconcile::Resend,
     params: &[
         ("EndpointArn", true),
         ("SslMode", true),
@@ -88,6 +94,7 @@ pub const TEST_CONNECTION: ActionSpec = ActionSpec {
     name: "dms.test_connection",
     operation: "dms:TestConnection",
     mutating: true,
+    reconcile: Reconcile::Check(handler!(Dms, test_connection_seen)),
     params: &[("ReplicationInstanceArn", true), ("EndpointArn", true)],
     secret_params: &[],
     file_params: &[],
@@ -99,6 +106,7 @@ pub const DESCRIBE_CONNECTION: ActionSpec = ActionSpec {
     name: "dms.describe_connection",
     operation: "dms:DescribeConnections",
     mutating: false,
+    reconcile: Reconcile::Read,
     params: &[("ReplicationInstanceArn", true), ("EndpointArn", true)],
     secret_params: &[],
     file_params: &[],
@@ -369,6 +377,18 @@ pub async fn describe_connection(client: &Client, p: &Params<'_>) -> Result<Valu
             "no connection test for this endpoint and instance",
         )),
     }
+}
+
+/// TestConnection went through (see [`super::Reconcile`]): a test of this endpoint from this
+/// instance is running.
+pub async fn test_connection_seen(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let found = describe_connection(client, p).await;
+    Ok(match found {
+        Ok(c) if c["Status"] == "testing" => json!({ "Status": "testing" }),
+        Ok(_) => Value::Null,
+        Err(e) if e.kind == crate::aws::ApiErrorKind::NotFound => Value::Null,
+        Err(e) => return Err(e),
+    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! token with a given update strategy. The token is a secret parameter: never shown, logged
 //! or journaled.
 
-use super::{ActionSpec, Params, handler};
+use super::{ActionSpec, Params, Reconcile, handler};
 use crate::aws::ApiError;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, CacheCluster, ReplicationGroup};
@@ -13,6 +13,7 @@ pub const DESCRIBE_REPLICATION_GROUP: ActionSpec = ActionSpec {
     name: "elasticache.describe_replication_group",
     operation: "elasticache:DescribeReplicationGroups",
     mutating: false,
+    reconcile: Reconcile::Read,
     params: &[("ReplicationGroupId", true)],
     secret_params: &[],
     file_params: &[],
@@ -24,6 +25,7 @@ pub const DESCRIBE_MEMBER_VERSIONS: ActionSpec = ActionSpec {
     name: "elasticache.describe_member_versions",
     operation: "elasticache:DescribeCacheClusters",
     mutating: false,
+    reconcile: Reconcile::Read,
     params: &[("CacheClusterIds", true)],
     secret_params: &[],
     file_params: &[],
@@ -35,6 +37,7 @@ pub const MODIFY_AUTH_TOKEN: ActionSpec = ActionSpec {
     name: "elasticache.modify_auth_token",
     operation: "elasticache:ModifyReplicationGroup",
     mutating: true,
+    reconcile: Reconcile::Check(handler!(ElastiCache, modify_auth_token_seen)),
     params: &[
         ("ReplicationGroupId", true),
         ("AuthToken", true),
@@ -165,4 +168,28 @@ pub async fn modify_auth_token(client: &Client, p: &Params<'_>) -> Result<Value,
     Ok(out
         .replication_group()
         .map_or_else(|| json!({}), group_json))
+}
+
+/// ModifyReplicationGroup went through (see [`Reconcile`]): the group is modifying with an
+/// AUTH change pending. A group at rest cannot tell whether this token was set (AWS never
+/// shows it): the change is then sent again, which ROTATE and SET with the same token allow.
+pub async fn modify_auth_token_seen(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let id = p.string("ReplicationGroupId")?;
+    let out = client
+        .describe_replication_groups()
+        .replication_group_id(&id)
+        .send()
+        .await
+        .map_err(|e| ApiError::from_sdk(DESCRIBE_REPLICATION_GROUP.operation, e))?;
+    Ok(match out.replication_groups().first() {
+        Some(g)
+            if g.status() == Some("modifying")
+                && g.pending_modified_values()
+                    .and_then(|v| v.auth_token_status())
+                    .is_some() =>
+        {
+            group_json(g)
+        }
+        _ => Value::Null,
+    })
 }

@@ -2,7 +2,7 @@
 //! ([`AwsApi`]): the handler a call declares, with its service's client for the region, and
 //! describes shared between runs where the call declares a [`super::SharedList`].
 
-use super::{ActionSpec, Handler, Params};
+use super::{ActionSpec, Handler, Params, Reconcile};
 use crate::aws::{ApiError, Clients, SharedReads};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -17,6 +17,15 @@ pub trait Api: Send + Sync {
         region: Option<&str>,
         params: &Map<String, Value>,
     ) -> Result<Value, ApiError>;
+
+    /// Settles a change whose outcome is unknown, as the call declares ([`Reconcile`]):
+    /// `Some(output)` when the change is seen done, `None` when it must be sent.
+    async fn settle(
+        &self,
+        action: &'static ActionSpec,
+        region: Option<&str>,
+        params: &Map<String, Value>,
+    ) -> Result<Option<Value>, ApiError>;
 }
 
 /// The real AWS, through the SDK.
@@ -101,5 +110,23 @@ impl Api for AwsApi {
         found.ok_or_else(|| {
             ApiError::not_found(action.operation, format!("no {} `{id}`", list.noun))
         })
+    }
+
+    async fn settle(
+        &self,
+        action: &'static ActionSpec,
+        region: Option<&str>,
+        params: &Map<String, Value>,
+    ) -> Result<Option<Value>, ApiError> {
+        let Reconcile::Check(check) = &action.reconcile else {
+            return Ok(None);
+        };
+        if let Some(shared) = &self.shared {
+            shared.invalidate(action.service()).await;
+        }
+        let seen = self
+            .send(check, region, Params::new(action, params))
+            .await?;
+        Ok((!seen.is_null()).then_some(seen))
     }
 }

@@ -65,6 +65,22 @@ pub struct SharedList {
     pub list: Handler,
 }
 
+/// How a change whose outcome is unknown is settled before it could be sent a second time:
+/// hubfix died after sending it and before journaling the answer, or the answer was lost
+/// (a dropped connection, and the SDK's retry refused because the first try went through).
+#[derive(Debug)]
+pub enum Reconcile {
+    /// A read: nothing to settle.
+    Read,
+    /// Sending it again leaves the same state (the same setting again, or a handler that
+    /// reuses what the first try made).
+    Resend,
+    /// Reads the resource: `null` when the change is not seen (then it is sent), else the
+    /// call's output as if it had answered. A resource that exists but is not what the
+    /// change asked for is an error, never taken over.
+    Check(Handler),
+}
+
 /// One call a runbook can make: one AWS request.
 #[derive(Debug)]
 pub struct ActionSpec {
@@ -74,6 +90,8 @@ pub struct ActionSpec {
     pub operation: &'static str,
     /// Whether the call changes anything (dry runs never make such calls).
     pub mutating: bool,
+    /// How a change is settled when its outcome is unknown; `Read` for a read.
+    pub reconcile: Reconcile,
     /// Parameter names, each with whether it is required.
     pub params: &'static [(&'static str, bool)],
     /// Parameters never shown, logged or journaled.

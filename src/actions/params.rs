@@ -21,6 +21,11 @@ impl<'a> Params<'a> {
         )
     }
 
+    /// A parameter as given (`None` when absent or null).
+    pub fn value(&self, name: &str) -> Option<&'a Value> {
+        self.values.get(name).filter(|v| !v.is_null())
+    }
+
     pub fn string(&self, name: &str) -> Result<String, ApiError> {
         self.opt_string(name)?
             .ok_or_else(|| self.bad(name, "a non-empty text"))

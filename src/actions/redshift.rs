@@ -1,6 +1,6 @@
 //! Redshift calls: describe a cluster, modify it (enhanced VPC routing).
 
-use super::{ActionSpec, Params, SharedList, handler};
+use super::{ActionSpec, Params, Reconcile, SharedList, handler};
 use crate::aws::ApiError;
 use aws_sdk_redshift::Client;
 use aws_sdk_redshift::types::{Cluster, PendingModifiedValues};
@@ -10,6 +10,7 @@ pub const DESCRIBE_CLUSTER: ActionSpec = ActionSpec {
     name: "redshift.describe_cluster",
     operation: "redshift:DescribeClusters",
     mutating: false,
+    reconcile: Reconcile::Read,
     params: &[("ClusterIdentifier", true)],
     secret_params: &[],
     file_params: &[],
@@ -26,6 +27,7 @@ pub const MODIFY_CLUSTER: ActionSpec = ActionSpec {
     name: "redshift.modify_cluster",
     operation: "redshift:ModifyCluster",
     mutating: true,
+    reconcile: Reconcile::Check(handler!(Redshift, modify_cluster_seen)),
     params: &[("ClusterIdentifier", true), ("EnhancedVpcRouting", false)],
     secret_params: &[],
     file_params: &[],
@@ -129,4 +131,27 @@ pub async fn modify_cluster(client: &Client, p: &Params<'_>) -> Result<Value, Ap
         .await
         .map_err(|e| ApiError::from_sdk(MODIFY_CLUSTER.operation, e))?;
     Ok(out.cluster().map_or_else(|| json!({}), cluster_json))
+}
+
+/// ModifyCluster went through (see [`Reconcile`]): the cluster shows the setting asked
+/// for, applied or pending.
+pub async fn modify_cluster_seen(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let Some(wanted) = p.opt_bool("EnhancedVpcRouting")? else {
+        return Ok(Value::Null);
+    };
+    let id = p.string("ClusterIdentifier")?;
+    let out = client
+        .describe_clusters()
+        .cluster_identifier(&id)
+        .send()
+        .await
+        .map_err(|e| ApiError::from_sdk(DESCRIBE_CLUSTER.operation, e))?;
+    let Some(cluster) = out.clusters().first() else {
+        return Ok(Value::Null);
+    };
+    let seen = cluster_json(cluster);
+    let wanted = Value::Bool(wanted);
+    let applied = seen["EnhancedVpcRouting"] == wanted
+        || seen["PendingModifiedValues"]["EnhancedVpcRouting"] == wanted;
+    Ok(if applied { seen } else { Value::Null })
 }

@@ -47,6 +47,15 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         fingerprint: Option<String>,
     },
+    /// A change about to be sent, journaled (and synced) before it is: a run that dies
+    /// before its answer is journaled knows on resume that the change may have gone through.
+    CallStart {
+        step: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<usize>,
+        operation: String,
+        params: Value,
+    },
     ApiCall {
         step: String,
         /// The item's position, for a request of a `for_each` step.
@@ -56,6 +65,9 @@ pub enum Event {
         params: Value,
         ok: bool,
         result: Value,
+        /// Set when the answer was lost and the resource was read instead: what was seen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        settled: Option<String>,
     },
     Status {
         step: String,

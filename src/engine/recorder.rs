@@ -76,12 +76,24 @@ impl Recorder {
         }
     }
 
-    /// Journals a request that was sent, as shown (secrets redacted), with its result.
+    /// Journals a change about to be sent (synced before it is).
+    pub(super) fn call_start(&mut self, ctx: &Context, request: &Request) -> Result<(), Failure> {
+        self.record(Event::CallStart {
+            step: request.step.clone(),
+            item: request.item,
+            operation: request.iam_action(),
+            params: request.shown_params(ctx),
+        })
+    }
+
+    /// Journals a request that was sent, as shown (secrets redacted), with its result;
+    /// `settled` when the answer was lost and the resource was read instead.
     pub(super) fn sent(
         &mut self,
         ctx: &Context,
         request: &Request,
         result: &Result<Value, ApiError>,
+        settled: Option<String>,
     ) -> Result<(), Failure> {
         self.would_send(ctx, std::slice::from_ref(request));
         let (ok, logged) = match result {
@@ -95,6 +107,7 @@ impl Recorder {
             params: request.shown_params(ctx),
             ok,
             result: logged,
+            settled,
         })
     }
 

@@ -36,6 +36,9 @@ pub(super) struct ResumePoint {
     /// The status the run found before it marked the finding NOTIFIED, when its lock was
     /// taken and not put back: the resumed run recognises its own lock.
     pub lock_taken_from: Option<WorkflowStatus>,
+    /// The changes of the resume step journaled as started with no answer after, by item:
+    /// they may have gone through, and are settled before being sent again.
+    pub uncertain: Vec<Option<usize>>,
     /// For a `for_each` step: the outputs of the requests that went through, by item.
     pub completed_items: std::collections::BTreeMap<usize, Value>,
 }
@@ -141,6 +144,16 @@ impl ResumePoint {
                 _ => {}
             }
         }
+        let mut uncertain: Vec<Option<usize>> = Vec::new();
+        for record in &records[cut..] {
+            match &record.event {
+                Event::CallStart { step: s, item, .. } if *s == step => uncertain.push(*item),
+                Event::ApiCall { step: s, item, .. } if *s == step => {
+                    uncertain.retain(|i| i != item);
+                }
+                _ => {}
+            }
+        }
         let lock_taken_from = records.iter().fold(None, |taken, r| match &r.event {
             Event::ApiCall {
                 step,
@@ -156,6 +169,7 @@ impl ResumePoint {
         });
         Ok(ResumePoint {
             lock_taken_from,
+            uncertain,
             run_id: run_id.clone(),
             step,
             target: Target {

@@ -387,6 +387,11 @@ impl<'e> Engine<'e> {
         );
         walk.lock = FindingLock::local(local);
         walk.lock.taken_before(resumable.lock_taken_from);
+        walk.uncertain = resumable
+            .uncertain
+            .iter()
+            .map(|item| (resumable.step.clone(), *item))
+            .collect();
         let step = &plan.steps[start];
         let is_for_each = matches!(
             step.kind,

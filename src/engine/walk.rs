@@ -48,6 +48,9 @@ pub(super) struct Walk<'r, 'e> {
     /// On resume: the requests of the resume step that went through before the
     /// interruption, by item, with their outputs (not sent again).
     pub done_items: std::collections::BTreeMap<usize, Value>,
+    /// On resume: the changes journaled as started with no answer, by step and item: each
+    /// is settled by reading the resource before it could be sent again.
+    pub uncertain: std::collections::BTreeSet<(String, Option<usize>)>,
     /// Steps walked in this session of the run.
     steps_taken: usize,
     /// How many times each change step was tried in this session, by index.
@@ -92,6 +95,7 @@ impl<'r, 'e> Walk<'r, 'e> {
             pause_before_change: false,
             changed: false,
             done_items: Default::default(),
+            uncertain: Default::default(),
             steps_taken: 0,
             change_tries: Default::default(),
         }
@@ -171,6 +175,7 @@ impl<'r, 'e> Walk<'r, 'e> {
                 params: request.shown_params(&self.ctx),
                 ok: true,
                 result: serde_json::json!({"previous": previous.as_str()}),
+                settled: None,
             }),
             Ok(None) => Ok(()),
             Err(e) if e.is_contention() => Err(Failure::Stop(
@@ -231,6 +236,7 @@ impl<'r, 'e> Walk<'r, 'e> {
                     .err()
                     .map_or_else(|| "processed".into(), |e| e.to_string()),
             ),
+            settled: None,
         });
     }
 
@@ -645,23 +651,57 @@ impl<'r, 'e> Walk<'r, 'e> {
         Ok(Value::Array(outputs))
     }
 
-    /// Sends one request and journals it as shown, secrets redacted.
+    /// Sends one request and journals it as shown, secrets redacted. A change is journaled
+    /// as started before it is sent; a change whose outcome is unknown (started on an earlier
+    /// try that left no answer, or refused now perhaps because a lost first try went
+    /// through) is settled by reading the resource before it is sent again.
     async fn send(&mut self, shown: &Request, sent: &Request) -> Result<Value, Failure> {
         let action = sent.action.expect("an API request");
+        let region = self.target.region.as_deref();
+        let key = (shown.step.clone(), shown.item);
+        if action.mutating && self.uncertain.remove(&key) {
+            match self.engine.api.settle(action, region, &sent.params).await {
+                Ok(Some(seen)) => return self.settled(shown, seen, "seen done on resume"),
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(Failure::Step(self.ctx.redact_text(&format!(
+                        "cannot tell whether {} went through before the interruption ({e}); nothing was sent again",
+                        action.operation
+                    ))));
+                }
+            }
+        }
         tracing::info!(
             operation = action.operation,
             params = %shown.shown_params(&self.ctx),
             "calling"
         );
-        let result = self
-            .engine
-            .api
-            .call(action, self.target.region.as_deref(), &sent.params)
-            .await;
-        self.recorder.sent(&self.ctx, shown, &result)?;
+        if action.mutating {
+            self.recorder.call_start(&self.ctx, shown)?;
+        }
+        let result = self.engine.api.call(action, region, &sent.params).await;
+        if let Err(e) = &result
+            && action.mutating
+            && let Ok(Some(seen)) = self.engine.api.settle(action, region, &sent.params).await
+        {
+            let why = format!("answered `{e}`, yet seen done (a lost answer retried)");
+            return self.settled(shown, seen, &why);
+        }
+        self.recorder.sent(&self.ctx, shown, &result, None)?;
         result
             .map(|v| self.ctx.redact(v))
             .map_err(|e| Failure::Step(self.ctx.redact_text(&e.to_string())))
+    }
+
+    /// A change seen done by reading the resource: journaled with what was seen, its output
+    /// the resource as the change would have answered.
+    fn settled(&mut self, shown: &Request, seen: Value, why: &str) -> Result<Value, Failure> {
+        let why = self.ctx.redact_text(why);
+        self.reporter()
+            .say(&format!("✓ {} {why}: not sent again", shown.iam_action()));
+        self.recorder
+            .sent(&self.ctx, shown, &Ok(seen.clone()), Some(why))?;
+        Ok(self.ctx.redact(seen))
     }
 
     pub(super) async fn prompt(&mut self, step: &Step) -> Result<(), Failure> {
@@ -933,6 +973,7 @@ impl<'r, 'e> Walk<'r, 'e> {
             params: request.shown_params(&self.ctx),
             ok,
             result: logged,
+            settled: None,
         })?;
         match result {
             Ok(failed) if failed.is_empty() => {

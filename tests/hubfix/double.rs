@@ -130,6 +130,16 @@ impl FakeAws {
 
 #[async_trait]
 impl Api for FakeAws {
+    /// A double never sees a change it did not answer: it is sent.
+    async fn settle(
+        &self,
+        _action: &'static hubfix::actions::ActionSpec,
+        _region: Option<&str>,
+        _params: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<serde_json::Value>, hubfix::aws::ApiError> {
+        Ok(None)
+    }
+
     async fn call(
         &self,
         action: &'static ActionSpec,

@@ -658,6 +658,16 @@ impl FakeDms {
 
 #[async_trait]
 impl Api for FakeDms {
+    /// A double never sees a change it did not answer: it is sent.
+    async fn settle(
+        &self,
+        _action: &'static hubfix::actions::ActionSpec,
+        _region: Option<&str>,
+        _params: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<serde_json::Value>, hubfix::aws::ApiError> {
+        Ok(None)
+    }
+
     async fn call(
         &self,
         action: &'static ActionSpec,
