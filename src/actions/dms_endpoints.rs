@@ -63,7 +63,7 @@ pub const IMPORT_CERTIFICATE: ActionSpec = ActionSpec {
     name: "dms.import_certificate",
     operation: "dms:ImportCertificate",
     mutating: true,
-    reconcile: Reconcile::Resend,
+    reconcile: Reconcile::Check(handler!(Dms, import_certificate_seen)),
     params: &[
         ("CertificateIdentifier", true),
         ("CertificatePemFile", true),
@@ -279,24 +279,9 @@ pub async fn import_certificate(client: &Client, p: &Params<'_>) -> Result<Value
             format!("the CA file is not a PEM certificate chain: {e}"),
         )
     })?;
-    let existing = client
-        .describe_certificates()
-        .filters(filter("certificate-id", std::slice::from_ref(&id)))
-        .send()
-        .await
-        .ok()
-        .and_then(|o| o.certificates().first().cloned());
-    if let Some(c) = existing {
-        let bare = |t: &str| t.split_whitespace().collect::<String>();
-        if c.certificate_pem().map(bare) != Some(bare(&pem)) {
-            return Err(ApiError::new(
-                ApiErrorKind::Invalid,
-                spec.operation,
-                "ResourceAlreadyExistsFault",
-                format!("a different certificate `{id}` already exists"),
-            ));
-        }
-        return Ok(imported_json(&id, Some(&c), true));
+    let reused = import_certificate_seen(client, p).await?;
+    if !reused.is_null() {
+        return Ok(reused);
     }
     let out = client
         .import_certificate()
@@ -377,6 +362,33 @@ pub async fn describe_connection(client: &Client, p: &Params<'_>) -> Result<Valu
             "no connection test for this endpoint and instance",
         )),
     }
+}
+
+/// A certificate of that identifier is there already (imported by an earlier try or run):
+/// reused when it is the same chain, refused when it is another one; `null` when none is.
+pub async fn import_certificate_seen(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let id = p.string("CertificateIdentifier")?;
+    let pem = p.string("CertificatePem")?;
+    let existing = client
+        .describe_certificates()
+        .filters(filter("certificate-id", std::slice::from_ref(&id)))
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.certificates().first().cloned());
+    let Some(c) = existing else {
+        return Ok(Value::Null);
+    };
+    let bare = |t: &str| t.split_whitespace().collect::<String>();
+    if c.certificate_pem().map(bare) != Some(bare(&pem)) {
+        return Err(ApiError::new(
+            ApiErrorKind::Invalid,
+            IMPORT_CERTIFICATE.operation,
+            "ResourceAlreadyExistsFault",
+            format!("a different certificate `{id}` already exists"),
+        ));
+    }
+    Ok(imported_json(&id, Some(&c), true))
 }
 
 /// TestConnection went through (see [`super::Reconcile`]): a test of this endpoint from this

@@ -211,6 +211,30 @@ class Check:
         self.rs.modify_cluster(ClusterIdentifier="test-redshift-cluster", EnhancedVpcRouting=True)
         print("ok request log and deny")
 
+    def faults(self):
+        """after-apply: the request is applied, then its answer held or the connection dropped."""
+        self.fresh()
+        self.api("/hubfix-test/config", {"redshift_modify_polls": 0})
+        cid = "test-redshift-cluster"
+        self.api("/hubfix-test/after-apply", {"action": "ModifyCluster", "fault": "drop"})
+        try:
+            self.rs.modify_cluster(ClusterIdentifier=cid, EnhancedVpcRouting=True)
+            raise AssertionError("a dropped connection answered")
+        except ClientError as err:
+            raise AssertionError(f"a dropped connection gave an AWS error: {err}")
+        except Exception:
+            pass  # botocore: connection closed without a response
+        assert self.rs.describe_clusters(ClusterIdentifier=cid)["Clusters"][0]["EnhancedVpcRouting"] is True
+        # skip 1, then hold the answer of the second one
+        self.api("/hubfix-test/after-apply", {"action": "ModifyCluster", "fault": "hang", "skip": 1, "seconds": 1})
+        self.rs.modify_cluster(ClusterIdentifier=cid, EnhancedVpcRouting=False)
+        started = time.monotonic()
+        self.rs.modify_cluster(ClusterIdentifier=cid, EnhancedVpcRouting=True)
+        assert time.monotonic() - started >= 1, "the answer was held"
+        self.rs.modify_cluster(ClusterIdentifier=cid, EnhancedVpcRouting=True)  # the fault is spent
+        self.api("/hubfix-test/reset", {})
+        print("ok faults after apply (drop, hang)")
+
     def redshift(self):
         self.fresh()
         self.api("/hubfix-test/config", {"redshift_modify_polls": 2})
@@ -885,7 +909,8 @@ def main():
                         raise SystemExit("emulator exited")
                     time.sleep(0.05)
             print(f"emulator answered its first AWS request after {time.monotonic() - started:.2f} s")
-        for step in (check.filters, check.paging, check.batch_update, check.log_and_deny, check.redshift, check.raw,
+        for step in (check.filters, check.paging, check.batch_update, check.log_and_deny, check.faults,
+                     check.redshift, check.raw,
                      check.elasticache_members, check.elasticache_refusals, check.elasticache_rotate_set,
                      check.elasticache_raw, check.dms_instances, check.dms_delete, check.dms_task_flow, check.dms_move,
                      check.dms_endpoints, check.dms_connections, check.dms_raw):

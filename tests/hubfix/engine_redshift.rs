@@ -446,16 +446,17 @@ async fn a_run_killed_right_after_the_modify_call_does_not_send_it_again() {
         .await
         .unwrap();
     assert_eq!(report.outcome, Outcome::Fixed);
-    // Cut the journal right after the ModifyCluster call was recorded, as a kill would.
+    // Cut the journal right after the ModifyCluster answer was recorded, as a kill would.
     let text = std::fs::read_to_string(&report.journal).unwrap();
-    let cut: Vec<&str> = text
-        .lines()
-        .take_while(|l| !l.contains(r#""operation":"redshift:ModifyCluster""#))
-        .collect();
-    let call = text
-        .lines()
-        .find(|l| l.contains(r#""operation":"redshift:ModifyCluster""#))
-        .unwrap();
+    let answered = |l: &&str| {
+        l.contains(r#""event":"api_call""#) && l.contains(r#""operation":"redshift:ModifyCluster""#)
+    };
+    let cut: Vec<&str> = text.lines().take_while(|l| !answered(l)).collect();
+    assert!(
+        cut.last().unwrap().contains(r#""event":"call_start""#),
+        "the change was journaled as started before it was sent"
+    );
+    let call = text.lines().find(answered).unwrap();
     std::fs::write(&report.journal, format!("{}\n{call}\n", cut.join("\n"))).unwrap();
     {
         let mut clusters = fx.aws.clusters.lock().unwrap();

@@ -154,6 +154,15 @@ struct MockedRedshift(aws_sdk_redshift::Client);
 
 #[async_trait::async_trait]
 impl hubfix::actions::Api for MockedRedshift {
+    async fn settle(
+        &self,
+        _action: &'static hubfix::actions::ActionSpec,
+        _region: Option<&str>,
+        _params: &Map<String, Value>,
+    ) -> Result<Option<Value>, hubfix::aws::ApiError> {
+        Ok(None)
+    }
+
     async fn call(
         &self,
         action: &'static hubfix::actions::ActionSpec,

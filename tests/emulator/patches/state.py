@@ -17,6 +17,7 @@ fail_updates = {}  # finding id -> remaining ConcurrentUpdateError answers
 elasticache_auth = {}  # replication group id -> accepted AUTH changes: {"strategy", "token_sha256", "apply_immediately"}
 dms_connection_fails = {}  # endpoint ARN -> [failure message, tests left or None for every test]
 redshift_changes = []  # timed modifications: {"cluster", "requested_at", "ready_at"} (epoch seconds)
+faults = {}  # action -> {"fault": "hang"|"drop", "skip": N, "times": N, "seconds": S}
 
 
 def reset():
@@ -29,6 +30,22 @@ def reset():
         elasticache_auth.clear()
         dms_connection_fails.clear()
         redshift_changes.clear()
+        faults.clear()
+
+
+def take_fault(action):
+    """The fault to inflict on this request of `action` (after applying it), or None."""
+    with lock:
+        rule = faults.get(action)
+        if rule is None:
+            return None
+        if rule["skip"] > 0:
+            rule["skip"] -= 1
+            return None
+        rule["times"] -= 1
+        if rule["times"] <= 0:
+            del faults[action]
+        return dict(rule)
 
 
 def take_fail_update(finding_id):

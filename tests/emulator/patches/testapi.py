@@ -21,6 +21,14 @@ has neither, so this WSGI middleware wraps the app moto's server builds:
                                   with ConcurrentUpdateError
   GET  /hubfix-test/elasticache-auth  per replication group: accepted AUTH token
                                   changes and current tokens, as sha256 hashes
+  POST /hubfix-test/after-apply   {"action": "DeleteReplicationInstance", "fault":
+                                  "hang" | "drop"} (optional "skip": N requests
+                                  of that action let through first, "times": N,
+                                  "seconds": S): the request is applied, then its
+                                  answer is held for S seconds (hang: a client
+                                  killed meanwhile never learns the outcome) or the
+                                  connection is closed without an answer (drop: a
+                                  lost response after AWS accepted the request)
   POST /hubfix-test/dms-connection-fails  {"endpoint_arn": ARN, "message": M}
                                   (optional "times": N): until reset (or for the
                                   next N), DMS TestConnection of ARN ends `failed`
@@ -33,6 +41,8 @@ import io
 import json
 import os
 import re
+import socket
+import time
 import uuid
 from urllib.parse import parse_qs
 
@@ -167,6 +177,17 @@ def control(request):
                 return _bad('expected {"finding_id": "...", "times": N}')
             state.fail_updates[body["finding_id"]] = body["times"]
             return _ok()
+        if route == ("POST", "/hubfix-test/after-apply"):
+            fault = body.get("fault")
+            if not isinstance(body.get("action"), str) or fault not in ("hang", "drop"):
+                return _bad('expected {"action": "...", "fault": "hang" | "drop", "skip": N, "times": N, "seconds": S}')
+            state.faults[body["action"]] = {
+                "fault": fault,
+                "skip": int(body.get("skip", 0)),
+                "times": int(body.get("times", 1)),
+                "seconds": float(body.get("seconds", 30)),
+            }
+            return _ok()
         if route == ("POST", "/hubfix-test/dms-connection-fails"):
             arn, times = body.get("endpoint_arn"), body.get("times")
             if not isinstance(arn, str) or not (times is None or isinstance(times, int) and times > 0):
@@ -197,4 +218,31 @@ class Middleware:
             rule = state.denied.get(action)
         if rule and rule[0] in (None, service):
             return _denial(service, action, protocol, rule[1], rule[2])(environ, start_response)
-        return self.app(environ, start_response)
+        fault = state.take_fault(action)
+        if fault is None:
+            return self.app(environ, start_response)
+        return _after_apply(self.app, environ, start_response, fault)
+
+
+def _after_apply(app, environ, start_response, fault):
+    """Applies the request, then holds its answer or drops the connection without one."""
+    answer = {}
+
+    def keep(status, headers, exc_info=None):
+        answer["status"], answer["headers"] = status, headers
+        return lambda _data: None
+
+    body = b"".join(app(environ, keep))
+    if fault["fault"] == "hang":
+        time.sleep(fault["seconds"])
+    else:
+        conn = environ.get("werkzeug.socket")
+        if conn is not None:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+        return []
+    start_response(answer["status"], answer["headers"])
+    return [body]
