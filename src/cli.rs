@@ -1,7 +1,75 @@
 //! The command line (clap): global options and one subcommand per verb.
 
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+
+/// The first poll interval, 1 to 60000 ms: 0 would poll AWS without pause, and more than a
+/// minute would leave an operator waiting long after the resource is ready.
+#[derive(Clone, Copy)]
+pub struct PollMs;
+
+impl TypedValueParser for PollMs {
+    type Value = u64;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<u64, clap::Error> {
+        value
+            .to_str()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|ms| (1..=60_000).contains(ms))
+            .ok_or_else(|| {
+                clap::Error::raw(
+                    ErrorKind::ValueValidation,
+                    format!(
+                        "invalid value '{}' for --poll-ms (or HUBFIX_POLL_MS): give the first poll interval in milliseconds, 1..=60000\n",
+                        crate::text::escape_controls(&value.to_string_lossy())
+                    ),
+                )
+                .with_cmd(cmd)
+            })
+    }
+}
+
+/// A text that must pass one of hubfix's checks (the approver's name, a reason). A refusal
+/// says why without repeating the value, which may be long; the value is kept trimmed.
+#[derive(Clone, Copy)]
+pub struct Checked(fn(&str) -> Result<(), String>);
+
+/// An approver's name that fits a finding note.
+pub const APPROVER: Checked = Checked(crate::findings::check_approver);
+/// A reason that fits a finding note.
+pub const REASON: Checked = Checked(crate::findings::check_reason);
+
+impl TypedValueParser for Checked {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let name = arg.map_or_else(|| "the value".to_owned(), |a| format!("'{a}'"));
+        let refuse = |problem: String| {
+            clap::Error::raw(
+                ErrorKind::ValueValidation,
+                format!("invalid value for {name}: {problem}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refuse("it is not UTF-8 text".into()))?;
+        (self.0)(text).map_err(refuse)?;
+        Ok(text.trim().to_owned())
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,8 +111,10 @@ pub struct Cli {
     /// Language of operator texts (default: from LANG).
     #[arg(long, global = true, value_enum)]
     pub lang: Option<LangArg>,
-    /// First poll interval of waits in milliseconds (tests and demos use a short one).
-    #[arg(long, global = true, hide = true, env = "HUBFIX_POLL_MS")]
+    /// First poll interval of waits in milliseconds, 1 to 60000 (tests and demos use a short
+    /// one).
+    #[arg(long, global = true, hide = true, env = "HUBFIX_POLL_MS", value_name = "MS",
+          value_parser = PollMs)]
     pub poll_ms: Option<u64>,
     #[command(subcommand)]
     pub command: Command,
@@ -87,7 +157,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
     /// Who signed the decisions off (recorded in finding notes and the journal).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = APPROVER)]
     pub approver: Option<String>,
     /// How many resources to change at once, once every question is answered.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -115,7 +185,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         answers: Option<PathBuf>,
         /// Who signs the decisions off (shown in the finding notes).
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", value_parser = APPROVER)]
         approver: Option<String>,
     },
     /// Suppress findings after sign-off, without a runbook.
@@ -123,11 +193,11 @@ pub enum Command {
         /// The finding id (repeatable).
         #[arg(long = "finding", value_name = "ID", required = true)]
         findings: Vec<String>,
-        /// Why the setting is intended.
-        #[arg(long)]
+        /// Why the setting is intended (recorded in the finding note, at most 200 characters).
+        #[arg(long, value_parser = REASON)]
         reason: String,
         /// Who signed it off.
-        #[arg(long)]
+        #[arg(long, value_name = "NAME", value_parser = APPROVER)]
         approver: String,
         /// Do not ask for confirmation (needed without a terminal).
         #[arg(long)]
@@ -142,7 +212,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         answers: Option<PathBuf>,
         /// Who signs the decisions off.
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", value_parser = APPROVER)]
         approver: Option<String>,
     },
     /// Check runbook files or directories (default: the runbooks in use).

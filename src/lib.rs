@@ -2,6 +2,7 @@
 //!
 //! `runbook` is the language, `engine` walks it, `actions` and `aws` talk to AWS,
 //! `findings` to Security Hub, `ui` to the person, `commands` wires a verb to them.
+//! `files` reads the small files an operator names, `text` makes outside text safe to show.
 
 pub mod actions;
 pub mod aws;
@@ -11,8 +12,10 @@ pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod exit;
+pub mod files;
 pub mod findings;
 pub mod runbook;
+pub mod text;
 pub mod ui;
 
 use tracing_subscriber::EnvFilter;
@@ -70,7 +73,7 @@ fn redact_panics() {
             .unwrap_or_default();
         eprintln!(
             "hubfix hit a bug{at}: {}; please report it with the run's journal",
-            engine::secrets::scrub(&message)
+            text::escape_controls(&engine::secrets::scrub(&message))
         );
     }));
 }

@@ -44,7 +44,12 @@ impl Clients {
                 if let Some(u) = &self.settings.endpoint_url {
                     loader = loader.endpoint_url(u);
                 }
-                loader.load().await
+                let config = loader.load().await;
+                super::error::note_destination(
+                    config.endpoint_url(),
+                    config.region().map(|r| r.as_ref()),
+                );
+                config
             })
             .await
     }

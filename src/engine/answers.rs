@@ -30,7 +30,7 @@ pub enum AnswersError {
     #[error("cannot read the answers file {}: {source}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: crate::files::FileError,
     },
     /// `at` is `:line:column` when the parser knows it.
     #[error("{}{at}: {message}", path.display())]
@@ -41,23 +41,45 @@ pub enum AnswersError {
     },
 }
 
+/// The largest answers file read: far more than answers for thousands of resources.
+pub const MAX_ANSWERS_FILE: u64 = 16 << 20;
+
+/// The largest file a secret is read from (`{file: PATH}`): a secret is at most 1024
+/// characters.
+pub const MAX_SECRET_FILE: u64 = 4096;
+
 impl AnswersFile {
+    /// Reads and checks an answers file (at most 16 MiB; a regular file or a pipe), and its
+    /// `approver:`, before anything else happens.
     pub fn load(path: &Path) -> Result<AnswersFile, AnswersError> {
-        let text = std::fs::read_to_string(path).map_err(|source| AnswersError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = crate::files::read_text_up_to(path, MAX_ANSWERS_FILE).map_err(|source| {
+            AnswersError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
-        serde_saphyr::from_str(&text).map_err(|e| {
-            let inner = e.without_snippet();
+        let file: AnswersFile = serde_saphyr::from_str(&text).map_err(|e| {
+            let (at, message) = crate::runbook::yaml_error::describe(&e);
             AnswersError::Parse {
                 path: path.to_path_buf(),
-                at: inner
-                    .location()
-                    .map(|l| format!(":{}:{}", l.line(), l.column()))
+                at: at
+                    .map(|(line, column)| format!(":{line}:{column}"))
                     .unwrap_or_default(),
-                message: inner.to_string(),
+                message,
             }
-        })
+        })?;
+        if let Some(Err(problem)) = file
+            .approver
+            .as_deref()
+            .map(crate::findings::check_approver)
+        {
+            return Err(AnswersError::Parse {
+                path: path.to_path_buf(),
+                at: String::new(),
+                message: format!("`approver:` cannot be used: {problem}"),
+            });
+        }
+        Ok(file)
     }
 }
 
@@ -106,16 +128,17 @@ impl AnswersPrompter {
                     q.id
                 ))
             }),
-            (_, Some(Value::String(file))) => std::fs::read_to_string(file)
-                .map(|s| Secret::new(s.trim_end_matches(['\n', '\r'])))
-                .map_err(|e| {
-                    PromptError::Missing(format!(
-                        "answers file {}: cannot read the file {file} for `{}`: {}",
-                        self.path.display(),
-                        q.id,
-                        e.kind()
-                    ))
-                }),
+            (_, Some(Value::String(file))) => {
+                crate::files::read_regular_text(Path::new(file), MAX_SECRET_FILE)
+                    .map(|s| Secret::new(s.trim_end_matches(['\n', '\r'])))
+                    .map_err(|e| {
+                        PromptError::Missing(format!(
+                            "answers file {}: `{}` is read from the file {file}, but {e}; point `{{file: ...}}` at a regular file of at most 4 KiB holding only the secret",
+                            self.path.display(),
+                            q.id,
+                        ))
+                    })
+            }
             _ => match (map.get("generate"), &q.rules, q.generate) {
                 (Some(Value::String(file)), Some(rules), Some(length)) => {
                     super::secrets::generate_to_file(rules, length, Path::new(file)).map_err(|e| {

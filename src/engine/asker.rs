@@ -133,10 +133,20 @@ impl<'r> Asker<'r> {
         Ok(given)
     }
 
-    /// Asks who signs a suppression off.
+    /// Asks who signs a suppression off: a name that fits the finding note (a terminal asks
+    /// again until one does).
     pub(super) fn ask_approver(&mut self, question: &Question) -> Result<String, Failure> {
-        match self.prompter.ask(question) {
-            Ok(Answer::Text(t)) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
+        let question = Question {
+            validate: Some(crate::runbook::validators::APPROVER.into()),
+            ..question.clone()
+        };
+        match self.prompter.ask(&question) {
+            Ok(Answer::Text(t)) => match crate::findings::check_approver(&t) {
+                Ok(()) => Ok(t.trim().to_owned()),
+                Err(problem) => Err(Failure::needs_input(format!(
+                    "{problem}; nothing was changed"
+                ))),
+            },
             Ok(_) => Err(Failure::needs_input(
                 "the approver's name cannot be empty".into(),
             )),

@@ -166,21 +166,35 @@ impl Journal {
         file.sync_data()
     }
 
-    /// Reads every record of a journal file; a torn last line (a crash mid-write) is ignored.
+    /// Reads every record of a journal file. A line that cannot be read (cut off by a crash
+    /// mid-write, not UTF-8, not an event) is skipped with a warning naming the file and the
+    /// line, and the rest is kept: one bad line must not hide a run from `runs` or `resume`.
     pub fn read(path: &Path) -> std::io::Result<Vec<Record>> {
-        let reader = BufReader::new(File::open(path)?);
+        let mut reader = BufReader::new(File::open(path)?);
         let mut records = Vec::new();
-        for line in reader.lines() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
+        let mut bytes = Vec::new();
+        let mut number = 0usize;
+        loop {
+            bytes.clear();
+            if reader.read_until(b'\n', &mut bytes)? == 0 {
+                break;
             }
-            match serde_json::from_str(&line) {
-                Ok(r) => records.push(r),
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), "skipping unreadable journal line: {e}")
-                }
-            }
+            number += 1;
+            let problem = match std::str::from_utf8(&bytes) {
+                Ok(line) if line.trim().is_empty() => continue,
+                Ok(line) => match serde_json::from_str(line) {
+                    Ok(r) => {
+                        records.push(r);
+                        continue;
+                    }
+                    Err(e) => e.to_string(),
+                },
+                Err(e) => format!("not UTF-8 text ({e})"),
+            };
+            tracing::warn!(
+                "skipping line {number} of the journal {}: {problem}",
+                path.display()
+            );
         }
         Ok(records)
     }

@@ -5,7 +5,9 @@
 mod note;
 mod securityhub;
 
-pub use note::compose_note;
+pub use note::{
+    APPROVER_LIMIT, NOTE_LIMIT, REASON_LIMIT, check_approver, check_reason, compose_note,
+};
 pub use securityhub::SdkSecurityHub;
 
 use crate::aws::ApiError;

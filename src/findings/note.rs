@@ -1,20 +1,75 @@
 //! Finding notes: what was decided or changed, by whom and when, within Security Hub's
 //! 512-character limit (the operator's reason is shortened, never the approver or date).
+//! The approver and the reason are checked against that budget before any call, so a note
+//! is never cut where it matters, and control characters are written as visible escapes.
+
+use crate::text::{escape_controls, is_unsafe};
 
 /// Security Hub's limit on `Note.Text`.
 pub const NOTE_LIMIT: usize = 512;
 
-/// `body` followed by who approved it and when, cut to fit 512 characters.
+/// The longest approver's name, in characters. Security Hub takes 512 in `Note.UpdatedBy`,
+/// but the name is also in the note's tail, and the note must keep room for the reason.
+pub const APPROVER_LIMIT: usize = 100;
+
+/// The longest reason, in characters (control characters counted as their escapes). With the
+/// longest approver and the date in the tail, the note keeps room for 175 more characters of
+/// the runbook's own words and resource names, so a reason is not cut.
+pub const REASON_LIMIT: usize = 200;
+
+/// The tail of every note: who approved it and when.
+fn tail(approver: &str, date: &str) -> String {
+    format!(" [hubfix; approved by {approver} on {date}]")
+}
+
+/// Why a name cannot be the approver of a finding update, if it cannot.
+pub fn check_approver(name: &str) -> Result<(), String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("the approver's name cannot be empty".into());
+    }
+    let length = name.chars().count();
+    if length > APPROVER_LIMIT {
+        return Err(format!(
+            "the approver's name is {length} characters long; at most {APPROVER_LIMIT} fit in the finding note"
+        ));
+    }
+    if let Some(position) = name.chars().position(is_unsafe) {
+        return Err(format!(
+            "the approver's name holds a control character (character {}); give the name as plain text",
+            position + 1
+        ));
+    }
+    Ok(())
+}
+
+/// Why a text cannot be the reason recorded in a finding note, if it cannot.
+pub fn check_reason(reason: &str) -> Result<(), String> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err("a reason is needed: it is recorded in the finding note".into());
+    }
+    let length = escape_controls(reason).chars().count();
+    if length > REASON_LIMIT {
+        return Err(format!(
+            "the reason is {length} characters long; at most {REASON_LIMIT} fit in the finding note (Security Hub keeps {NOTE_LIMIT} characters, with the approver and the date): shorten it, or point to a ticket"
+        ));
+    }
+    Ok(())
+}
+
+/// `body` followed by who approved it and when, cut to fit 512 characters. Control
+/// characters in either are written as visible escapes (`\x1b`).
 pub fn compose_note(body: &str, approver: &str, date: &str) -> String {
-    let tail = format!(" [hubfix; approved by {approver} on {date}]");
+    let tail = tail(&escape_controls(approver), date);
     let room = NOTE_LIMIT.saturating_sub(tail.chars().count());
-    let body = body.trim();
+    let body = escape_controls(body.trim());
     let body: String = if body.chars().count() > room {
         let mut cut: String = body.chars().take(room.saturating_sub(1)).collect();
         cut.push('…');
         cut
     } else {
-        body.to_owned()
+        body.into_owned()
     };
     let note = format!("{body}{tail}");
     note.chars().take(NOTE_LIMIT).collect()
@@ -37,5 +92,29 @@ mod tests {
             compose_note("Legacy ETL", "A", "2026-01-01"),
             "Legacy ETL [hubfix; approved by A on 2026-01-01]"
         );
+    }
+
+    #[test]
+    fn control_characters_are_escaped_in_the_note() {
+        let note = compose_note("Reason: a\u{1b}[31mb\u{9b}", "A", "2026-01-01");
+        assert_eq!(
+            note,
+            "Reason: a\\x1b[31mb\\u{9b} [hubfix; approved by A on 2026-01-01]"
+        );
+    }
+
+    #[test]
+    fn the_longest_approver_and_reason_fit_whole() {
+        let approver = "a".repeat(APPROVER_LIMIT);
+        let reason = "r".repeat(REASON_LIMIT);
+        assert!(check_approver(&approver).is_ok() && check_reason(&reason).is_ok());
+        let body = format!("{} Reason: {reason}", "w".repeat(160));
+        let note = compose_note(&body, &approver, "2026-01-01");
+        assert!(note.contains(&body), "{note}");
+        assert!(check_approver(&"a".repeat(APPROVER_LIMIT + 1)).is_err());
+        assert!(check_approver("  ").is_err());
+        assert!(check_approver("Taro\u{1b}[2J").is_err());
+        assert!(check_reason(&"r".repeat(REASON_LIMIT + 1)).is_err());
+        assert!(check_reason(" ").is_err());
     }
 }

@@ -19,9 +19,8 @@ pub fn load_str(
     calls: &dyn CallCatalog,
 ) -> Result<Plan, Vec<RunbookError>> {
     let raw: RawRunbook = serde_saphyr::from_str(text).map_err(|e| {
-        let inner = e.without_snippet();
-        let (line, column) = inner.location().map_or((1, 1), |l| (l.line(), l.column()));
-        let message = inner.to_string();
+        let (at, message) = super::yaml_error::describe(&e);
+        let (line, column) = at.unwrap_or((1, 1));
         vec![RunbookError::new(
             Location {
                 file: file.to_path_buf(),
@@ -34,9 +33,12 @@ pub fn load_str(
     build(raw, file, calls)
 }
 
-/// Reads and checks one runbook file.
+/// The largest runbook file read (the built-in ones are under 30 KiB).
+const MAX_RUNBOOK: u64 = 1 << 20;
+
+/// Reads and checks one runbook file: a regular file of at most 1 MiB.
 pub fn load_file(path: &Path, calls: &dyn CallCatalog) -> Result<Plan, Vec<RunbookError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::files::read_regular_text(path, MAX_RUNBOOK).map_err(|e| {
         vec![RunbookError::new(
             Location {
                 file: path.to_path_buf(),

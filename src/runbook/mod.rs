@@ -14,6 +14,7 @@ mod secret_rules;
 mod template;
 mod text;
 pub mod validators;
+pub mod yaml_error;
 
 pub use condition::Condition;
 pub use error::{Location, RunbookError};

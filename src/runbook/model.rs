@@ -101,7 +101,8 @@ macro_rules! step_struct {
             /// What to do when the step fails (default: abort).
             #[serde(default)]
             pub on_failure: Option<RawOnFailure>,
-            /// Longest time the step may take, e.g. `90s`, `30m`, `1h`.
+            /// Longest time the step may take, e.g. `90s`, `30m`, `1h`: more than 0, at most
+            /// `24h`.
             #[serde(default)]
             #[schemars(with = "Option<String>")]
             pub timeout: Option<Spanned<String>>,
@@ -145,7 +146,7 @@ step_struct!(
         #[serde(default)]
         options_from: Option<String>,
         /// For an input prompt: a check the answer must pass before the run goes on, by
-        /// name (`pem_certificate_file`).
+        /// name (`note_text`, `pem_certificate_file`).
         #[serde(default)]
         validate: Option<String>,
         /// Default answer offered on a terminal (never used for answers files); a text
@@ -155,8 +156,9 @@ step_struct!(
         /// For a secret: the rules its value must meet, checked before any call.
         #[serde(default)]
         rules: Option<super::secret_rules::RawSecretRules>,
-        /// For a secret with rules: offer to generate a random value of this length and save
-        /// it to a new file readable only by its owner (mode 0600).
+        /// For a secret with rules: offer to generate a random value of this length (16 to
+        /// 128, within the rules) and save it to a new file readable only by its owner (mode
+        /// 0600).
         #[serde(default)]
         generate: Option<usize>,
     }

@@ -266,6 +266,15 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     }
 }
 
+/// The longest `timeout` a step may have: a run is watched by a person, and a wait that
+/// should take longer is better resumed (`hubfix resume`) than left running for days.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The lengths `generate` may ask for: at least 16 characters, so a generated secret is never
+/// weak, and at most 128, the longest AWS takes for the tokens and passwords hubfix sets
+/// (an ElastiCache AUTH token is 16 to 128 printable characters).
+pub const GENERATE_LENGTHS: std::ops::RangeInclusive<usize> = 16..=128;
+
 const ROOTS: &str = "finding.*, resource.*, run.*, steps.<step id>.*, answers.<prompt id>";
 const ITEM_ROOT: &str = ", item.* (in a `for_each` step)";
 
@@ -521,9 +530,8 @@ impl Checker<'_> {
                 .target(target, "`on_failure: goto`")
                 .map_or(OnFailure::Abort, OnFailure::Goto),
         };
-        let timeout = c.timeout.and_then(|t| {
-            let parsed = parse_duration(&t.value);
-            if parsed.is_none() {
+        let timeout = c.timeout.and_then(|t| match parse_duration(&t.value) {
+            None => {
                 self.err(
                     &t.referenced,
                     format!(
@@ -531,8 +539,19 @@ impl Checker<'_> {
                         t.value
                     ),
                 );
+                None
             }
-            parsed
+            Some(d) if d.is_zero() || d > MAX_TIMEOUT => {
+                self.err(
+                    &t.referenced,
+                    format!(
+                        "`timeout: {}` is out of range: a timeout must be more than 0 and at most 24h",
+                        t.value
+                    ),
+                );
+                None
+            }
+            Some(d) => Some(d),
         });
         let kind = self.kind(&spanned.value, &at);
         Step {
@@ -635,6 +654,14 @@ impl Checker<'_> {
                 }
                 if let Some(length) = p.generate {
                     match &rules {
+                        _ if !GENERATE_LENGTHS.contains(&length) => self.err(
+                            at,
+                            format!(
+                                "`generate: {length}` is out of range: hubfix generates {} to {} characters",
+                                GENERATE_LENGTHS.start(),
+                                GENERATE_LENGTHS.end()
+                            ),
+                        ),
                         Some(r) if (r.min_length..=r.max_length).contains(&length) => {}
                         Some(r) => self.err(
                             at,
@@ -643,6 +670,7 @@ impl Checker<'_> {
                                 r.min_length, r.max_length
                             ),
                         ),
+                        None if p.rules.is_some() => {}
                         None => self.err(
                             at,
                             "`generate` needs `rules` to know which characters to use",
@@ -790,6 +818,162 @@ impl Checker<'_> {
     }
 }
 
+/// The ways a walk can go on from step `i`: to the step below when its `when` is false,
+/// and after it ran to its branches, its `next` and its `on_failure: goto`. With
+/// `stops_at_pauses`, a prompt or wait that ran leads nowhere: a loop through it waits for a
+/// person or for AWS each time round.
+fn ways_on(steps: &[Step], i: usize, stops_at_pauses: bool) -> Vec<usize> {
+    let step = &steps[i];
+    let mut out = Vec::new();
+    if step.when.is_some() && i + 1 < steps.len() {
+        out.push(i + 1);
+    }
+    let pause = matches!(step.kind, StepKind::Prompt { .. } | StepKind::Wait(_));
+    if matches!(step.kind, StepKind::End { .. }) || (stops_at_pauses && pause) {
+        return out;
+    }
+    out.extend(step.next);
+    out.extend(step.branches.iter().map(|b| b.next));
+    if let OnFailure::Goto(target) = step.on_failure {
+        out.push(target);
+    }
+    out
+}
+
+/// The strongly connected components of a graph of successor lists, each sorted (Tarjan's
+/// algorithm, without recursion, so a runbook of many steps cannot exhaust the stack).
+fn components(next: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    const UNSEEN: usize = usize::MAX;
+    let n = next.len();
+    let (mut order, mut low) = (vec![UNSEEN; n], vec![0; n]);
+    let mut on_stack = vec![false; n];
+    let (mut stack, mut out, mut counter) = (Vec::new(), Vec::new(), 0);
+    for root in 0..n {
+        if order[root] != UNSEEN {
+            continue;
+        }
+        order[root] = counter;
+        low[root] = counter;
+        counter += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        let mut calls = vec![(root, 0usize)];
+        while let Some(frame) = calls.last_mut() {
+            let v = frame.0;
+            if let Some(&w) = next[v].get(frame.1) {
+                frame.1 += 1;
+                if order[w] == UNSEEN {
+                    order[w] = counter;
+                    low[w] = counter;
+                    counter += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    calls.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(order[w]);
+                }
+                continue;
+            }
+            calls.pop();
+            if let Some(&(u, _)) = calls.last() {
+                low[u] = low[u].min(low[v]);
+            }
+            if low[v] == order[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                component.sort_unstable();
+                out.push(component);
+            }
+        }
+    }
+    out
+}
+
+/// A way a walk could go on without end.
+enum Endless {
+    /// Steps (indexes, in file order) a walk can go round forever without stopping at a
+    /// prompt or a wait.
+    Loop(Vec<usize>),
+    /// Steps from which no way leads to an `end` step.
+    NoEnd(Vec<usize>),
+}
+
+/// Every loop without a prompt or a wait, and the steps that never reach an `end`.
+fn endless(steps: &[Step]) -> Vec<Endless> {
+    let unpaused: Vec<Vec<usize>> = (0..steps.len()).map(|i| ways_on(steps, i, true)).collect();
+    let mut problems: Vec<Endless> = components(&unpaused)
+        .into_iter()
+        .filter(|c| c.len() > 1 || unpaused[c[0]].contains(&c[0]))
+        .map(Endless::Loop)
+        .collect();
+    problems.sort_by_key(|p| match p {
+        Endless::Loop(ids) | Endless::NoEnd(ids) => ids[0],
+    });
+    let mut before: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for i in 0..steps.len() {
+        for j in ways_on(steps, i, false) {
+            before[j].push(i);
+        }
+    }
+    let mut ends = vec![false; steps.len()];
+    let mut todo: Vec<usize> = (0..steps.len())
+        .filter(|&i| matches!(steps[i].kind, StepKind::End { .. }))
+        .collect();
+    while let Some(i) = todo.pop() {
+        if !std::mem::replace(&mut ends[i], true) {
+            todo.extend(&before[i]);
+        }
+    }
+    let never: Vec<usize> = (0..steps.len()).filter(|&i| !ends[i]).collect();
+    if !never.is_empty() {
+        problems.push(Endless::NoEnd(never));
+    }
+    problems
+}
+
+fn ids(steps: &[Step], indexes: &[usize]) -> String {
+    indexes
+        .iter()
+        .map(|&i| format!("`{}`", steps[i].id))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn loop_message(steps: &[Step], indexes: &[usize]) -> String {
+    let what = if indexes.len() == 1 {
+        format!(
+            "step {} can repeat forever: it leads back to itself",
+            ids(steps, indexes)
+        )
+    } else {
+        format!(
+            "steps {} can repeat forever: they lead back to each other",
+            ids(steps, indexes)
+        )
+    };
+    format!(
+        "{what} (through `next`, branches, `on_failure: goto` or a skipped `when`) with no prompt and no wait that always runs on the way; a run could go round without end: put a prompt or a wait without `when` in the loop, or lead it to an `end` step"
+    )
+}
+
+fn no_end_message(steps: &[Step], indexes: &[usize]) -> String {
+    let first = &steps[indexes[0]].id;
+    let rest = if indexes.len() > 1 {
+        format!(" (nor do {})", ids(steps, &indexes[1..]))
+    } else {
+        String::new()
+    };
+    format!(
+        "step `{first}` never reaches an `end` step{rest}: every way on from it goes round without end; add a branch or a `next` that leads to an `end` step"
+    )
+}
+
 /// Checks a raw runbook and builds its plan, or returns every problem found.
 pub fn build(
     raw: RawRunbook,
@@ -857,6 +1041,13 @@ pub fn build(
                     format!("step `{}` is unreachable: no step leads to it (add a `next` or a branch naming it, or remove it)", s.id),
                 );
             }
+        }
+        for problem in endless(&steps) {
+            let (first, message) = match problem {
+                Endless::Loop(ids) => (ids[0], loop_message(&steps, &ids)),
+                Endless::NoEnd(ids) => (ids[0], no_end_message(&steps, &ids)),
+            };
+            checker.err(&raw.steps[first].referenced, message);
         }
     }
     let resource_name = raw

@@ -5,11 +5,17 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+/// The longest secret a rule may allow, in characters: secrets given as files are read up
+/// to 4 KiB, and a character takes up to 4 bytes.
+pub const MAX_LENGTH: usize = 1024;
+
 /// As written in a runbook.
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RawSecretRules {
+    /// At least 1.
     pub min_length: usize,
+    /// At least `min_length`, at most 1024.
     pub max_length: usize,
     /// Allowed characters: single characters and ranges such as `A-Z`; a `-` that ends the
     /// list is itself allowed. E.g. `A-Za-z0-9!&#$^<>-`.
@@ -29,6 +35,12 @@ pub struct SecretRules {
 
 impl SecretRules {
     pub fn parse(raw: &RawSecretRules) -> Result<SecretRules, String> {
+        if raw.max_length > MAX_LENGTH {
+            return Err(format!(
+                "`max_length` ({}) must be at most {MAX_LENGTH}: a secret is read from a file of at most 4 KiB",
+                raw.max_length
+            ));
+        }
         if raw.min_length == 0 || raw.min_length > raw.max_length {
             return Err(format!(
                 "`min_length` ({}) must be at least 1 and at most `max_length` ({})",

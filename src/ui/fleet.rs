@@ -5,6 +5,7 @@
 //! --no-progress) each line of output is prefixed with the resource instead.
 
 use super::Printer;
+use super::printer::safe;
 use crate::engine::{Answer, PromptError, Prompter, Question, Reporter, WaitDisplay};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::sync::{Arc, Mutex};
@@ -27,29 +28,35 @@ impl Fleet {
 
     /// An error about one run, above the lines.
     pub fn error(&self, text: &str) {
-        self.print(&format!("{} {text}", console::style("error:").red().bold()));
+        self.print(&format!(
+            "{} {}",
+            console::style("error:").red().bold(),
+            safe(text)
+        ));
     }
 
     /// The reporter of one resource's run.
     pub fn reporter(&self, name: &str) -> FleetReporter {
+        let name = safe(name).into_owned();
         let bar = self.multi.as_ref().map(|m| {
             let bar = m.add(ProgressBar::new_spinner());
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg} [{elapsed}]")
                     .expect("a valid template"),
             );
-            bar.set_prefix(name.to_owned());
+            bar.set_prefix(name.clone());
             bar.set_message("starting…");
             bar.enable_steady_tick(Duration::from_millis(150));
             bar
         });
         FleetReporter {
-            name: name.to_owned(),
+            name,
             fleet: self.clone(),
             bar,
         }
     }
 
+    /// Prints a line whose outside words are already made [`safe`].
     fn print(&self, line: &str) {
         match &self.multi {
             Some(m) => {
@@ -84,8 +91,10 @@ impl FleetReporter {
     /// The run is over: the line shows its outcome and stops.
     pub fn done(&self, outcome: &str) {
         match &self.bar {
-            Some(bar) => bar.finish_with_message(outcome.to_owned()),
-            None if !self.fleet.printer.is_quiet() => eprintln!("[{}] {outcome}", self.name),
+            Some(bar) => bar.finish_with_message(safe(outcome).into_owned()),
+            None if !self.fleet.printer.is_quiet() => {
+                eprintln!("[{}] {}", self.name, safe(outcome));
+            }
             None => {}
         }
     }
@@ -94,10 +103,10 @@ impl FleetReporter {
 impl Reporter for FleetReporter {
     fn say(&self, text: &str) {
         if let Some(bar) = &self.bar {
-            bar.set_message(text.lines().next().unwrap_or_default().to_owned());
+            bar.set_message(safe(text.lines().next().unwrap_or_default()).into_owned());
         }
         if !self.fleet.printer.is_quiet() {
-            for line in text.lines() {
+            for line in safe(text).lines() {
                 self.fleet.print(&format!("[{}] {line}", self.name));
             }
         }
@@ -105,16 +114,17 @@ impl Reporter for FleetReporter {
 
     fn warn(&self, text: &str) {
         self.fleet.print(&format!(
-            "[{}] {} {text}",
+            "[{}] {} {}",
             self.name,
-            console::style("warning:").yellow().bold()
+            console::style("warning:").yellow().bold(),
+            safe(text)
         ));
     }
 
     fn wait(&self, label: &str) -> Box<dyn WaitDisplay> {
         Box::new(FleetWait {
             name: self.name.clone(),
-            label: label.to_owned(),
+            label: safe(label).into_owned(),
             bar: self.bar.clone(),
             fleet: self.fleet.clone(),
             last: String::new(),
@@ -133,11 +143,12 @@ struct FleetWait {
 impl WaitDisplay for FleetWait {
     fn update(&mut self, status: &str, elapsed: Duration) {
         match &self.bar {
-            Some(bar) => bar.set_message(format!("{}: {status}", self.label)),
+            Some(bar) => bar.set_message(format!("{}: {}", self.label, safe(status))),
             None if status != self.last && !self.fleet.printer.is_quiet() => eprintln!(
-                "[{}] {}: {status} ({}s)",
+                "[{}] {}: {} ({}s)",
                 self.name,
                 self.label,
+                safe(status),
                 elapsed.as_secs()
             ),
             None => {}
@@ -146,8 +157,9 @@ impl WaitDisplay for FleetWait {
     }
 
     fn finish(&mut self, message: &str) {
+        let message = safe(message);
         if let Some(bar) = &self.bar {
-            bar.set_message(message.to_owned());
+            bar.set_message(message.clone().into_owned());
         }
         if !self.fleet.printer.is_quiet() {
             self.fleet.print(&format!("[{}] {message}", self.name));

@@ -3,8 +3,19 @@
 //! stdout whatever `-q` says, texts for people on stderr unless `-q`, warnings and errors on
 //! stderr always (a warning names a risk the operator must see), and spinners only on a
 //! terminal, without `-q`, `--no-progress` or `-v` (log lines would tear them).
+//!
+//! Every text printed may hold words from AWS, files or the command line, so control
+//! characters in it are written as visible escapes ([`safe`]); hubfix's own styling (the
+//! coloured `warning:` and `error:`) is added after that. JSON output is escaped by serde.
 
+use std::borrow::Cow;
 use std::io::IsTerminal;
+
+/// A text made safe for the terminal: control characters other than line feeds and tabs
+/// become visible escapes such as `\x1b`, so text from outside cannot drive the terminal.
+pub fn safe(text: &str) -> Cow<'_, str> {
+    crate::text::escape_controls(text)
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
@@ -40,40 +51,44 @@ impl Printer {
     /// A line for people, on stderr; `-q` hides it.
     pub fn status(self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprintln!("{}", safe(text));
         }
     }
 
     /// Text that ends with its own newline (a table), for people, on stderr; `-q` hides it.
     pub fn status_block(self, text: &str) {
         if !self.quiet {
-            eprint!("{text}");
+            eprint!("{}", safe(text));
         }
     }
 
     /// A line on stderr whatever `-q` says: how a run that did not succeed ended.
     pub fn important(self, text: &str) {
-        eprintln!("{text}");
+        eprintln!("{}", safe(text));
     }
 
     /// A warning, on stderr, whatever `-q` says.
     pub fn warn(self, text: &str) {
-        eprintln!("{} {text}", console::style("warning:").yellow().bold());
+        eprintln!(
+            "{} {}",
+            console::style("warning:").yellow().bold(),
+            safe(text)
+        );
     }
 
     /// An error, on stderr, whatever `-q` says.
     pub fn error(self, text: &str) {
-        eprintln!("{} {text}", console::style("error:").red().bold());
+        eprintln!("{} {}", console::style("error:").red().bold(), safe(text));
     }
 
     /// The command's data, on stdout, whatever `-q` says.
     pub fn data(self, text: &str) {
-        println!("{text}");
+        println!("{}", safe(text));
     }
 
     /// Data that ends with its own newline (a table), on stdout.
     pub fn data_block(self, text: &str) {
-        print!("{text}");
+        print!("{}", safe(text));
     }
 
     /// Data as pretty JSON, on stdout.

@@ -2,6 +2,7 @@
 //! when stderr is a terminal and progress is on, plain timestamped status lines otherwise.
 
 use super::Printer;
+use super::printer::safe;
 use crate::engine::{Reporter, WaitDisplay};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
@@ -32,13 +33,13 @@ impl Reporter for TerminalReporter {
                 ProgressStyle::with_template("{spinner} {prefix} — {msg} [{elapsed}]")
                     .expect("a valid template"),
             );
-            bar.set_prefix(label.to_owned());
+            bar.set_prefix(safe(label).into_owned());
             bar.set_message("checking…");
             bar.enable_steady_tick(Duration::from_millis(120));
             Box::new(SpinnerWait { bar })
         } else {
             Box::new(LineWait {
-                label: label.to_owned(),
+                label: safe(label).into_owned(),
                 last: String::new(),
                 printer: self.printer,
             })
@@ -52,12 +53,12 @@ struct SpinnerWait {
 
 impl WaitDisplay for SpinnerWait {
     fn update(&mut self, status: &str, _elapsed: Duration) {
-        self.bar.set_message(status.to_owned());
+        self.bar.set_message(safe(status).into_owned());
     }
 
     fn finish(&mut self, message: &str) {
         self.bar.finish_and_clear();
-        eprintln!("{message} [{}s]", self.bar.elapsed().as_secs());
+        eprintln!("{} [{}s]", safe(message), self.bar.elapsed().as_secs());
     }
 }
 

@@ -13,8 +13,15 @@ impl Table {
         }
     }
 
+    /// A row; control characters in a cell (a resource name from AWS) become visible
+    /// escapes before the widths are measured.
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|c| super::printer::safe(&c).into_owned())
+                .collect(),
+        );
     }
 
     pub fn render(&self) -> String {

@@ -1,6 +1,8 @@
 //! Questions on a terminal with dialoguer. Esc or Ctrl-C stops the run (exit 3, journal
-//! saved); a secret is typed twice and never echoed.
+//! saved); a secret is typed twice and never echoed. Question texts and choices may hold
+//! words from AWS, so their control characters are shown as visible escapes.
 
+use super::printer::safe;
 use crate::engine::{Answer, PromptError, Prompter, Question, Secret};
 use crate::runbook::PromptKind;
 use dialoguer::theme::ColorfulTheme;
@@ -39,7 +41,7 @@ impl TerminalPrompter {
         let id = q.id.as_str();
         if let (Some(rules), Some(length)) = (&q.rules, q.generate) {
             let how = Select::with_theme(&self.theme)
-                .with_prompt(&q.text)
+                .with_prompt(safe(&q.text))
                 .items([
                     "Type it".to_owned(),
                     format!("Generate a random {length}-character value and save it to a new file readable only by you"),
@@ -62,14 +64,15 @@ impl TerminalPrompter {
                             message: e.to_string(),
                         })?;
                 eprintln!(
-                    "Saved to {path} (mode 0600); give it to the clients from there. hubfix never shows it."
+                    "Saved to {} (mode 0600); give it to the clients from there. hubfix never shows it.",
+                    safe(&path)
                 );
                 return Ok(Answer::Secret(secret));
             }
         }
         let rules = q.rules.clone();
         Password::with_theme(&self.theme)
-            .with_prompt(&q.text)
+            .with_prompt(safe(&q.text))
             .with_confirmation("Repeat", "The two entries differ; try again")
             .validate_with(move |s: &String| match &rules {
                 Some(r) => r.check(s),
@@ -86,7 +89,7 @@ impl Prompter for TerminalPrompter {
         let id = q.id.as_str();
         match q.kind {
             PromptKind::Confirm => {
-                let mut c = Confirm::with_theme(&self.theme).with_prompt(&q.text);
+                let mut c = Confirm::with_theme(&self.theme).with_prompt(safe(&q.text));
                 if let Some(d) = q.default.as_ref().and_then(|d| d.as_bool()) {
                     c = c.default(d);
                 }
@@ -96,7 +99,11 @@ impl Prompter for TerminalPrompter {
                     .ok_or(PromptError::Interrupted)
             }
             PromptKind::Select => {
-                let labels: Vec<&str> = q.options.iter().map(|(_, l)| l.as_str()).collect();
+                let labels: Vec<String> = q
+                    .options
+                    .iter()
+                    .map(|(_, l)| safe(l).into_owned())
+                    .collect();
                 let default = q
                     .default
                     .as_ref()
@@ -104,7 +111,7 @@ impl Prompter for TerminalPrompter {
                     .and_then(|d| q.options.iter().position(|(v, _)| v == d))
                     .unwrap_or(0);
                 let chosen = Select::with_theme(&self.theme)
-                    .with_prompt(&q.text)
+                    .with_prompt(safe(&q.text))
                     .items(&labels)
                     .default(default)
                     .interact_opt()
@@ -113,8 +120,15 @@ impl Prompter for TerminalPrompter {
                 Ok(Answer::Text(q.options[chosen].0.clone()))
             }
             PromptKind::Input => {
-                let mut input = Input::<String>::with_theme(&self.theme).with_prompt(&q.text);
-                if let Some(d) = q.default.as_ref().and_then(|d| d.as_str()) {
+                let mut input = Input::<String>::with_theme(&self.theme).with_prompt(safe(&q.text));
+                // A default is both shown and taken as the answer: one holding a control
+                // character (read from AWS) is not offered rather than shown altered.
+                if let Some(d) = q
+                    .default
+                    .as_ref()
+                    .and_then(|d| d.as_str())
+                    .filter(|d| !d.chars().any(crate::text::is_unsafe))
+                {
                     input = input.default(d.to_owned());
                 }
                 let check = q.validate.clone();
@@ -124,7 +138,8 @@ impl Prompter for TerminalPrompter {
                             return Err("an answer is needed".to_owned());
                         }
                         match &check {
-                            Some(name) => crate::runbook::validators::check(name, s.trim()),
+                            Some(name) => crate::runbook::validators::check(name, s.trim())
+                                .map_err(|problem| safe(&problem).into_owned()),
                             None => Ok(()),
                         }
                     })

@@ -17,6 +17,7 @@ mod engine_dms9;
 mod engine_elasticache6;
 mod engine_redshift;
 mod fixture;
+mod hostile_inputs;
 mod runbook_language;
 mod sdk_adapters;
 mod sdk_dms;

@@ -248,3 +248,133 @@ fn every_call_is_in_the_documented_catalog() {
         );
     }
 }
+
+fn loads(yaml: &str) {
+    if let Err(e) = load_str(yaml, Path::new("rb.yaml"), &hubfix::actions::Catalog) {
+        panic!(
+            "{}",
+            e.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
+
+#[test]
+fn a_loop_through_branches_without_a_prompt_or_wait_is_refused() {
+    let msg = one_error(&with_steps(&format!(
+        "  - note: {{id: a, text: {{en: x, ja: y}}}}\n  - assert:\n      id: b\n      that: run.id\n      text: {{en: x, ja: y}}\n      branches:\n        - {{when: run.id, next: a}}\n{END}"
+    )));
+    assert!(
+        msg.starts_with("rb.yaml:6:") && msg.contains("steps `a`, `b` can repeat forever"),
+        "{msg}"
+    );
+    assert!(msg.contains("no prompt and no wait"), "{msg}");
+}
+
+#[test]
+fn a_goto_to_itself_is_refused() {
+    let msg = one_error(&with_steps(&format!(
+        "  - note: {{id: a, text: {{en: x, ja: y}}}}\n  - action:\n      id: read\n      call: redshift.describe_cluster\n      params: {{ClusterIdentifier: x}}\n      on_failure: {{goto: read}}\n{END}"
+    )));
+    assert!(
+        msg.starts_with("rb.yaml:7:") && msg.contains("step `read` can repeat forever"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_loop_through_a_prompt_that_may_be_skipped_is_refused() {
+    let msg = one_error(&with_steps(&format!(
+        "  - note: {{id: a, text: {{en: x, ja: y}}}}\n  - prompt:\n      id: q\n      when: finding.id == x\n      kind: confirm\n      text: {{en: q, ja: q}}\n      branches:\n        - {{when: answers.q, next: done}}\n  - note: {{id: b, next: a, text: {{en: x, ja: y}}}}\n{END}"
+    )));
+    assert!(
+        msg.contains("steps `a`, `q`, `b` can repeat forever"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_loop_through_a_prompt_or_a_wait_is_allowed() {
+    loads(&with_steps(&format!(
+        "  - note: {{id: a, text: {{en: x, ja: y}}}}\n  - prompt:\n      id: again\n      kind: confirm\n      text: {{en: q, ja: q}}\n      branches:\n        - {{when: answers.again, next: a}}\n{END}"
+    )));
+    loads(&with_steps(&format!(
+        "  - wait:\n      id: w\n      call: redshift.describe_cluster\n      params: {{ClusterIdentifier: x}}\n      status: ClusterStatus\n      ready: [available]\n      on_failure: {{goto: n}}\n      text: {{en: w, ja: w}}\n      next: done\n  - note: {{id: n, next: w, text: {{en: x, ja: y}}}}\n{END}"
+    )));
+}
+
+#[test]
+fn a_runbook_whose_steps_never_reach_an_end_is_refused() {
+    let msg = one_error(&with_steps(
+        "  - prompt:\n      id: q\n      kind: confirm\n      text: {en: q, ja: q}\n      branches:\n        - {when: answers.q, next: n}\n  - note: {id: n, next: q, text: {en: x, ja: y}}\n",
+    ));
+    assert!(
+        msg.starts_with("rb.yaml:6:") && msg.contains("never reaches an `end` step"),
+        "{msg}"
+    );
+    let msg = one_error(&with_steps(
+        "  - note: {id: a, next: a, text: {en: x, ja: y}}\n",
+    ));
+    assert!(msg.contains("never reaches an `end` step"), "{msg}");
+}
+
+fn secret(rules: &str, generate: &str) -> String {
+    with_steps(&format!(
+        "  - prompt:\n      id: token\n      kind: secret\n      text: {{en: t, ja: t}}\n      rules: {rules}\n      generate: {generate}\n{END}"
+    ))
+}
+
+#[test]
+fn generate_lengths_and_secret_rules_are_bounded() {
+    let msg = one_error(&secret(
+        "{min_length: 1, max_length: 18446744073709551615, characters: a-z}",
+        "18446744073709551615",
+    ));
+    assert!(msg.contains("`generate: 18446744073709551615`"), "{msg}");
+    assert!(msg.contains("`max_length`"), "{msg}");
+    let msg = one_error(&secret(
+        "{min_length: 1, max_length: 64, characters: a-z}",
+        "8",
+    ));
+    assert!(
+        msg.contains("`generate: 8`") && msg.contains("16 to 128"),
+        "{msg}"
+    );
+    let msg = one_error(&secret(
+        "{min_length: 1, max_length: 512, characters: a-z}",
+        "200",
+    ));
+    assert!(msg.contains("`generate: 200`"), "{msg}");
+    loads(&secret(
+        "{min_length: 16, max_length: 128, characters: a-z}",
+        "128",
+    ));
+}
+
+#[test]
+fn timeouts_must_be_above_zero_and_at_most_a_day() {
+    for timeout in ["0s", "0ms", "25h", "86401s"] {
+        let msg = one_error(&with_steps(&format!(
+            "  - note: {{id: a, timeout: {timeout}, text: {{en: x, ja: y}}}}\n{END}"
+        )));
+        assert!(
+            msg.starts_with("rb.yaml:6:") && msg.contains(&format!("`timeout: {timeout}`")),
+            "{msg}"
+        );
+    }
+    loads(&with_steps(&format!(
+        "  - note: {{id: a, timeout: 24h, text: {{en: x, ja: y}}}}\n{END}"
+    )));
+}
+
+#[test]
+fn note_text_is_a_known_check() {
+    loads(&with_steps(&format!(
+        "  - prompt: {{id: reason, kind: input, validate: note_text, text: {{en: q, ja: q}}}}\n{END}"
+    )));
+    assert!(hubfix::runbook::validators::check("note_text", "  ").is_err());
+    assert!(hubfix::runbook::validators::check("note_text", &"r".repeat(1000)).is_err());
+    assert!(hubfix::runbook::validators::check("note_text", "Legacy ETL until 2027").is_ok());
+}
