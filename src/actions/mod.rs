@@ -178,14 +178,7 @@ pub fn request_params(
         let Some(Value::String(path)) = params.remove(*given) else {
             continue;
         };
-        let read = std::fs::metadata(&path)
-            .and_then(|m| {
-                if m.len() > MAX_FILE {
-                    Err(std::io::Error::other("larger than 1 MiB"))
-                } else {
-                    std::fs::read_to_string(&path)
-                }
-            })
+        let read = crate::files::read_regular_text(std::path::Path::new(&path), MAX_FILE)
             .map_err(|e| ApiError::invalid(spec.operation, format!("cannot read {path}: {e}")))?;
         params.insert((*sent).to_owned(), Value::String(read));
     }

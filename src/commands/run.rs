@@ -3,7 +3,7 @@
 //! `--parallel`), and end with a summary and the resume commands. `plan` previews instead.
 
 use super::App;
-use super::targets::{check_account, select};
+use super::targets::{account_problem, caller_account, check_account, select};
 use crate::actions::AwsApi;
 use crate::cli::{Output, RunArgs, Selectors};
 use crate::engine::Reporter as _;
@@ -356,7 +356,7 @@ pub async fn plan(
         }
         return Ok(ExitStatus::Success);
     }
-    let api = AwsApi::new(clients);
+    let api = AwsApi::new(clients.clone());
     let json = app.output == Output::Json;
     // JSON is the data on stdout: the walk's texts then go to stderr.
     let reporter = PlainReporter {
@@ -372,10 +372,17 @@ pub async fn plan(
     };
     let mut shown = Vec::new();
     let mut code = ExitStatus::Success;
+    let caller = caller_account(&clients, &targets).await?;
     for target in &targets {
         let plan = catalog
             .get(&target.control)
             .expect("selected targets have runbooks");
+        // A target that cannot be planned is named, and the others are planned still.
+        if let Some(problem) = account_problem(target, caller.as_deref()) {
+            app.printer.error(&problem);
+            code = code.max(ExitStatus::Usage);
+            continue;
+        }
         let (calls, outcome) = match prompter.as_mut() {
             Some(prompter) => {
                 reporter.say(&format!(
@@ -398,7 +405,18 @@ pub async fn plan(
                 }
                 (report.calls, Some((report.outcome, report.message)))
             }
-            None => (preview(&engine, plan, target).await?, None),
+            None => match preview(&engine, plan, target).await {
+                Ok(calls) => (calls, None),
+                Err(e) => {
+                    app.printer.error(&format!(
+                        "cannot plan {} {}: {e}",
+                        plan.control,
+                        target.name()
+                    ));
+                    code = code.max(ExitStatus::Failed);
+                    continue;
+                }
+            },
         };
         if !json {
             reporter.say(&format!("Requests ({}):", calls.len()));

@@ -11,6 +11,33 @@ use crate::runbook::Catalog;
 /// in the credentials' account must never be changed for another account's finding (as seen
 /// from a Security Hub administrator account, for instance). Checked before any call to the
 /// resources.
+/// Why a target cannot be worked on with credentials of `caller`'s account, if it cannot.
+pub fn account_problem(t: &Target, caller: Option<&str>) -> Option<String> {
+    if let Some(problem) = t.account_disagreement() {
+        return Some(problem);
+    }
+    let (account, caller) = (t.account()?, caller?);
+    (account != caller).then(|| {
+        format!(
+            "{} {} is in account {account}, but the credentials are for account {caller}; run hubfix with a profile for that account (--profile)",
+            t.control,
+            t.name()
+        )
+    })
+}
+
+/// The credentials' account, when some target says which account it is in.
+pub async fn caller_account(
+    clients: &crate::aws::Clients,
+    targets: &[Target],
+) -> Result<Option<String>> {
+    if targets.iter().any(|t| t.account().is_some()) {
+        Ok(Some(clients.account().await?))
+    } else {
+        Ok(None)
+    }
+}
+
 pub async fn check_account(clients: &crate::aws::Clients, targets: &[Target]) -> Result<()> {
     let mut accounts: Vec<(String, &Target)> = Vec::new();
     let mut disagreeing = Vec::new();
