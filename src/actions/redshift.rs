@@ -64,7 +64,8 @@ fn pending_json(p: Option<&PendingModifiedValues>) -> Value {
     Value::Object(m)
 }
 
-fn cluster_json(c: &Cluster) -> Value {
+/// What `describe_cluster` and `modify_cluster` answer for a cluster.
+pub fn cluster_json(c: &Cluster) -> Value {
     let mut m = Map::new();
     insert(&mut m, "ClusterIdentifier", c.cluster_identifier());
     insert(&mut m, "ClusterStatus", c.cluster_status());

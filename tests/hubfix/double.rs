@@ -111,20 +111,22 @@ impl FakeAws {
                 c.polls_left -= 1;
             }
         }
-        let pending = match c.pending_evr {
-            Some(p) => json!({"EnhancedVpcRouting": p}),
-            None => json!({}),
-        };
-        Ok(json!({
-            "ClusterIdentifier": name,
-            "ClusterStatus": c.status,
-            "EnhancedVpcRouting": c.evr,
-            "VpcId": "vpc-0abc",
-            "NodeType": "ra3.xlplus",
-            "NumberOfNodes": 2,
-            "PubliclyAccessible": false,
-            "PendingModifiedValues": pending,
-        }))
+        // The SDK's cluster, answered through the adapter's own conversion.
+        let cluster = aws_sdk_redshift::types::Cluster::builder()
+            .cluster_identifier(name)
+            .cluster_status(&c.status)
+            .enhanced_vpc_routing(c.evr)
+            .vpc_id("vpc-0abc")
+            .node_type("ra3.xlplus")
+            .number_of_nodes(2)
+            .publicly_accessible(false)
+            .set_pending_modified_values(c.pending_evr.map(|p| {
+                aws_sdk_redshift::types::PendingModifiedValues::builder()
+                    .enhanced_vpc_routing(p)
+                    .build()
+            }))
+            .build();
+        Ok(hubfix::actions::redshift::cluster_json(&cluster))
     }
 }
 
