@@ -116,6 +116,14 @@ pub struct Cli {
     #[arg(long, global = true, hide = true, env = "HUBFIX_POLL_MS", value_name = "MS",
           value_parser = PollMs)]
     pub poll_ms: Option<u64>,
+    /// Act in a finding's member account by assuming the role of this name there
+    /// (arn:<partition>:iam::<account>:role/NAME); findings are read and marked with the
+    /// credentials' own account.
+    #[arg(long, global = true, value_name = "NAME", env = "HUBFIX_ROLE_NAME")]
+    pub role_name: Option<String>,
+    /// The external id the member role requires.
+    #[arg(long, global = true, value_name = "ID", env = "HUBFIX_EXTERNAL_ID")]
+    pub external_id: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -144,6 +152,29 @@ pub struct Selectors {
     /// A Security Hub finding id (repeatable).
     #[arg(long = "finding", value_name = "ID")]
     pub findings: Vec<String>,
+    #[command(flatten)]
+    pub scope: Scope,
+}
+
+/// Which accounts and regions to work in (default: every one the findings name).
+#[derive(Debug, Clone, Args, Default)]
+pub struct Scope {
+    /// Only resources of this account (repeatable).
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// Only resources in this region (repeatable).
+    #[arg(long = "target-region", value_name = "REGION")]
+    pub regions: Vec<String>,
+}
+
+impl Scope {
+    /// Whether a resource of `account` in `region` is in scope (unknown ones are kept).
+    pub fn admits(&self, account: Option<&str>, region: Option<&str>) -> bool {
+        let fits = |wanted: &[String], have: Option<&str>| {
+            wanted.is_empty() || have.is_none_or(|h| wanted.iter().any(|w| w == h))
+        };
+        fits(&self.accounts, account) && fits(&self.regions, region)
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -173,6 +204,8 @@ pub enum Command {
         /// Only these controls (repeatable).
         #[arg(long = "control", value_name = "ID")]
         controls: Vec<String>,
+        #[command(flatten)]
+        scope: Scope,
     },
     /// Walk the runbooks for failed findings or given resources.
     Run(RunArgs),

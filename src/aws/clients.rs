@@ -87,6 +87,31 @@ impl Clients {
         aws_sdk_securityhub::Client::new(&self.config(region).await)
     }
 
+    /// Clients that act in another account through `role_arn`: credentials assumed from
+    /// these clients' own, cached and refreshed before they expire (a change may outlast a
+    /// one-hour session), shared by every service and region.
+    pub async fn assuming(&self, role_arn: &str, external_id: Option<&str>) -> Clients {
+        let base = self.base().await.clone();
+        let mut role = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name("hubfix")
+            .configure(&base);
+        if let Some(id) = external_id {
+            role = role.external_id(id);
+        }
+        let provider = role.build().await;
+        let config = base
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
+            .build();
+        Clients {
+            settings: self.settings.clone(),
+            base: OnceCell::new_with(Some(config)),
+            regional: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// The account the credentials belong to (STS GetCallerIdentity).
     pub async fn account(&self) -> Result<String, super::ApiError> {
         let out = aws_sdk_sts::Client::new(&self.config(None).await)

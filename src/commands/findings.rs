@@ -2,7 +2,7 @@
 
 use super::App;
 use super::targets::resolve_controls;
-use crate::cli::Output;
+use crate::cli::{Output, Scope};
 use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::findings::{SdkSecurityHub, SecurityHub, resource_name};
@@ -23,11 +23,15 @@ pub fn age(created_at: Option<&str>) -> String {
     }
 }
 
-pub async fn run(app: &App, controls: &[String]) -> Result<ExitStatus> {
+pub async fn run(app: &App, controls: &[String], scope: &Scope) -> Result<ExitStatus> {
     let catalog = app.catalog()?;
     let controls = resolve_controls(&catalog, controls)?;
     let hub = SdkSecurityHub::new(app.clients());
-    let findings = hub.failed_findings(&controls).await?;
+    let mut findings = hub.failed_findings(&controls).await?;
+    findings.retain(|f| {
+        let region = (!f.region.is_empty()).then_some(f.region.as_str());
+        scope.admits(Some(&f.resource_account()), region)
+    });
     match app.output {
         Output::Json => app.printer.json(&findings),
         Output::Table => {
@@ -39,6 +43,7 @@ pub async fn run(app: &App, controls: &[String]) -> Result<ExitStatus> {
             let mut t = Table::new(&[
                 "FINDING ID",
                 "CONTROL",
+                "ACCOUNT",
                 "RESOURCE",
                 "REGION",
                 "WORKFLOW",
@@ -48,6 +53,7 @@ pub async fn run(app: &App, controls: &[String]) -> Result<ExitStatus> {
                 t.row(vec![
                     f.id.clone(),
                     f.control.clone(),
+                    f.resource_account(),
                     resource_name(&f.resource_id).to_owned(),
                     f.region.clone(),
                     f.workflow_status.clone(),

@@ -10,7 +10,7 @@ mod suppress;
 mod targets;
 mod validate;
 
-use crate::aws::{AwsSettings, Clients};
+use crate::aws::{Accounts, AwsSettings, Clients};
 use crate::cli::{Cli, Command, LangArg, Output};
 use crate::engine::{PollPolicy, RunOptions};
 use crate::error::{Error, Result};
@@ -30,6 +30,9 @@ pub struct App {
     pub state_dir: PathBuf,
     pub aws: AwsSettings,
     pub poll: PollPolicy,
+    /// `--role-name`, `--external-id`: how to act in member accounts.
+    pub role_name: Option<String>,
+    pub external_id: Option<String>,
 }
 
 impl App {
@@ -60,6 +63,8 @@ impl App {
                 .poll_ms
                 .map(|ms| PollPolicy::starting_at(Duration::from_millis(ms.max(1))))
                 .unwrap_or_default(),
+            role_name: cli.role_name.clone(),
+            external_id: cli.external_id.clone(),
         }
     }
 
@@ -70,6 +75,16 @@ impl App {
 
     pub fn clients(&self) -> Arc<Clients> {
         Arc::new(Clients::new(self.aws.clone()))
+    }
+
+    /// The clients of each account this session may act in (the credentials' own, and each
+    /// member account's through `--role-name`).
+    pub fn accounts(&self) -> Arc<Accounts> {
+        Arc::new(Accounts::new(
+            self.clients(),
+            self.role_name.clone(),
+            self.external_id.clone(),
+        ))
     }
 
     pub fn run_options(&self, approver: Option<String>) -> RunOptions {
@@ -103,7 +118,9 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
             Ok(ExitStatus::Success)
         }
         Command::Runs => runs::run(&app),
-        Command::Findings { controls } => runtime()?.block_on(findings::run(&app, &controls)),
+        Command::Findings { controls, scope } => {
+            runtime()?.block_on(findings::run(&app, &controls, &scope))
+        }
         Command::Run(args) => runtime()?.block_on(run::run(&app, args)),
         Command::Plan {
             selectors,

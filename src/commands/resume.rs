@@ -43,18 +43,33 @@ pub async fn run(
             run.run_id, run.control
         ))
     })?;
-    let clients = app.clients();
-    if let Some(account) = crate::findings::arn_account(&run.resource) {
-        let caller = clients.account().await?;
-        if caller != account {
-            return Err(Error::Usage(format!(
-                "run {} is for account {account}, but the credentials are for account {caller}: use a profile for account {account} (--profile)",
-                run.run_id
-            )));
+    // The resource's account, through the role the run assumed there (assumed again), or
+    // through `--role-name`; findings with the credentials' own account.
+    let accounts = app.accounts();
+    let what = format!("run {}", run.run_id);
+    let clients = match (&run.role, &run.account) {
+        (Some(role), Some(account)) => accounts
+            .clients_with_role(role, account)
+            .await
+            .map_err(|e| Error::Failed(e.to_string()))?,
+        _ => {
+            let partition = run
+                .resource
+                .strip_prefix("arn:")
+                .and_then(|r| r.split(':').next())
+                .unwrap_or("aws");
+            accounts
+                .clients_for(run.account.as_deref(), partition, &what)
+                .await
+                .map_err(|e| match e {
+                    e if e.is_usage() => Error::Usage(e.to_string()),
+                    e => Error::Failed(e.to_string()),
+                })?
+                .0
         }
-    }
-    let api = AwsApi::new(clients.clone());
-    let hub = SdkSecurityHub::new(clients);
+    };
+    let api = AwsApi::new(clients);
+    let hub = SdkSecurityHub::new(accounts.caller_clients());
     let reporter = TerminalReporter::new(app.printer);
     let options = app.run_options(approver);
     let engine = Engine {

@@ -3,7 +3,7 @@
 //! `--parallel`), and end with a summary and the resume commands. `plan` previews instead.
 
 use super::App;
-use super::targets::{account_problem, caller_account, check_account, select};
+use super::targets::{acting, select};
 use crate::actions::AwsApi;
 use crate::cli::{Output, RunArgs, Selectors};
 use crate::engine::Reporter as _;
@@ -18,10 +18,10 @@ use crate::runbook::Plan;
 use crate::ui::{
     Fleet, Printer, SharedPrompter, Table, TerminalPrompter, TerminalReporter, interactive,
 };
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -40,10 +40,11 @@ pub fn prompter_for(answers: Option<&Path>, approver: Option<String>) -> Result<
 }
 
 fn triage(targets: &[Target]) -> String {
-    let mut t = Table::new(&["CONTROL", "RESOURCE", "REGION", "FINDING"]);
+    let mut t = Table::new(&["CONTROL", "ACCOUNT", "RESOURCE", "REGION", "FINDING"]);
     for target in targets {
         t.row(vec![
             target.control.clone(),
+            target.account().unwrap_or_else(|| "-".into()),
             target.name().to_owned(),
             target.region.clone().unwrap_or_else(|| "-".into()),
             target
@@ -56,11 +57,15 @@ fn triage(targets: &[Target]) -> String {
 }
 
 fn summary(reports: &[(Target, RunReport)]) -> String {
-    let mut t = Table::new(&["CONTROL", "RESOURCE", "OUTCOME", "RUN ID", "NEXT"]);
+    let mut t = Table::new(&[
+        "CONTROL", "ACCOUNT", "RESOURCE", "REGION", "OUTCOME", "RUN ID", "NEXT",
+    ]);
     for (target, r) in reports {
         t.row(vec![
             target.control.clone(),
+            target.account().unwrap_or_else(|| "-".into()),
             resource_name(&target.resource).to_owned(),
+            target.region.clone().unwrap_or_else(|| "-".into()),
             r.outcome.name().to_owned(),
             r.run_id.clone(),
             match &r.resume_at {
@@ -80,8 +85,9 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
     // Refuse before any AWS call when nobody could answer.
     let mut prompter = prompter_for(args.answers.as_deref(), args.approver.clone())?;
     let catalog = app.catalog()?;
-    let clients = app.clients();
-    let hub = Arc::new(SdkSecurityHub::new(clients.clone()));
+    let accounts = app.accounts();
+    // Findings are read and marked with the credentials' own account, where they are.
+    let hub = Arc::new(SdkSecurityHub::new(accounts.caller_clients()));
     let targets = select(&catalog, hub.as_ref(), &args.selectors).await?;
     if targets.is_empty() {
         app.printer
@@ -103,41 +109,45 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
             ));
         }
     }
-    check_account(&clients, &targets).await?;
     let parallel = usize::from(args.parallel);
-    let api: Arc<AwsApi> = Arc::new(if parallel > 1 && targets.len() > 1 {
-        AwsApi::sharing_reads(clients, Duration::from_secs(1))
-    } else {
-        AwsApi::new(clients)
-    });
+    let sharing = parallel > 1 && targets.len() > 1;
+    let (targets, unreachable) = acting(&accounts, targets, sharing).await?;
     let options = Arc::new(app.run_options(args.approver.clone()));
     let reporter = TerminalReporter::new(app.printer);
-    let engine = Engine {
-        api: api.as_ref(),
+    let services = Services {
         hub: hub.as_ref(),
         reporter: &reporter,
         options: &options,
     };
 
-    // Every question first, one resource after another; no change yet.
+    // A member account hubfix cannot act in: its targets fail alone, before any change.
     let mut reports: Vec<(Target, RunReport)> = Vec::new();
-    let mut ready: Vec<(Plan, Box<Prepared>)> = Vec::new();
+    for (target, why) in unreachable {
+        app.printer.error(&why);
+        reports.push((target, not_started(&options, why)));
+    }
+    // Every question first, one resource after another; no change yet.
+    let mut ready: Vec<(Plan, Box<Prepared>, Arc<AwsApi>)> = Vec::new();
     let mut interrupted = false;
     let mut start_failed = false;
     // A resource another run on this machine holds was left alone.
     let mut busy = false;
-    for target in targets {
+    for (target, api) in targets {
         let plan = catalog
             .get(&target.control)
             .expect("selected targets have runbooks");
         header(app, plan, &target);
-        match engine.prepare(plan, &target, prompter.as_mut()).await {
+        match services
+            .engine(&api)
+            .prepare(plan, &target, prompter.as_mut())
+            .await
+        {
             Ok(Preparation::Ended(report)) => {
                 tell(app, &report);
                 interrupted = report.interrupted;
                 reports.push((target, report));
             }
-            Ok(Preparation::Ready(prepared)) => ready.push((plan.clone(), prepared)),
+            Ok(Preparation::Ready(prepared)) => ready.push((plan.clone(), prepared, api)),
             Err(StartError::Busy(e)) => {
                 // Another run here works on it: leave it to that run, go on with the others.
                 app.printer.warn(&e.to_string());
@@ -165,27 +175,36 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
         } else {
             set_aside_message()
         };
-        for (plan, prepared) in ready {
+        for (plan, prepared, api) in ready {
             let target = prepared.target().clone();
-            let report = engine.set_aside(&plan, prepared, why.clone()).await;
+            let report = services
+                .engine(&api)
+                .set_aside(&plan, prepared, why.clone())
+                .await;
             reports.push((target, report));
         }
     } else if parallel == 1 || ready.len() <= 1 {
         let many = ready.len() > 1;
         let mut queue = ready.into_iter();
-        while let Some((plan, prepared)) = queue.next() {
+        while let Some((plan, prepared, api)) = queue.next() {
             let target = prepared.target().clone();
             if many {
                 header(app, &plan, &target);
             }
-            let report = engine.finish(&plan, prepared, prompter.as_mut()).await;
+            let report = services
+                .engine(&api)
+                .finish(&plan, prepared, prompter.as_mut())
+                .await;
             tell(app, &report);
             let stop = report.interrupted;
             reports.push((target, report));
             if stop {
-                for (plan, prepared) in queue.by_ref() {
+                for (plan, prepared, api) in queue.by_ref() {
                     let target = prepared.target().clone();
-                    let report = engine.set_aside(&plan, prepared, set_aside_message()).await;
+                    let report = services
+                        .engine(&api)
+                        .set_aside(&plan, prepared, set_aside_message())
+                        .await;
                     reports.push((target, report));
                 }
             }
@@ -198,7 +217,17 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
         ));
         let fleet = Fleet::new(app.printer);
         let shared = SharedPrompter::new(prompter, fleet.clone());
-        reports.extend(run_fleet(ready, parallel, &fleet, shared, api, hub, options).await);
+        reports.extend(
+            run_fleet(
+                ready,
+                parallel,
+                &fleet,
+                shared,
+                hub.clone(),
+                options.clone(),
+            )
+            .await,
+        );
     }
     app.printer.status("");
     app.printer.status_block(&summary(&reports));
@@ -234,6 +263,36 @@ pub(super) fn tell(app: &App, report: &RunReport) {
     }
 }
 
+/// What every target's engine shares; each target brings the API of its account.
+struct Services<'a> {
+    hub: &'a SdkSecurityHub,
+    reporter: &'a TerminalReporter,
+    options: &'a RunOptions,
+}
+
+impl Services<'_> {
+    fn engine<'b>(&'b self, api: &'b AwsApi) -> Engine<'b> {
+        Engine {
+            api,
+            hub: self.hub,
+            reporter: self.reporter,
+            options: self.options,
+        }
+    }
+}
+
+/// The report of a target whose run never started (nothing journaled, nothing changed).
+fn not_started(options: &RunOptions, why: String) -> RunReport {
+    RunReport {
+        run_id: "-".into(),
+        interrupted: false,
+        outcome: crate::runbook::Outcome::Failed,
+        message: format!("not started: {why}"),
+        journal: options.state_dir.clone(),
+        resume_at: None,
+    }
+}
+
 fn set_aside_message() -> String {
     "interrupted (Ctrl-C) before its changes started: nothing was changed; `hubfix resume` makes them".into()
 }
@@ -242,11 +301,10 @@ fn set_aside_message() -> String {
 /// its own journal and line. A run that fails does not stop the others; Ctrl-C stops every
 /// run at its next safe point and leaves the ones not started untouched.
 async fn run_fleet(
-    ready: Vec<(Plan, Box<Prepared>)>,
+    ready: Vec<(Plan, Box<Prepared>, Arc<AwsApi>)>,
     parallel: usize,
     fleet: &Fleet,
     prompter: SharedPrompter,
-    api: Arc<AwsApi>,
     hub: Arc<SdkSecurityHub>,
     options: Arc<RunOptions>,
 ) -> Vec<(Target, RunReport)> {
@@ -261,23 +319,22 @@ async fn run_fleet(
     let permits = Arc::new(Semaphore::new(parallel));
     let mut tasks = JoinSet::new();
     let mut started = std::collections::HashMap::new();
-    for (order, (plan, prepared)) in ready.into_iter().enumerate() {
+    for (order, (plan, prepared, api)) in ready.into_iter().enumerate() {
         let identity = (
             order,
             prepared.target().clone(),
             prepared.run_id().to_owned(),
         );
-        let (permits, stop, api, hub, options) = (
-            permits.clone(),
-            stop.clone(),
-            api.clone(),
-            hub.clone(),
-            options.clone(),
-        );
+        let (permits, stop, hub, options) =
+            (permits.clone(), stop.clone(), hub.clone(), options.clone());
         let mut prompter = prompter.clone();
-        let reporter = fleet.reporter(&format!("{} {}", plan.control, prepared.target().name()));
+        let fleet = fleet.clone();
         let handle = tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("never closed");
+            // A line (and its ticker thread) only for a run at work: threads and open files
+            // grow with --parallel, not with the number of targets waiting their turn.
+            let reporter =
+                fleet.reporter(&format!("{} {}", plan.control, prepared.target().name()));
             let target = prepared.target().clone();
             let engine = Engine {
                 api: api.as_ref(),
@@ -345,8 +402,8 @@ pub async fn plan(
         None => None,
     };
     let catalog = app.catalog()?;
-    let clients = app.clients();
-    let hub = SdkSecurityHub::new(clients.clone());
+    let accounts = app.accounts();
+    let hub = SdkSecurityHub::new(accounts.caller_clients());
     let targets = select(&catalog, &hub, &selectors).await?;
     if targets.is_empty() {
         app.printer
@@ -356,7 +413,6 @@ pub async fn plan(
         }
         return Ok(ExitStatus::Success);
     }
-    let api = AwsApi::new(clients.clone());
     let json = app.output == Output::Json;
     // JSON is the data on stdout: the walk's texts then go to stderr.
     let reporter = PlainReporter {
@@ -364,25 +420,45 @@ pub async fn plan(
         as_data: !json,
     };
     let options = app.run_options(approver);
-    let engine = Engine {
-        api: &api,
-        hub: &hub,
-        reporter: &reporter,
-        options: &options,
-    };
+    let mut apis: HashMap<Option<String>, Arc<AwsApi>> = HashMap::new();
     let mut shown = Vec::new();
     let mut code = ExitStatus::Success;
-    let caller = caller_account(&clients, &targets).await?;
     for target in &targets {
         let plan = catalog
             .get(&target.control)
             .expect("selected targets have runbooks");
         // A target that cannot be planned is named, and the others are planned still.
-        if let Some(problem) = account_problem(target, caller.as_deref()) {
+        if let Some(problem) = target.account_disagreement() {
             app.printer.error(&problem);
             code = code.max(ExitStatus::Usage);
             continue;
         }
+        let what = format!("{} {}", target.control, target.name());
+        let acting = accounts
+            .clients_for(target.account().as_deref(), target.partition(), &what)
+            .await;
+        let (clients, role) = match acting {
+            Ok(acting) => acting,
+            Err(e) => {
+                app.printer.error(&e.to_string());
+                code = code.max(if e.is_usage() {
+                    ExitStatus::Usage
+                } else {
+                    ExitStatus::Failed
+                });
+                continue;
+            }
+        };
+        let api = apis
+            .entry(role)
+            .or_insert_with(|| Arc::new(AwsApi::new(clients)))
+            .clone();
+        let engine = Engine {
+            api: api.as_ref(),
+            hub: &hub,
+            reporter: &reporter,
+            options: &options,
+        };
         let (calls, outcome) = match prompter.as_mut() {
             Some(prompter) => {
                 reporter.say(&format!(

@@ -21,7 +21,9 @@ pub fn run(app: &App) -> Result<ExitStatus> {
                 "RUN ID",
                 "STARTED",
                 "CONTROL",
+                "ACCOUNT",
                 "RESOURCE",
+                "REGION",
                 "STATE",
                 "RESUME AT",
             ]);
@@ -30,7 +32,9 @@ pub fn run(app: &App) -> Result<ExitStatus> {
                     r.run_id.clone(),
                     r.started.clone(),
                     r.control.clone(),
+                    r.account.clone().unwrap_or_else(|| "-".into()),
                     r.resource.clone(),
+                    r.region.clone().unwrap_or_else(|| "-".into()),
                     r.state.clone(),
                     r.resume_at.clone().unwrap_or_else(|| "-".into()),
                 ]);

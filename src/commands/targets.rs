@@ -1,73 +1,68 @@
 //! Turning `--control`, `--resource` and `--finding` into the targets of a run: which
 //! resource, under which control's runbook, with which finding (if any).
 
+use crate::actions::AwsApi;
+use crate::aws::{AccountError, Accounts};
 use crate::cli::Selectors;
 use crate::engine::Target;
 use crate::error::{Error, Result};
 use crate::findings::{Finding, SecurityHub, arn_region, resource_name};
 use crate::runbook::Catalog;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Refuses targets in another account than the credentials': a resource of the same name
-/// in the credentials' account must never be changed for another account's finding (as seen
-/// from a Security Hub administrator account, for instance). Checked before any call to the
-/// resources.
-/// Why a target cannot be worked on with credentials of `caller`'s account, if it cannot.
-pub fn account_problem(t: &Target, caller: Option<&str>) -> Option<String> {
-    if let Some(problem) = t.account_disagreement() {
-        return Some(problem);
-    }
-    let (account, caller) = (t.account()?, caller?);
-    (account != caller).then(|| {
-        format!(
-            "{} {} is in account {account}, but the credentials are for account {caller}; run hubfix with a profile for that account (--profile)",
-            t.control,
-            t.name()
-        )
-    })
-}
-
-/// The credentials' account, when some target says which account it is in.
-pub async fn caller_account(
-    clients: &crate::aws::Clients,
-    targets: &[Target],
-) -> Result<Option<String>> {
-    if targets.iter().any(|t| t.account().is_some()) {
-        Ok(Some(clients.account().await?))
-    } else {
-        Ok(None)
-    }
-}
-
-pub async fn check_account(clients: &crate::aws::Clients, targets: &[Target]) -> Result<()> {
-    let mut accounts: Vec<(String, &Target)> = Vec::new();
-    let mut disagreeing = Vec::new();
-    for t in targets {
-        match (t.account_disagreement(), t.account()) {
-            (Some(problem), _) => disagreeing.push(problem),
-            (None, Some(account)) => accounts.push((account, t)),
-            (None, None) => {}
-        }
-    }
+/// Each target with the API its calls go through: its account's clients (the credentials'
+/// own, or a member account's through `--role-name`), one `AwsApi` per account shared by its
+/// targets (`sharing`: describes shared between runs). A resource of the same name in the
+/// credentials' account is never changed for another account's finding. A target of another
+/// account without `--role-name`, or whose finding disagrees with itself, refuses the whole
+/// session (exit 2) before any change; a role that cannot be assumed fails that account's
+/// targets alone, returned apart with why.
+pub async fn acting(
+    accounts: &Accounts,
+    targets: Vec<Target>,
+    sharing: bool,
+) -> Result<(Vec<(Target, Arc<AwsApi>)>, Vec<(Target, String)>)> {
+    let disagreeing: Vec<String> = targets
+        .iter()
+        .filter_map(Target::account_disagreement)
+        .collect();
     if !disagreeing.is_empty() {
         return Err(Error::Usage(disagreeing.join("\n")));
     }
-    if accounts.is_empty() {
-        return Ok(());
+    let mut apis: HashMap<Option<String>, Arc<AwsApi>> = HashMap::new();
+    let (mut ready, mut failed, mut refused) = (Vec::new(), Vec::new(), Vec::new());
+    for mut target in targets {
+        let what = format!("{} {}", target.control, target.name());
+        let account = target.account();
+        match accounts
+            .clients_for(account.as_deref(), target.partition(), &what)
+            .await
+        {
+            Ok((clients, role)) => {
+                let api = apis
+                    .entry(role.clone())
+                    .or_insert_with(|| {
+                        Arc::new(if sharing {
+                            AwsApi::sharing_reads(clients, Duration::from_secs(1))
+                        } else {
+                            AwsApi::new(clients)
+                        })
+                    })
+                    .clone();
+                target.role = role;
+                ready.push((target, api));
+            }
+            Err(AccountError::Caller(e)) => return Err(e.into()),
+            Err(e) if e.is_usage() => refused.push(e.to_string()),
+            Err(e) => failed.push((target, e.to_string())),
+        }
     }
-    let caller = clients.account().await?;
-    let foreign: Vec<String> = accounts
-        .iter()
-        .filter(|(a, _)| *a != caller)
-        .map(|(a, t)| format!("{} {} (account {a})", t.control, t.name()))
-        .collect();
-    if foreign.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Usage(format!(
-            "the credentials are for account {caller}, but these resources are in another account: {}; run hubfix with a profile for that account (--profile), or select findings of this account",
-            foreign.join(", ")
-        )))
+    if !refused.is_empty() {
+        return Err(Error::Usage(refused.join("\n")));
     }
+    Ok((ready, failed))
 }
 
 /// The canonical ids of the given controls; an unknown one is a usage error naming the known.
@@ -95,6 +90,7 @@ fn target_of(f: &Finding) -> Target {
         region: (!f.region.is_empty()).then(|| f.region.clone()),
         finding: Some(f.clone()),
         also: Vec::new(),
+        role: None,
     }
 }
 
@@ -171,6 +167,7 @@ pub async fn select(
                         region: arn_region(resource),
                         finding: None,
                         also: Vec::new(),
+                        role: None,
                     });
                 }
                 targets.extend(findings.map(target_of));
@@ -186,5 +183,11 @@ pub async fn select(
                 .map(target_of),
         );
     }
-    Ok(merge(targets))
+    let mut targets = merge(targets);
+    targets.retain(|t| {
+        selectors
+            .scope
+            .admits(t.account().as_deref(), t.region.as_deref())
+    });
+    Ok(targets)
 }

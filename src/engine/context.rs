@@ -18,9 +18,20 @@ pub struct Target {
     /// Other findings of the same control on the same resource (hubs without consolidated
     /// control findings have one per standard); they are marked along with `finding`.
     pub also: Vec<FindingRef>,
+    /// The role assumed to act in the resource's account; `None`: the credentials' own.
+    pub role: Option<String>,
 }
 
 impl Target {
+    /// The ARN partition of the resource (`aws`, `aws-cn`, ...), `aws` for a bare name.
+    pub fn partition(&self) -> &str {
+        self.resource
+            .strip_prefix("arn:")
+            .and_then(|rest| rest.split(':').next())
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+    }
+
     pub fn name(&self) -> &str {
         resource_name(&self.resource)
     }

@@ -22,6 +22,12 @@ pub enum Event {
         /// Other findings marked along with it.
         #[serde(default)]
         also: Vec<crate::findings::FindingRef>,
+        /// The resource's account, and the role assumed to act there (none: the
+        /// credentials' own account); `resume` assumes it again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
         runbook: String,
         hubfix_version: String,
         answers_from: String,
@@ -207,6 +213,10 @@ pub struct RunSummary {
     pub started: String,
     pub control: String,
     pub resource: String,
+    /// The resource's account and region, and the role assumed to act there.
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub role: Option<String>,
     /// The outcome, or `interrupted` when the journal has no end.
     pub state: String,
     pub resume_at: Option<String>,
@@ -227,6 +237,9 @@ pub fn summarize(path: &Path) -> Option<RunSummary> {
         run_id,
         control,
         resource,
+        region,
+        account,
+        role,
         ..
     } = &first.event
     else {
@@ -249,6 +262,11 @@ pub fn summarize(path: &Path) -> Option<RunSummary> {
         started: first.at.clone(),
         control: control.clone(),
         resource: resource.clone(),
+        account: account
+            .clone()
+            .or_else(|| crate::findings::arn_account(resource)),
+        region: region.clone(),
+        role: role.clone(),
         state,
         resume_at,
         path: path.to_path_buf(),

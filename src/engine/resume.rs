@@ -54,6 +54,7 @@ impl ResumePoint {
                     region,
                     context,
                     also,
+                    role,
                     ..
                 },
             ..
@@ -178,6 +179,7 @@ impl ResumePoint {
                 region: region.clone(),
                 finding,
                 also: also.clone(),
+                role: role.clone(),
             },
             context: ctx,
             asked: Asked {

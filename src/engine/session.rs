@@ -136,13 +136,15 @@ pub struct PreviewReport {
 
 /// A run whose questions up to its first change are answered, paused right before that
 /// change; [`Engine::finish`] makes the changes. Its journal is open and says so far.
+/// It holds no open file while it waits for its turn (its journal is closed and its lock
+/// file freed, reopened and taken again by `finish`), so a fleet of hundreds of prepared runs
+/// keeps as many files open as it runs at once.
 pub struct Prepared {
     target: Target,
-    recorder: Recorder,
+    journal: PathBuf,
     ctx: Context,
     run_id: String,
     asked: Asked,
-    lock: FindingLock,
     index: usize,
 }
 
@@ -228,12 +230,11 @@ impl<'e> Engine<'e> {
         Ok(match walk.walk_until(0).await {
             WalkEnd::Ended(report) => Preparation::Ended(report),
             WalkEnd::Paused(index) => Preparation::Ready(Box::new(Prepared {
+                journal: walk.recorder.path().to_path_buf(),
                 target: walk.target,
-                recorder: walk.recorder,
                 ctx: walk.ctx,
                 run_id: walk.run_id,
                 asked: walk.asker.asked(),
-                lock: walk.lock,
                 index,
             })),
         })
@@ -248,9 +249,10 @@ impl<'e> Engine<'e> {
         prompter: &mut dyn Prompter,
     ) -> RunReport {
         let index = prepared.index;
-        self.continue_prepared(plan, prepared, prompter)
-            .walk(index)
-            .await
+        match self.continue_prepared(plan, prepared, prompter, true).await {
+            Ok(mut walk) => walk.walk(index).await,
+            Err(report) => report,
+        }
     }
 
     /// Ends a prepared run without its changes (the session was interrupted before its
@@ -263,18 +265,53 @@ impl<'e> Engine<'e> {
     ) -> RunReport {
         let step = plan.steps[prepared.index].id.clone();
         let mut nobody = super::ScriptedPrompter::new();
-        let mut walk = self.continue_prepared(plan, prepared, &mut nobody);
-        walk.interrupted = true;
-        walk.end(Outcome::Stopped, message, Some(step)).await
+        match self
+            .continue_prepared(plan, prepared, &mut nobody, false)
+            .await
+        {
+            Ok(mut walk) => {
+                walk.interrupted = true;
+                walk.end(Outcome::Stopped, message, Some(step)).await
+            }
+            Err(report) => report,
+        }
     }
 
-    fn continue_prepared<'r>(
+    /// Reopens a prepared run's journal and, to make its changes (`lock`), takes its
+    /// resource's lock file again: a run that started meanwhile on this machine keeps it,
+    /// and this one stops, nothing changed, resumable at its first change.
+    async fn continue_prepared<'r>(
         &'r self,
         plan: &'r Plan,
         prepared: Box<Prepared>,
         prompter: &'r mut dyn Prompter,
-    ) -> Walk<'r, 'e> {
+        lock: bool,
+    ) -> Result<Walk<'r, 'e>, RunReport> {
         let prepared = *prepared;
+        let step = plan.steps[prepared.index].id.clone();
+        let journal = match Journal::append_to(&prepared.journal) {
+            Ok(journal) => journal,
+            Err(e) => {
+                return Err(RunReport {
+                    run_id: prepared.run_id.clone(),
+                    interrupted: false,
+                    outcome: Outcome::Failed,
+                    message: format!(
+                        "cannot write the journal {} again: {e}; nothing was changed",
+                        prepared.journal.display()
+                    ),
+                    journal: prepared.journal,
+                    resume_at: Some(step),
+                });
+            }
+        };
+        let local = lock.then(|| {
+            LocalLock::acquire(
+                &self.options.state_dir,
+                &prepared.target.resource,
+                &prepared.run_id,
+            )
+        });
         let mut walk = Walk::new(
             self,
             plan,
@@ -282,10 +319,20 @@ impl<'e> Engine<'e> {
             prepared.ctx,
             prepared.run_id,
             Asker::new(prompter, prepared.asked),
-            prepared.recorder,
+            Recorder::journal(journal),
         );
-        walk.lock = prepared.lock;
-        walk
+        match local {
+            None => {}
+            Some(Ok(local)) => walk.lock = FindingLock::local(local),
+            Some(Err(e)) => {
+                let message = format!(
+                    "{e}; nothing was changed. `hubfix resume {}` makes the changes",
+                    walk.run_id
+                );
+                return Err(walk.end(Outcome::Stopped, message, Some(step)).await);
+            }
+        }
+        Ok(walk)
     }
 
     /// Opens the journal of a new run and the walk that will write it.
@@ -319,6 +366,8 @@ impl<'e> Engine<'e> {
                 region: target.region.clone(),
                 finding_id: target.finding.as_ref().map(|f| f.id.clone()),
                 also: target.also.clone(),
+                account: target.account(),
+                role: target.role.clone(),
                 runbook: plan.source.display().to_string(),
                 hubfix_version: env!("CARGO_PKG_VERSION").into(),
                 answers_from: prompter.source(),

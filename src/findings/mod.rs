@@ -37,6 +37,13 @@ pub struct Finding {
     pub updated_at: Option<String>,
 }
 
+impl Finding {
+    /// The account the resource is in: its ARN's, else the finding's `AwsAccountId`.
+    pub fn resource_account(&self) -> String {
+        arn_account(&self.resource_id).unwrap_or_else(|| self.account.clone())
+    }
+}
+
 /// Identifies a finding to BatchUpdateFindings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FindingRef {

@@ -23,20 +23,28 @@ ACCOUNT = "123456789012"
 class Aws:
     """boto3 clients for one endpoint and region, and finding construction."""
 
-    def __init__(self, endpoint_url, region):
+    def __init__(self, endpoint_url, region, account=None):
         self.endpoint_url, self.region = endpoint_url, region
+        self.account = account or ACCOUNT
+        self.credentials = {}
+        if account:
+            # A member account: moto keeps accounts apart by the credentials AssumeRole gives.
+            sts = boto3.client("sts", endpoint_url=endpoint_url, region_name=region)
+            c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/seeder", RoleSessionName="seeder")["Credentials"]
+            self.credentials = {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+                                "aws_session_token": c["SessionToken"]}
 
     def client(self, service):
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region)
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region, **self.credentials)
 
     def finding(self, control, title, resource_type, resource_id, status="FAILED", workflow="NEW"):
         now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return {
             "SchemaVersion": "2018-10-08",
-            "Id": f"arn:aws:securityhub:{self.region}:{ACCOUNT}:security-control/{control}/finding/{uuid.uuid4()}",
+            "Id": f"arn:aws:securityhub:{self.region}:{self.account}:security-control/{control}/finding/{uuid.uuid4()}",
             "ProductArn": f"arn:aws:securityhub:{self.region}::product/aws/securityhub",
             "GeneratorId": f"security-control/{control}",
-            "AwsAccountId": ACCOUNT,
+            "AwsAccountId": self.account,
             "Types": ["Software and Configuration Checks/Industry and Regulatory Standards"],
             "CreatedAt": now,
             "UpdatedAt": now,
@@ -76,7 +84,7 @@ def seed_redshift(aws):
             ClusterSubnetGroupName="hubfix-demo",
             EnhancedVpcRouting=evr,
         )
-        arn = f"arn:aws:redshift:{aws.region}:{ACCOUNT}:cluster:{name}"
+        arn = f"arn:aws:redshift:{aws.region}:{aws.account}:cluster:{name}"
         findings.append(aws.finding("Redshift.7", title, "AwsRedshiftCluster", arn, status, workflow))
         print(f"redshift cluster {name} (EnhancedVpcRouting={evr}) in {vpc}")
     return findings
@@ -112,7 +120,7 @@ def seed_elasticache(aws):
             AtRestEncryptionEnabled=tls,
             **({"AuthToken": secrets.token_hex(16)} if auth else {}),
         )
-        arn = f"arn:aws:elasticache:{aws.region}:{ACCOUNT}:replicationgroup:{name}"
+        arn = f"arn:aws:elasticache:{aws.region}:{aws.account}:replicationgroup:{name}"
         workflow = "NEW" if status == "FAILED" else "RESOLVED"
         findings.append(aws.finding("ElastiCache.6", title, "AwsElastiCacheReplicationGroup", arn, status, workflow))
         print(f"elasticache replication group {name} (redis {version}, TLS={tls}, AUTH={auth}) in {vpc}")
@@ -163,7 +171,7 @@ def seed_dms(aws):
             ReplicationInstanceIdentifier=name, ReplicationInstanceClass=klass, AllocatedStorage=50, MultiAZ=False,
             AvailabilityZone=zones[0], EngineVersion="3.5.3", AutoMinorVersionUpgrade=True,
             ReplicationSubnetGroupIdentifier="hubfix-demo-dms", VpcSecurityGroupIds=[sg],
-            KmsKeyId=f"arn:aws:kms:{aws.region}:{ACCOUNT}:key/6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+            KmsKeyId=f"arn:aws:kms:{aws.region}:{aws.account}:key/6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
             PreferredMaintenanceWindow="sat:17:00-sat:17:30", PubliclyAccessible=public,
             Tags=[{"Key": "owner", "Value": "data-team"}, {"Key": "env", "Value": "demo"}],
         )["ReplicationInstance"]["ReplicationInstanceArn"]
@@ -211,6 +219,10 @@ def main():
     parser.add_argument("--endpoint-url", required=True)
     parser.add_argument("--region", default="ap-northeast-1")
     parser.add_argument(
+        "--account",
+        help="seed the resources in this member account (through AssumeRole); the findings go to the credentials' own account",
+    )
+    parser.add_argument(
         "--only",
         help="comma-separated services to seed (redshift, elasticache, dms); default: all",
     )
@@ -222,9 +234,12 @@ def main():
     for key, value in [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")]:
         os.environ.setdefault(key, value)
 
-    aws = Aws(args.endpoint_url, args.region)
-    hub = aws.client("securityhub")
-    hub.enable_security_hub(EnableDefaultStandards=False)
+    aws = Aws(args.endpoint_url, args.region, args.account)
+    hub = Aws(args.endpoint_url, args.region).client("securityhub")
+    try:
+        hub.enable_security_hub(EnableDefaultStandards=False)
+    except hub.exceptions.ResourceConflictException:
+        pass  # enabled by an earlier seeding
     findings = [f for seed in seeders for f in seed(aws)]
     result = hub.batch_import_findings(Findings=findings)
     if result["FailedCount"]:

@@ -491,7 +491,8 @@ mod bad_input {
         assert!(
             run.stderr()
                 .contains("the credentials are for account 123456789012")
-                && run.stderr().contains("(account 999999999999)"),
+                && run.stderr().contains("is in account 999999999999")
+                && run.stderr().contains("--role-name"),
             "{}",
             run.stderr()
         );

@@ -130,3 +130,52 @@ async fn ctrl_c_stops_every_run_and_each_journal_says_where() {
         assert_eq!(emu.finding_of(cluster).await.1, "NOTIFIED", "{cluster}");
     }
 }
+
+/// Open files grow with `--parallel`, not with the number of targets: a prepared run waiting
+/// its turn holds neither its journal nor its lock file open.
+#[tokio::test(flavor = "multi_thread")]
+async fn open_journals_and_lock_files_are_bounded_by_parallel() {
+    let (emu, hubfix, clusters) = fleet(11).await;
+    emu.test_api(
+        "POST",
+        "/hubfix-test/config",
+        serde_json::json!({"redshift_modify_polls": 6}),
+    );
+    let answers = hubfix.answers(FIX);
+    let mut child = hubfix
+        .command(&[
+            "run",
+            "--control",
+            "Redshift.7",
+            "--parallel",
+            "2",
+            "--answers",
+            &answers,
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let state = hubfix.state_dir();
+    let fds = std::path::PathBuf::from(format!("/proc/{}/fd", child.id()));
+    let mut peak = 0;
+    while child.try_wait().unwrap().is_none() {
+        let open = std::fs::read_dir(&fds)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_link(e.path()).ok())
+            .filter(|target| target.starts_with(&state))
+            .count();
+        peak = peak.max(open);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(child.wait().unwrap().success());
+    assert!(peak > 0, "the run's files were seen");
+    // At most 2 runs at work, each with its journal and its lock file.
+    assert!(peak <= 4, "{peak} files of the state dir open at once");
+    for cluster in &clusters {
+        assert!(emu.enhanced_vpc_routing(cluster).await, "{cluster}");
+    }
+}

@@ -158,6 +158,16 @@ impl Emulator {
 
     /// Seeds the demo resources and findings of the given services (seed.py's `--only`).
     pub fn seed(&self, services: &str) {
+        self.seed_in(None, services);
+    }
+
+    /// Seeds the demo resources of `services` in a member account (through AssumeRole; the
+    /// findings go to the credentials' own account, as in a delegated administrator).
+    pub fn seed_in(&self, account: Option<&str>, services: &str) {
+        let mut member = Vec::new();
+        if let Some(account) = account {
+            member = vec!["--account", account];
+        }
         let out =
             Command::new(std::env::var("HUBFIX_TEST_PYTHON").unwrap_or_else(|_| "python3".into()))
                 .arg(emulator_dir().join("seed.py"))
@@ -169,6 +179,7 @@ impl Emulator {
                     "--only",
                     services,
                 ])
+                .args(&member)
                 .env("AWS_ACCESS_KEY_ID", "testing")
                 .env("AWS_SECRET_ACCESS_KEY", "testing")
                 .output()
@@ -190,6 +201,127 @@ impl Emulator {
             ))
             .load()
             .await
+    }
+
+    /// The SDK configuration of a member account in `region`: credentials from AssumeRole
+    /// into `account` (moto keeps accounts apart by these credentials).
+    pub async fn member_config(&self, account: &str, region: &str) -> aws_config::SdkConfig {
+        let admin = self.sdk_config().await;
+        let out = aws_sdk_sts::Client::new(&admin)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/seeder"))
+            .role_session_name("seeder")
+            .send()
+            .await
+            .unwrap();
+        let c = out.credentials().unwrap();
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()))
+            .endpoint_url(self.url())
+            .credentials_provider(aws_sdk_redshift::config::Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_owned()),
+                None,
+                "member",
+            ))
+            .load()
+            .await
+    }
+
+    /// A cluster without enhanced VPC routing in `account` and `region` (the credentials'
+    /// account with `None`), and, with `finding`, a failed Redshift.7 finding for it in the
+    /// credentials' (administrator) account. Returns the finding id.
+    pub async fn member_cluster(
+        &self,
+        account: Option<&str>,
+        region: &str,
+        name: &str,
+        finding: bool,
+    ) -> String {
+        let config = match account {
+            Some(a) => self.member_config(a, region).await,
+            None => self
+                .sdk_config()
+                .await
+                .to_builder()
+                .region(aws_config::Region::new(region.to_owned()))
+                .build(),
+        };
+        aws_sdk_redshift::Client::new(&config)
+            .create_cluster()
+            .cluster_identifier(name)
+            .node_type("ra3.xlplus")
+            .cluster_type("single-node")
+            .master_username("admin")
+            .master_user_password("Password1")
+            .enhanced_vpc_routing(false)
+            .send()
+            .await
+            .unwrap();
+        let account = account.unwrap_or(ACCOUNT);
+        let mut f = failed_finding(name, false);
+        let id = format!("{}-{account}-{region}", f.id.clone().unwrap_or_default());
+        f.id = Some(id.clone());
+        f.aws_account_id = Some(account.to_owned());
+        f.region = Some(region.to_owned());
+        if let Some(r) = f.resources.as_mut().and_then(|r| r.first_mut()) {
+            r.id = Some(format!(
+                "arn:aws:redshift:{region}:{account}:cluster:{name}"
+            ));
+            r.region = Some(region.to_owned());
+        }
+        if finding {
+            self.import(vec![f]).await;
+        }
+        id
+    }
+
+    /// Whether a cluster of `account` in `region` has enhanced VPC routing (applied or pending).
+    pub async fn member_routing(&self, account: Option<&str>, region: &str, name: &str) -> bool {
+        let config = match account {
+            Some(a) => self.member_config(a, region).await,
+            None => self
+                .sdk_config()
+                .await
+                .to_builder()
+                .region(aws_config::Region::new(region.to_owned()))
+                .build(),
+        };
+        let out = aws_sdk_redshift::Client::new(&config)
+            .describe_clusters()
+            .cluster_identifier(name)
+            .send()
+            .await
+            .unwrap();
+        let c = &out.clusters()[0];
+        c.enhanced_vpc_routing().unwrap_or(false)
+            || c.pending_modified_values()
+                .and_then(|p| p.enhanced_vpc_routing())
+                .unwrap_or(false)
+    }
+
+    /// The workflow status of a finding, by id, in the credentials' account.
+    pub async fn workflow_of(&self, id: &str) -> String {
+        let hub = self.securityhub().await;
+        let out = hub
+            .get_findings()
+            .filters(
+                aws_sdk_securityhub::types::AwsSecurityFindingFilters::builder()
+                    .id(aws_sdk_securityhub::types::StringFilter::builder()
+                        .value(id)
+                        .comparison(aws_sdk_securityhub::types::StringFilterComparison::Equals)
+                        .build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        out.findings()[0]
+            .workflow()
+            .and_then(|w| w.status())
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default()
     }
 
     pub async fn redshift(&self) -> aws_sdk_redshift::Client {

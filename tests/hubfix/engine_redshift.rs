@@ -24,6 +24,7 @@ fn target(with_finding: bool) -> Target {
         region: Some("ap-northeast-1".into()),
         finding: with_finding.then_some(f),
         also: Vec::new(),
+        role: None,
     }
 }
 

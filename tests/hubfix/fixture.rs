@@ -66,6 +66,7 @@ impl<A: Api> Fixture<A> {
             region: Some(self.finding.region.clone()),
             finding: Some(self.finding.clone()),
             also: Vec::new(),
+            role: None,
         }
     }
 

@@ -11,6 +11,7 @@ mod e2e_dms9;
 mod e2e_elasticache6;
 mod e2e_fleet;
 mod e2e_kill_points;
+mod e2e_organization;
 mod e2e_plan_is_run;
 mod emulator;
 mod engine_dms1;

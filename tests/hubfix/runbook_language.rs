@@ -378,3 +378,36 @@ fn note_text_is_a_known_check() {
     assert!(hubfix::runbook::validators::check("note_text", &"r".repeat(1000)).is_err());
     assert!(hubfix::runbook::validators::check("note_text", "Legacy ETL until 2027").is_ok());
 }
+
+/// docs/organization.md tells operators which IAM actions each control needs: every call of
+/// every built-in runbook must be in its row.
+#[test]
+fn organization_page_lists_every_call_of_every_runbook() {
+    use hubfix::runbook::StepKind;
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/organization.md"))
+            .unwrap();
+    let catalog = hubfix::runbook::Catalog::load(None, &hubfix::actions::Catalog).unwrap();
+    for plan in catalog.plans() {
+        let row = page
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} |", plan.control)))
+            .unwrap_or_else(|| panic!("no row for {}", plan.control));
+        for step in &plan.steps {
+            let call = match &step.kind {
+                StepKind::Action { call, .. } => Some(call.as_str()),
+                StepKind::Wait(w) => Some(w.call.as_str()),
+                StepKind::Assert { call, .. } => call.as_deref(),
+                _ => None,
+            };
+            let Some(call) = call else { continue };
+            let operation = hubfix::actions::find(call).unwrap().operation;
+            assert!(
+                row.contains(&format!("`{operation}`")),
+                "{}: {operation} (step `{}`) is missing from docs/organization.md",
+                plan.control,
+                step.id
+            );
+        }
+    }
+}

@@ -14,8 +14,11 @@ has neither, so this WSGI middleware wraps the app moto's server builds:
   GET  /hubfix-test/config        current config
   POST /hubfix-test/config        {"redshift_modify_polls": N, "elasticache_modify_polls": N}
   POST /hubfix-test/deny          {"action": "ModifyCluster"} (optional
-                                  "service", "code", "status"): that action
-                                  answers an AccessDenied error until reset
+                                  "service", "code", "status", "params_contain"):
+                                  that action answers an AccessDenied error until
+                                  reset (with params_contain, only a request whose
+                                  parameters contain that text, e.g. one account's
+                                  role ARN in AssumeRole)
   POST /hubfix-test/fail-updates  {"finding_id": ID, "times": N}: the next N
                                   BatchUpdateFindings of ID are unprocessed
                                   with ConcurrentUpdateError
@@ -166,7 +169,8 @@ def control(request):
         if route == ("POST", "/hubfix-test/deny"):
             if not isinstance(body.get("action"), str):
                 return _bad('expected {"action": "ModifyCluster"}')
-            state.denied[body["action"]] = (body.get("service"), body.get("code"), int(body.get("status", 400)))
+            state.denied[body["action"]] = (body.get("service"), body.get("code"), int(body.get("status", 400)),
+                                            body.get("params_contain"))
             return _ok()
         if route == ("GET", "/hubfix-test/redshift-changes"):
             return _ok(list(state.redshift_changes))
@@ -216,7 +220,7 @@ class Middleware:
                 {"service": service, "action": action, "method": environ["REQUEST_METHOD"], "path": path, "params": params}
             )
             rule = state.denied.get(action)
-        if rule and rule[0] in (None, service):
+        if rule and rule[0] in (None, service) and (rule[3] is None or rule[3] in json.dumps(params)):
             return _denial(service, action, protocol, rule[1], rule[2])(environ, start_response)
         fault = state.take_fault(action)
         if fault is None:
