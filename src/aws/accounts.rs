@@ -56,7 +56,7 @@ pub struct Accounts {
     caller_clients: Arc<Clients>,
     role_name: Option<String>,
     external_id: Option<String>,
-    caller: OnceCell<String>,
+    caller: OnceCell<(String, String)>,
     assumed: Mutex<HashMap<String, Session>>,
 }
 
@@ -82,10 +82,18 @@ impl Accounts {
 
     /// The account of the credentials (asked once).
     pub async fn caller(&self) -> Result<&str, ApiError> {
+        Ok(self.identity().await?.0.as_str())
+    }
+
+    /// The ARN of the credentials (asked once): who signs a session off when nobody is named.
+    pub async fn caller_arn(&self) -> Result<&str, ApiError> {
+        Ok(self.identity().await?.1.as_str())
+    }
+
+    async fn identity(&self) -> Result<&(String, String), ApiError> {
         self.caller
-            .get_or_try_init(|| self.caller_clients.account())
+            .get_or_try_init(|| self.caller_clients.identity())
             .await
-            .map(String::as_str)
     }
 
     /// The role hubfix assumes in `account`, if it may act there.

@@ -114,11 +114,19 @@ impl Clients {
 
     /// The account the credentials belong to (STS GetCallerIdentity).
     pub async fn account(&self) -> Result<String, super::ApiError> {
+        Ok(self.identity().await?.0)
+    }
+
+    /// The account and the ARN of the credentials (STS GetCallerIdentity).
+    pub async fn identity(&self) -> Result<(String, String), super::ApiError> {
         let out = aws_sdk_sts::Client::new(&self.config(None).await)
             .get_caller_identity()
             .send()
             .await
             .map_err(|e| super::ApiError::from_sdk("sts:GetCallerIdentity", e))?;
-        Ok(out.account().unwrap_or_default().to_owned())
+        Ok((
+            out.account().unwrap_or_default().to_owned(),
+            out.arn().unwrap_or_default().to_owned(),
+        ))
     }
 }

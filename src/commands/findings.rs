@@ -51,7 +51,7 @@ pub async fn run(app: &App, controls: &[String], scope: &Scope) -> Result<ExitSt
             ]);
             for f in &findings {
                 t.row(vec![
-                    f.id.clone(),
+                    f.short_id(),
                     f.control.clone(),
                     f.resource_account(),
                     resource_name(&f.resource_id).to_owned(),

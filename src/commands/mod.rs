@@ -87,7 +87,8 @@ impl App {
         ))
     }
 
-    pub fn run_options(&self, approver: Option<String>) -> RunOptions {
+    /// The settings of a session's runs; `caller` is the credentials' identity (STS ARN).
+    pub fn run_options(&self, approver: Option<String>, caller: Option<&str>) -> RunOptions {
         RunOptions {
             lang: self.lang,
             approver: approver
@@ -96,6 +97,7 @@ impl App {
             poll: self.poll,
             state_dir: self.state_dir.clone(),
             default_wait_timeout: Duration::from_secs(60 * 60),
+            caller: caller.map(str::to_owned),
         }
     }
 }

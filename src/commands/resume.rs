@@ -71,7 +71,7 @@ pub async fn run(
     let api = AwsApi::new(clients);
     let hub = SdkSecurityHub::new(accounts.caller_clients());
     let reporter = TerminalReporter::new(app.printer);
-    let options = app.run_options(approver);
+    let options = app.run_options(approver, accounts.caller_arn().await.ok());
     let engine = Engine {
         api: &api,
         hub: &hub,

@@ -57,9 +57,10 @@ fn triage(targets: &[Target]) -> String {
 }
 
 fn summary(reports: &[(Target, RunReport)]) -> String {
-    let mut t = Table::new(&[
-        "CONTROL", "ACCOUNT", "RESOURCE", "REGION", "OUTCOME", "RUN ID", "NEXT",
-    ]);
+    // Run ids are long (they name the resource): the ones to resume follow the table, every
+    // journal is in `hubfix runs`.
+    let mut t = Table::new(&["CONTROL", "ACCOUNT", "RESOURCE", "REGION", "OUTCOME"]);
+    let mut next = Vec::new();
     for (target, r) in reports {
         t.row(vec![
             target.control.clone(),
@@ -67,14 +68,20 @@ fn summary(reports: &[(Target, RunReport)]) -> String {
             resource_name(&target.resource).to_owned(),
             target.region.clone().unwrap_or_else(|| "-".into()),
             r.outcome.name().to_owned(),
-            r.run_id.clone(),
-            match &r.resume_at {
-                Some(_) => format!("hubfix resume {}", r.run_id),
-                None => "-".into(),
-            },
         ]);
+        if r.resume_at.is_some() {
+            next.push(format!("  hubfix resume {}", r.run_id));
+        }
     }
-    t.render()
+    let mut text = t.render();
+    if !next.is_empty() {
+        text.push_str("To continue:\n");
+        for line in next {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    text
 }
 
 pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
@@ -112,7 +119,8 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
     let parallel = usize::from(args.parallel);
     let sharing = parallel > 1 && targets.len() > 1;
     let (targets, unreachable) = acting(&accounts, targets, sharing).await?;
-    let options = Arc::new(app.run_options(args.approver.clone()));
+    let options =
+        Arc::new(app.run_options(args.approver.clone(), accounts.caller_arn().await.ok()));
     let reporter = TerminalReporter::new(app.printer);
     let services = Services {
         hub: hub.as_ref(),
@@ -419,7 +427,7 @@ pub async fn plan(
         printer: app.printer,
         as_data: !json,
     };
-    let options = app.run_options(approver);
+    let options = app.run_options(approver, accounts.caller_arn().await.ok());
     let mut apis: HashMap<Option<String>, Arc<AwsApi>> = HashMap::new();
     let mut shown = Vec::new();
     let mut code = ExitStatus::Success;

@@ -17,23 +17,16 @@ pub fn run(app: &App) -> Result<ExitStatus> {
                     .status(&format!("No runs in {}.", app.state_dir.display()));
                 return Ok(ExitStatus::Success);
             }
-            let mut t = Table::new(&[
-                "RUN ID",
-                "STARTED",
-                "CONTROL",
-                "ACCOUNT",
-                "RESOURCE",
-                "REGION",
-                "STATE",
-                "RESUME AT",
-            ]);
+            // The run id already says when, which control and which resource (JSON has
+            // each field); what is left fits 120 columns, every value whole.
+            let mut t = Table::new(&["RUN ID", "ACCOUNT", "REGION", "STATE", "RESUME AT"])
+                .keep_whole("RUN ID")
+                .keep_whole("STATE")
+                .keep_whole("RESUME AT");
             for r in &runs {
                 t.row(vec![
                     r.run_id.clone(),
-                    r.started.clone(),
-                    r.control.clone(),
                     r.account.clone().unwrap_or_else(|| "-".into()),
-                    r.resource.clone(),
                     r.region.clone().unwrap_or_else(|| "-".into()),
                     r.state.clone(),
                     r.resume_at.clone().unwrap_or_else(|| "-".into()),

@@ -29,6 +29,9 @@ pub struct RunOptions {
     pub state_dir: PathBuf,
     /// Longest wait when a wait step names no timeout.
     pub default_wait_timeout: Duration,
+    /// The credentials' identity (STS ARN): who signs the session's notes off when no
+    /// approver is named, and the default answer when one is asked.
+    pub caller: Option<String>,
 }
 
 /// The services and displays a run uses.

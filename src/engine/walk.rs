@@ -140,6 +140,15 @@ impl<'r, 'e> Walk<'r, 'e> {
         self.recorder.record(event)
     }
 
+    /// Who signs a note off: the session's approver, else the credentials' identity (STS
+    /// ARN), else the OS user.
+    fn signer(&self) -> String {
+        self.ctx
+            .approver()
+            .or_else(|| self.engine.options.caller.clone())
+            .unwrap_or_else(os_user)
+    }
+
     fn today(&self) -> String {
         self.ctx.value["run"]["date"]
             .as_str()
@@ -152,7 +161,7 @@ impl<'r, 'e> Walk<'r, 'e> {
     /// the run before any change; so does a lock that cannot be taken at all: hubfix does not
     /// change a resource it cannot lock.
     async fn take_lock(&mut self) -> Result<(), Failure> {
-        let who = self.ctx.approver().unwrap_or_else(os_user);
+        let who = self.signer();
         let date = self.today();
         let settle = super::lock::settle(self.engine.options.poll.first);
         let taken = self
@@ -203,7 +212,7 @@ impl<'r, 'e> Walk<'r, 'e> {
         if resumable && self.changed {
             return;
         }
-        let who = self.ctx.approver().unwrap_or_else(os_user);
+        let who = self.signer();
         let date = self.today();
         let run_id = self.run_id.clone();
         let why = |previous: WorkflowStatus| {
@@ -893,13 +902,18 @@ impl<'r, 'e> Walk<'r, 'e> {
                 .into(),
             options: Vec::new(),
             validate: None,
-            default: None,
+            // The credentials' identity, taken with Enter.
+            default: self.engine.options.caller.clone().map(Value::String),
             rules: None,
             generate: None,
             control: self.plan.control.clone(),
             resource_keys: self.resource_keys(),
         };
-        let approver = self.asker.ask_approver(&question)?;
+        // Named meanwhile by another run of this session: one sign-off for the session.
+        let approver = match self.asker.approver() {
+            Some(named) => named,
+            None => self.asker.ask_approver(&question)?,
+        };
         self.ctx.set_approver(&approver);
         self.record_answer("approver", Value::String(approver.clone()), None)?;
         Ok(approver)
@@ -924,7 +938,7 @@ impl<'r, 'e> Walk<'r, 'e> {
         };
         let updated_by = match status {
             WorkflowStatus::Suppressed => self.approver().await?,
-            _ => self.ctx.approver().unwrap_or_else(os_user),
+            _ => self.signer(),
         };
         let date = self.today();
         let body = self.ctx.redact_text(&note.render(lang, &self.ctx.value));

@@ -38,6 +38,13 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The finding id as a table shows it: the part after its last `/` (a UUID for Security
+    /// Hub's own findings), its first 8 characters; `--output json` has the whole id.
+    pub fn short_id(&self) -> String {
+        let last = self.id.rsplit('/').next().unwrap_or(&self.id);
+        last.chars().take(8).collect()
+    }
+
     /// The account the resource is in: its ARN's, else the finding's `AwsAccountId`.
     pub fn resource_account(&self) -> String {
         arn_account(&self.resource_id).unwrap_or_else(|| self.account.clone())

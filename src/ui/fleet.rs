@@ -191,7 +191,16 @@ impl SharedPrompter {
 impl Prompter for SharedPrompter {
     fn ask(&mut self, question: &Question) -> Result<Answer, PromptError> {
         // The operator may take a while: let the runtime move other runs off this thread.
-        let ask = || self.fleet.suspend(|| self.with(|p| p.ask(question)));
+        // The approver, named by another run while this one waited its turn, is not asked
+        // again: one sign-off for the session.
+        let ask = || {
+            self.fleet.suspend(|| {
+                self.with(|p| match p.approver() {
+                    Some(named) if question.id == "approver" => Ok(Answer::Text(named)),
+                    _ => p.ask(question),
+                })
+            })
+        };
         match tokio::runtime::Handle::try_current() {
             Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
                 tokio::task::block_in_place(ask)

@@ -35,57 +35,7 @@ fn io_error(id: &str, e: dialoguer::Error) -> PromptError {
 }
 
 impl TerminalPrompter {
-    /// Typed twice (checked against the runbook's rules as it is typed), or generated into
-    /// a new file when the runbook allows it; the value is never shown.
-    fn secret(&self, q: &Question) -> Result<Answer, PromptError> {
-        let id = q.id.as_str();
-        if let (Some(rules), Some(length)) = (&q.rules, q.generate) {
-            let how = Select::with_theme(&self.theme)
-                .with_prompt(safe(&q.text))
-                .items([
-                    "Type it".to_owned(),
-                    format!("Generate a random {length}-character value and save it to a new file readable only by you"),
-                ])
-                .default(0)
-                .interact_opt()
-                .map_err(|e| io_error(id, e))?
-                .ok_or(PromptError::Interrupted)?;
-            if how == 1 {
-                let name = q.resource_keys.last().map_or("secret", String::as_str);
-                let path: String = Input::with_theme(&self.theme)
-                    .with_prompt("Save it to")
-                    .default(format!("./{name}-{id}.txt"))
-                    .interact_text()
-                    .map_err(|e| io_error(id, e))?;
-                let secret =
-                    crate::engine::secrets::generate_to_file(rules, length, Path::new(&path))
-                        .map_err(|e| PromptError::Io {
-                            id: id.to_owned(),
-                            message: e.to_string(),
-                        })?;
-                eprintln!(
-                    "Saved to {} (mode 0600); give it to the clients from there. hubfix never shows it.",
-                    safe(&path)
-                );
-                return Ok(Answer::Secret(secret));
-            }
-        }
-        let rules = q.rules.clone();
-        Password::with_theme(&self.theme)
-            .with_prompt(safe(&q.text))
-            .with_confirmation("Repeat", "The two entries differ; try again")
-            .validate_with(move |s: &String| match &rules {
-                Some(r) => r.check(s),
-                None => Ok(()),
-            })
-            .interact()
-            .map(|s| Answer::Secret(Secret::new(s)))
-            .map_err(|e| io_error(id, e))
-    }
-}
-
-impl Prompter for TerminalPrompter {
-    fn ask(&mut self, q: &Question) -> Result<Answer, PromptError> {
+    fn ask_once(&mut self, q: &Question) -> Result<Answer, PromptError> {
         let id = q.id.as_str();
         match q.kind {
             PromptKind::Confirm => {
@@ -151,6 +101,67 @@ impl Prompter for TerminalPrompter {
         }
     }
 
+    /// Typed twice (checked against the runbook's rules as it is typed), or generated into
+    /// a new file when the runbook allows it; the value is never shown.
+    fn secret(&self, q: &Question) -> Result<Answer, PromptError> {
+        let id = q.id.as_str();
+        if let (Some(rules), Some(length)) = (&q.rules, q.generate) {
+            let how = Select::with_theme(&self.theme)
+                .with_prompt(safe(&q.text))
+                .items([
+                    "Type it".to_owned(),
+                    format!("Generate a random {length}-character value and save it to a new file readable only by you"),
+                ])
+                .default(0)
+                .interact_opt()
+                .map_err(|e| io_error(id, e))?
+                .ok_or(PromptError::Interrupted)?;
+            if how == 1 {
+                let name = q.resource_keys.last().map_or("secret", String::as_str);
+                let path: String = Input::with_theme(&self.theme)
+                    .with_prompt("Save it to")
+                    .default(format!("./{name}-{id}.txt"))
+                    .interact_text()
+                    .map_err(|e| io_error(id, e))?;
+                let secret =
+                    crate::engine::secrets::generate_to_file(rules, length, Path::new(&path))
+                        .map_err(|e| PromptError::Io {
+                            id: id.to_owned(),
+                            message: e.to_string(),
+                        })?;
+                eprintln!(
+                    "Saved to {} (mode 0600); give it to the clients from there. hubfix never shows it.",
+                    safe(&path)
+                );
+                return Ok(Answer::Secret(secret));
+            }
+        }
+        let rules = q.rules.clone();
+        Password::with_theme(&self.theme)
+            .with_prompt(safe(&q.text))
+            .with_confirmation("Repeat", "The two entries differ; try again")
+            .validate_with(move |s: &String| match &rules {
+                Some(r) => r.check(s),
+                None => Ok(()),
+            })
+            .interact()
+            .map(|s| Answer::Secret(Secret::new(s)))
+            .map_err(|e| io_error(id, e))
+    }
+}
+
+impl Prompter for TerminalPrompter {
+    fn ask(&mut self, q: &Question) -> Result<Answer, PromptError> {
+        let answer = self.ask_once(q);
+        // One sign-off per session: the approver, once named, signs every later run too.
+        if q.id == "approver"
+            && let Ok(Answer::Text(name)) = &answer
+        {
+            self.approver = Some(name.clone());
+        }
+        answer
+    }
+
     fn source(&self) -> String {
         "terminal".into()
     }
@@ -160,6 +171,7 @@ impl Prompter for TerminalPrompter {
     }
 
     fn approver(&self) -> Option<String> {
+        // Given with --approver, or answered once in this session: the sign-off of every run.
         self.approver
             .as_deref()
             .map(str::trim)

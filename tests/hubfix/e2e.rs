@@ -674,3 +674,59 @@ async fn quiet_prints_only_errors_and_data() {
     assert_eq!(run.stderr(), "", "a quiet run that succeeds says nothing");
     assert!(emu.enhanced_vpc_routing(CLUSTER).await);
 }
+
+/// Never "approved by unknown": without an approver, a resolution is signed by the
+/// credentials' identity (STS), even with no OS user name to fall back on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resolution_without_an_approver_is_signed_by_the_caller_identity() {
+    let (emu, hubfix) = demo();
+    let answers = hubfix.answers(FIX);
+    let run = hubfix.run_without(
+        &["USER", "LOGNAME", "USERNAME"],
+        &["run", "--control", "Redshift.7", "--answers", &answers],
+    );
+    run.expect_code(0);
+    let (_, status, note, by) = emu.finding_of(CLUSTER).await;
+    assert_eq!(status, "RESOLVED");
+    assert!(
+        by.starts_with("arn:aws:") && by.contains("123456789012"),
+        "{by}"
+    );
+    assert!(note.contains(&format!("approved by {by}")), "{note}");
+    assert!(!note.contains("unknown"), "{note}");
+}
+
+/// One sign-off per session: two suppressions in one terminal session ask "Who signed this
+/// off?" once (Enter would take the credentials' identity), and both notes name the answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_approver_is_asked_once_per_session() {
+    let (emu, hubfix) = demo();
+    emu.add_failing_clusters(&["second-cluster".to_owned()])
+        .await;
+    let mut cmd = hubfix.command(&["run", "--control", "Redshift.7"]);
+    cmd.env("TERM", "xterm-256color");
+    use expectrl::Expect;
+    let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    for _ in 0..2 {
+        p.expect("is it intended that enhanced VPC routing is disabled on")
+            .unwrap();
+        p.send("y").unwrap();
+        p.expect("Why must enhanced VPC routing stay disabled?")
+            .unwrap();
+        p.send("Legacy ETL until 2027-03\r").unwrap();
+    }
+    p.expect("Who signed this off?").unwrap();
+    p.send("Hanako Sato\r").unwrap();
+    // A second question would keep the session open past the timeout.
+    p.expect(expectrl::Eof)
+        .expect("the session ended without asking for the approver again");
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
+    for cluster in [CLUSTER, "second-cluster"] {
+        let (_, status, note, by) = emu.finding_of(cluster).await;
+        assert_eq!(status, "SUPPRESSED", "{cluster}");
+        assert_eq!(by, "Hanako Sato", "{cluster}");
+        assert!(note.contains("approved by Hanako Sato"), "{note}");
+    }
+}

@@ -26,6 +26,7 @@ pub fn options(state: &Path) -> RunOptions {
         poll: PollPolicy::default(),
         state_dir: state.to_path_buf(),
         default_wait_timeout: Duration::from_secs(3600),
+        caller: None,
     }
 }
 

@@ -56,6 +56,8 @@ const FILTERS: &[(&str, &str)] = &[
     (r"\[(\d+)s\]", "[Ns]"),
     // The emulator's port.
     (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+    // Tables show finding ids by the first 8 characters of their random UUID.
+    (r"(?m)^[0-9a-f]{8}(\s)", "xxxxxxxx${1}"),
     // Answers files are named by their length, which may hold random ids.
     (r"answers-\d+\.yaml", "answers-NNN.yaml"),
 ];
