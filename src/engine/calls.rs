@@ -3,7 +3,7 @@
 //! for `hubfix plan`. What is shown is what is sent, with secrets redacted and a value known
 //! only after an earlier call shown as `{"from": "create.ReplicationInstanceArn"}`.
 
-use super::context::{Context, Target, os_user};
+use super::context::{Context, Target};
 use crate::actions::{self, ActionSpec};
 use crate::findings::{FindingRef, compose_note};
 use crate::runbook::{
@@ -263,10 +263,11 @@ pub fn step_requests(
             };
             let body = ctx.redact_text(&note.render(lang, context));
             // A suppression asks for the approver if none is known; a resolution records the user.
-            let approver = ctx.approver().unwrap_or_else(|| match status {
-                "SUPPRESSED" => "<approver>".into(),
-                _ => os_user(),
-            });
+            let approver = match (ctx.approver(), status) {
+                (Some(a), _) => a,
+                (None, "SUPPRESSED") => "<approver>".into(),
+                (None, _) => ctx.signer(),
+            };
             let date = ctx.value["run"]["date"].as_str().unwrap_or_default();
             finding_request(&step.id, target, status, &body, &approver, date)
                 .into_iter()

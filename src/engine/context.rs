@@ -154,6 +154,22 @@ impl Context {
         self.value["run"]["approver"].as_str().map(str::to_owned)
     }
 
+    /// Who signs a note off when no approver is named: the credentials' identity (STS ARN),
+    /// else the OS user. Never "unknown" when the identity is known.
+    pub fn signer(&self) -> String {
+        self.approver()
+            .or_else(|| self.value["run"]["signer"].as_str().map(str::to_owned))
+            .unwrap_or_else(os_user)
+    }
+
+    /// Sets the credentials' identity, for [`Context::signer`].
+    pub fn set_signer(&mut self, signer: Option<&str>) {
+        if let Some(s) = signer {
+            self.section("run")
+                .insert("signer".into(), Value::String(s.to_owned()));
+        }
+    }
+
     pub fn set_approver(&mut self, approver: &str) {
         self.section("run")
             .insert("approver".into(), Value::String(approver.to_owned()));

@@ -194,7 +194,7 @@ impl<'e> Engine<'e> {
             .approver
             .clone()
             .or_else(|| prompter.approver());
-        let ctx = Self::preview_context(target, approver.as_deref());
+        let ctx = self.preview_context(target, approver.as_deref());
         let asker = Asker::new(prompter, Asked::default());
         let mut walk = Walk::new(
             self,
@@ -214,8 +214,9 @@ impl<'e> Engine<'e> {
     }
 
     /// The context of a preview: the run id is given only when a run starts.
-    fn preview_context(target: &Target, approver: Option<&str>) -> Context {
+    fn preview_context(&self, target: &Target, approver: Option<&str>) -> Context {
         let mut ctx = Context::new(target, "plan", approver);
+        ctx.set_signer(self.options.caller.as_deref());
         ctx.value["run"]["id"] = crate::runbook::deferred("run.id");
         ctx
     }
@@ -351,7 +352,8 @@ impl<'e> Engine<'e> {
             .approver
             .clone()
             .or_else(|| prompter.approver());
-        let ctx = Context::new(target, &run_id, approver.as_deref());
+        let mut ctx = Context::new(target, &run_id, approver.as_deref());
+        ctx.set_signer(self.options.caller.as_deref());
         let local = LocalLock::acquire(&self.options.state_dir, &target.resource, &run_id)?;
         let path = Journal::path_for(&self.options.state_dir, &run_id);
         let mut journal = Journal::create(&self.options.state_dir, &run_id).map_err(|source| {
@@ -439,6 +441,9 @@ impl<'e> Engine<'e> {
         );
         walk.lock = FindingLock::local(local);
         walk.lock.taken_before(resumable.lock_taken_from);
+        if walk.ctx.value["run"]["signer"].is_null() {
+            walk.ctx.set_signer(self.options.caller.as_deref());
+        }
         walk.uncertain = resumable
             .uncertain
             .iter()

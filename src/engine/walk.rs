@@ -9,7 +9,7 @@
 
 use super::asker::{Asker, dynamic_options};
 use super::calls::{self, Request};
-use super::context::{Context, Target, os_user};
+use super::context::{Context, Target};
 use super::flow::{Failure, Flow};
 use super::interrupt::Interrupts;
 use super::journal::Event;
@@ -143,10 +143,7 @@ impl<'r, 'e> Walk<'r, 'e> {
     /// Who signs a note off: the session's approver, else the credentials' identity (STS
     /// ARN), else the OS user.
     fn signer(&self) -> String {
-        self.ctx
-            .approver()
-            .or_else(|| self.engine.options.caller.clone())
-            .unwrap_or_else(os_user)
+        self.ctx.signer()
     }
 
     fn today(&self) -> String {
