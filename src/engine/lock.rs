@@ -25,7 +25,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LockError {
     #[error(
-        "hubfix run {0} is changing this resource (the finding's note names it); this run backs off before any change"
+        "hubfix run {0} is changing this resource (the finding's note names it); this run backs off before any change. If that run died, resume it where it ran (`hubfix resume {0}`), or set the finding's workflow status back to NEW"
     )]
     HeldBy(String),
     #[error("the finding is {0} now: another operator or run has moved it on; this run leaves it")]
