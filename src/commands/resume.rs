@@ -53,13 +53,9 @@ pub async fn run(
             .await
             .map_err(|e| Error::Failed(e.to_string()))?,
         _ => {
-            let partition = run
-                .resource
-                .strip_prefix("arn:")
-                .and_then(|r| r.split(':').next())
-                .unwrap_or("aws");
+            let partition = crate::findings::arn_partition(&run.resource);
             accounts
-                .clients_for(run.account.as_deref(), partition, &what)
+                .clients_for(run.account.as_deref(), &partition, &what)
                 .await
                 .map_err(|e| match e {
                     e if e.is_usage() => Error::Usage(e.to_string()),

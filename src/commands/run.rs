@@ -3,7 +3,7 @@
 //! `--parallel`), and end with a summary and the resume commands. `plan` previews instead.
 
 use super::App;
-use super::targets::{acting, select};
+use super::targets::{AccountApis, acting, select};
 use crate::actions::AwsApi;
 use crate::cli::{Output, RunArgs, Selectors};
 use crate::engine::Reporter as _;
@@ -18,7 +18,6 @@ use crate::runbook::Plan;
 use crate::ui::{
     Fleet, Printer, SharedPrompter, Table, TerminalPrompter, TerminalReporter, interactive,
 };
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -428,7 +427,7 @@ pub async fn plan(
         as_data: !json,
     };
     let options = app.run_options(approver, accounts.caller_arn().await.ok());
-    let mut apis: HashMap<Option<String>, Arc<AwsApi>> = HashMap::new();
+    let mut apis = AccountApis::new(false);
     let mut shown = Vec::new();
     let mut code = ExitStatus::Success;
     for target in &targets {
@@ -443,7 +442,7 @@ pub async fn plan(
         }
         let what = format!("{} {}", target.control, target.name());
         let acting = accounts
-            .clients_for(target.account().as_deref(), target.partition(), &what)
+            .clients_for(target.account().as_deref(), &target.partition(), &what)
             .await;
         let (clients, role) = match acting {
             Ok(acting) => acting,
@@ -457,10 +456,7 @@ pub async fn plan(
                 continue;
             }
         };
-        let api = apis
-            .entry(role)
-            .or_insert_with(|| Arc::new(AwsApi::new(clients)))
-            .clone();
+        let api = apis.api(clients, &role);
         let engine = Engine {
             api: api.as_ref(),
             hub: &hub,

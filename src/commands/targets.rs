@@ -2,7 +2,7 @@
 //! resource, under which control's runbook, with which finding (if any).
 
 use crate::actions::AwsApi;
-use crate::aws::{AccountError, Accounts};
+use crate::aws::{AccountError, Accounts, Clients};
 use crate::cli::Selectors;
 use crate::engine::Target;
 use crate::error::{Error, Result};
@@ -11,6 +11,39 @@ use crate::runbook::Catalog;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// One `AwsApi` per account a session acts in, by the role assumed there (`None`: the
+/// credentials' own account), shared by that account's targets: clients, rate limits and
+/// shared reads are per account.
+pub struct AccountApis {
+    sharing: bool,
+    by_role: HashMap<Option<String>, Arc<AwsApi>>,
+}
+
+impl AccountApis {
+    /// `sharing`: describes shared between the runs of an account (a fleet).
+    pub fn new(sharing: bool) -> AccountApis {
+        AccountApis {
+            sharing,
+            by_role: HashMap::new(),
+        }
+    }
+
+    /// The API of the account these clients act in.
+    pub fn api(&mut self, clients: Arc<Clients>, role: &Option<String>) -> Arc<AwsApi> {
+        let sharing = self.sharing;
+        self.by_role
+            .entry(role.clone())
+            .or_insert_with(|| {
+                Arc::new(if sharing {
+                    AwsApi::sharing_reads(clients, Duration::from_secs(1))
+                } else {
+                    AwsApi::new(clients)
+                })
+            })
+            .clone()
+    }
+}
 
 /// Each target with the API its calls go through: its account's clients (the credentials'
 /// own, or a member account's through `--role-name`), one `AwsApi` per account shared by its
@@ -31,26 +64,17 @@ pub async fn acting(
     if !disagreeing.is_empty() {
         return Err(Error::Usage(disagreeing.join("\n")));
     }
-    let mut apis: HashMap<Option<String>, Arc<AwsApi>> = HashMap::new();
+    let mut apis = AccountApis::new(sharing);
     let (mut ready, mut failed, mut refused) = (Vec::new(), Vec::new(), Vec::new());
     for mut target in targets {
         let what = format!("{} {}", target.control, target.name());
         let account = target.account();
         match accounts
-            .clients_for(account.as_deref(), target.partition(), &what)
+            .clients_for(account.as_deref(), &target.partition(), &what)
             .await
         {
             Ok((clients, role)) => {
-                let api = apis
-                    .entry(role.clone())
-                    .or_insert_with(|| {
-                        Arc::new(if sharing {
-                            AwsApi::sharing_reads(clients, Duration::from_secs(1))
-                        } else {
-                            AwsApi::new(clients)
-                        })
-                    })
-                    .clone();
+                let api = apis.api(clients, &role);
                 target.role = role;
                 ready.push((target, api));
             }

@@ -5,7 +5,7 @@
 
 use super::context::{Context, Target};
 use crate::actions::{self, ActionSpec};
-use crate::findings::{FindingRef, compose_note};
+use crate::findings::compose_note;
 use crate::runbook::{
     ForEach, Lang, Params, Plan, Step, StepKind, deferred, deferred_from, shown_value,
 };
@@ -51,6 +51,11 @@ impl Request {
     pub fn operation(&self) -> &'static str {
         self.action
             .map_or("BatchUpdateFindings", ActionSpec::operation_name)
+    }
+
+    /// The note of a finding update, as sent.
+    pub fn note(&self) -> &str {
+        self.params["Note"]["Text"].as_str().unwrap_or_default()
     }
 
     /// `service:Operation`, the IAM action.
@@ -208,9 +213,8 @@ pub fn finding_request(
     approver: &str,
     date: &str,
 ) -> Option<Request> {
-    let finding = target.finding.as_ref()?;
-    let mut refs = vec![FindingRef::from(finding)];
-    refs.extend(target.also.iter().cloned());
+    target.finding.as_ref()?;
+    let refs = target.finding_refs();
     let text = compose_note(note, approver, date);
     let ids: Vec<Value> = refs
         .iter()

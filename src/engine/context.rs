@@ -23,13 +23,16 @@ pub struct Target {
 }
 
 impl Target {
+    /// The findings a finding update marks: the target's finding, then the `also` ones.
+    pub fn finding_refs(&self) -> Vec<FindingRef> {
+        let mut refs: Vec<FindingRef> = self.finding.iter().map(FindingRef::from).collect();
+        refs.extend(self.also.iter().cloned());
+        refs
+    }
+
     /// The ARN partition of the resource (`aws`, `aws-cn`, ...), `aws` for a bare name.
-    pub fn partition(&self) -> &str {
-        self.resource
-            .strip_prefix("arn:")
-            .and_then(|rest| rest.split(':').next())
-            .filter(|p| !p.is_empty())
-            .unwrap_or("aws")
+    pub fn partition(&self) -> String {
+        crate::findings::arn_partition(&self.resource)
     }
 
     pub fn name(&self) -> &str {

@@ -13,9 +13,7 @@
 use super::calls::{self, Request};
 use super::context::Target;
 use crate::aws::ApiError;
-use crate::findings::{
-    FindingRef, SecurityHub, Unprocessed, WorkflowStatus, compose_note, update_findings,
-};
+use crate::findings::{SecurityHub, Unprocessed, WorkflowStatus, update_findings};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -225,9 +223,10 @@ impl FindingLock {
             date,
         )
         .expect("the target has a finding");
-        let note = compose_note(&lock_body(run_id, &target.control), who, date);
+        // The note sent is the one in the request the journal and listings show.
+        let refs = target.finding_refs();
         let failed =
-            update_findings(hub, &refs(target), WorkflowStatus::Notified, &note, who).await?;
+            update_findings(hub, &refs, WorkflowStatus::Notified, request.note(), who).await?;
         if let Some(u) = failed.first() {
             return Err(u.into());
         }
@@ -264,10 +263,11 @@ impl FindingLock {
         let why = why(held.previous);
         let request =
             calls::finding_request("unlock", target, held.previous.as_str(), &why, who, date)?;
-        let note = compose_note(&why, who, date);
+        let note = request.note();
         // Bounded: the run's end must be journaled even if Security Hub does not answer.
         let released = tokio::time::timeout(Duration::from_secs(20), async {
-            let failed = update_findings(hub, &refs(target), held.previous, &note, who).await?;
+            let failed =
+                update_findings(hub, &target.finding_refs(), held.previous, note, who).await?;
             match failed.first() {
                 None => Ok(()),
                 Some(u) => Err(LockError::from(u)),
@@ -284,12 +284,6 @@ impl FindingLock {
     }
 }
 
-fn refs(target: &Target) -> Vec<FindingRef> {
-    let mut refs: Vec<FindingRef> = target.finding.iter().map(FindingRef::from).collect();
-    refs.extend(target.also.iter().cloned());
-    refs
-}
-
 async fn read(hub: &dyn SecurityHub, id: &str) -> Result<crate::findings::Finding, LockError> {
     hub.findings_by_id(&[id.to_owned()])
         .await?
@@ -301,6 +295,7 @@ async fn read(hub: &dyn SecurityHub, id: &str) -> Result<crate::findings::Findin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::compose_note;
 
     #[test]
     fn a_lock_note_names_its_run() {

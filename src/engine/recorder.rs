@@ -97,16 +97,29 @@ impl Recorder {
     ) -> Result<(), Failure> {
         self.would_send(ctx, std::slice::from_ref(request));
         let (ok, logged) = match result {
-            Ok(v) => (true, ctx.redact(v.clone())),
+            Ok(v) => (true, v.clone()),
             Err(e) => (false, Value::String(ctx.redact_text(&e.to_string()))),
         };
+        self.answered(ctx, request, ok, logged, settled)
+    }
+
+    /// Journals a request with what came of it (redacted): an AWS answer, or a finding
+    /// update's outcome.
+    pub(super) fn answered(
+        &mut self,
+        ctx: &Context,
+        request: &Request,
+        ok: bool,
+        result: Value,
+        settled: Option<String>,
+    ) -> Result<(), Failure> {
         self.record(Event::ApiCall {
             step: request.step.clone(),
             item: request.item,
             operation: request.iam_action(),
             params: request.shown_params(ctx),
             ok,
-            result: logged,
+            result: ctx.redact(result),
             settled,
         })
     }

@@ -19,7 +19,7 @@ use super::recorder::Recorder;
 use super::reporter::Reporter;
 use super::session::{Engine, RunReport};
 use super::wait::{WaitEnd, wait_until_ready};
-use crate::findings::{FindingRef, WorkflowStatus, update_findings};
+use crate::findings::{WorkflowStatus, update_findings};
 use crate::runbook::{Lang, OnFailure, Outcome, Plan, PromptKind, Step, StepKind};
 use serde_json::Value;
 
@@ -174,15 +174,13 @@ impl<'r, 'e> Walk<'r, 'e> {
             .await;
         match taken {
             // Held before it is journaled: if the journal fails, the run still puts it back.
-            Ok(Some((request, previous))) => self.record(Event::ApiCall {
-                step: request.step.clone(),
-                item: None,
-                operation: request.iam_action(),
-                params: request.shown_params(&self.ctx),
-                ok: true,
-                result: serde_json::json!({"previous": previous.as_str()}),
-                settled: None,
-            }),
+            Ok(Some((request, previous))) => self.recorder.answered(
+                &self.ctx,
+                &request,
+                true,
+                serde_json::json!({"previous": previous.as_str()}),
+                None,
+            ),
             Ok(None) => Ok(()),
             Err(e) if e.is_contention() => Err(Failure::Stop(
                 Outcome::Stopped,
@@ -231,19 +229,18 @@ impl<'r, 'e> Walk<'r, 'e> {
                 "could not put the finding back ({e}); it stays NOTIFIED with this run's note: set its workflow status by hand"
             ));
         }
-        let _ = self.recorder.record_last(Event::ApiCall {
-            step: request.step.clone(),
-            item: None,
-            operation: request.iam_action(),
-            params: request.shown_params(&self.ctx),
-            ok: released.is_ok(),
-            result: Value::String(
-                released
-                    .err()
-                    .map_or_else(|| "processed".into(), |e| e.to_string()),
-            ),
-            settled: None,
-        });
+        let outcome = released
+            .as_ref()
+            .err()
+            .map_or_else(|| "processed".into(), ToString::to_string);
+        // The run ends anyway: a journal that fails here is reported by `end`.
+        let _ = self.recorder.answered(
+            &self.ctx,
+            &request,
+            released.is_ok(),
+            Value::String(outcome),
+            None,
+        );
     }
 
     pub(super) async fn end(
@@ -671,8 +668,8 @@ impl<'r, 'e> Walk<'r, 'e> {
                 Ok(None) => {}
                 Err(e) => {
                     return Err(Failure::Step(self.ctx.redact_text(&format!(
-                        "cannot tell whether {} went through before the interruption ({e}); nothing was sent again",
-                        action.operation
+                        "cannot tell whether {} went through before the interruption ({e}); nothing was sent again, and `hubfix resume {}` looks again",
+                        action.operation, self.run_id
                     ))));
                 }
             }
@@ -948,12 +945,8 @@ impl<'r, 'e> Walk<'r, 'e> {
             &date,
         )
         .expect("the target has a finding");
-        let text = request.params["Note"]["Text"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let mut refs = vec![FindingRef::from(&finding)];
-        refs.extend(self.target.also.iter().cloned());
+        let text = request.note().to_owned();
+        let refs = self.target.finding_refs();
         self.reporter().say(&format!(
             "→ securityhub:BatchUpdateFindings {} on {} finding(s), note: \"{text}\"",
             status.as_str(),
@@ -977,15 +970,8 @@ impl<'r, 'e> Walk<'r, 'e> {
             Ok(failed) => (false, serde_json::to_value(failed).unwrap_or_default()),
             Err(e) => (false, Value::String(e.to_string())),
         };
-        self.record(Event::ApiCall {
-            step: step.id.clone(),
-            item: None,
-            operation: request.iam_action(),
-            params: request.shown_params(&self.ctx),
-            ok,
-            result: logged,
-            settled: None,
-        })?;
+        self.recorder
+            .answered(&self.ctx, &request, ok, logged, None)?;
         match result {
             Ok(failed) if failed.is_empty() => {
                 // The finding has moved on: nothing to put back.

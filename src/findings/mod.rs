@@ -196,6 +196,11 @@ fn arn_field(arn: &str, index: usize) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The partition of an ARN (`aws`, `aws-cn`, ...), `aws` for what is not an ARN.
+pub fn arn_partition(arn: &str) -> String {
+    arn_field(arn, 0).unwrap_or_else(|| "aws".into())
+}
+
 pub fn arn_region(arn: &str) -> Option<String> {
     arn_field(arn, 2)
 }

@@ -213,42 +213,10 @@ async fn escape_at_a_prompt_stops_with_exit_3_and_a_resumable_journal() {
 async fn a_run_killed_while_waiting_resumes_to_the_end() {
     let emu = Emulator::start();
     emu.seed_demo();
-    emu.test_api(
-        "POST",
-        "/hubfix-test/config",
-        serde_json::json!({"redshift_modify_polls": 400}),
-    );
     let hubfix = Hubfix::new(&emu);
     let answers = hubfix.answers(FIX);
-    let mut child = hubfix
-        .command(&["run", "--control", "Redshift.7", "--answers", &answers])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kill it once the journal shows the wait polling a modifying cluster.
-    let runs = hubfix.state_dir().join("runs");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let seen = std::fs::read_dir(&runs)
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| e.ok())
-            .map(|e| e.path());
-        let waiting = seen.is_some_and(|journal| {
-            std::fs::read_to_string(journal)
-                .unwrap_or_default()
-                .contains(r#""status":"modifying""#)
-        });
-        if waiting {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run never reached the wait"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Killed once the journal shows the wait polling a modifying cluster.
+    let mut child = crate::e2e_bounds::run_until_waiting(&emu, &hubfix, 400);
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!emu.enhanced_vpc_routing(CLUSTER).await);

@@ -40,10 +40,20 @@ const ASKING: &str = "control: Redshift.7\ntitle: {en: t, ja: t}\nseverity: LOW\
   - end: {id: done, outcome: stopped, text: {en: done, ja: done}}
 ";
 
-fn runbooks(text: &str) -> tempfile::TempDir {
+/// Runs Redshift.7 with `runbook` in place of the built-in one, answered by `answers`.
+fn run_with_runbook(hubfix: &Hubfix, runbook: &str, answers: &str) -> crate::emulator::Run {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("redshift-7.yaml"), text).unwrap();
-    dir
+    std::fs::write(dir.path().join("redshift-7.yaml"), runbook).unwrap();
+    let answers = hubfix.answers(answers);
+    hubfix.run(&[
+        "--runbooks",
+        dir.path().to_str().unwrap(),
+        "run",
+        "--control",
+        "Redshift.7",
+        "--answers",
+        &answers,
+    ])
 }
 
 fn count(emu: &Emulator, action: &str) -> usize {
@@ -58,17 +68,11 @@ fn a_change_retried_through_a_prompt_stops_after_its_last_try() {
         "/hubfix-test/deny",
         serde_json::json!({"action": "ModifyCluster"}),
     );
-    let dir = runbooks(RETRYING);
-    let answers = hubfix.answers("controls:\n  Redshift.7: { apply_now: true }\n");
-    let run = hubfix.run(&[
-        "--runbooks",
-        dir.path().to_str().unwrap(),
-        "run",
-        "--control",
-        "Redshift.7",
-        "--answers",
-        &answers,
-    ]);
+    let run = run_with_runbook(
+        &hubfix,
+        RETRYING,
+        "controls:\n  Redshift.7: { apply_now: true }\n",
+    );
     run.expect_code(1);
     assert!(
         run.stderr().contains("step `enable` was tried 3 times"),
@@ -81,18 +85,12 @@ fn a_change_retried_through_a_prompt_stops_after_its_last_try() {
 #[test]
 fn a_question_that_loops_for_ever_ends_at_the_step_cap() {
     let (_emu, hubfix) = seeded("redshift");
-    let dir = runbooks(ASKING);
-    let answers = hubfix.answers("controls:\n  Redshift.7: { again: true }\n");
     let started = Instant::now();
-    let run = hubfix.run(&[
-        "--runbooks",
-        dir.path().to_str().unwrap(),
-        "run",
-        "--control",
-        "Redshift.7",
-        "--answers",
-        &answers,
-    ]);
+    let run = run_with_runbook(
+        &hubfix,
+        ASKING,
+        "controls:\n  Redshift.7: { again: true }\n",
+    );
     run.expect_code(1);
     assert!(
         run.stderr().contains("stopped after 1000 steps") && run.stderr().contains("`again`"),
@@ -103,11 +101,12 @@ fn a_question_that_loops_for_ever_ends_at_the_step_cap() {
 }
 
 /// Starts a run that waits on a modifying cluster for long, and returns once it waits.
-fn run_until_waiting(emu: &Emulator, hubfix: &Hubfix) -> std::process::Child {
+/// `polls`: how many describes the cluster stays `modifying` for.
+pub fn run_until_waiting(emu: &Emulator, hubfix: &Hubfix, polls: u64) -> std::process::Child {
     emu.test_api(
         "POST",
         "/hubfix-test/config",
-        serde_json::json!({"redshift_modify_polls": 100000}),
+        serde_json::json!({"redshift_modify_polls": polls}),
     );
     let answers = hubfix.answers(FIX);
     let mut child = hubfix
@@ -143,7 +142,7 @@ fn run_until_waiting(emu: &Emulator, hubfix: &Hubfix) -> std::process::Child {
 #[test]
 fn sigterm_ends_a_run_like_ctrl_c() {
     let (emu, hubfix) = seeded("redshift");
-    let child = run_until_waiting(&emu, &hubfix);
+    let child = run_until_waiting(&emu, &hubfix, 100000);
     let pid = child.id().to_string();
     std::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -178,7 +177,7 @@ fn sigterm_ends_a_run_like_ctrl_c() {
 #[test]
 fn a_second_run_on_this_machine_leaves_the_resource_alone() {
     let (emu, hubfix) = seeded("redshift");
-    let mut first = run_until_waiting(&emu, &hubfix);
+    let mut first = run_until_waiting(&emu, &hubfix, 100000);
     let first_id = hubfix.last_run_id();
     let answers = hubfix.answers(FIX);
     let second = hubfix.run(&["run", "--control", "Redshift.7", "--answers", &answers]);

@@ -146,8 +146,9 @@ async fn open_journals_and_lock_files_are_bounded_by_parallel() {
         serde_json::json!({"redshift_modify_polls": 6}),
     );
     let answers = hubfix.answers(FIX);
-    let mut child = hubfix
-        .command(&[
+    let mut child = hubfix.spawn_quiet(
+        &[],
+        &[
             "run",
             "--control",
             "Redshift.7",
@@ -155,12 +156,8 @@ async fn open_journals_and_lock_files_are_bounded_by_parallel() {
             "2",
             "--answers",
             &answers,
-        ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        ],
+    );
     let state = hubfix.state_dir();
     let fds = std::path::PathBuf::from(format!("/proc/{}/fd", child.id()));
     let mut peak = 0;

@@ -8,8 +8,6 @@
 use crate::emulator::{Emulator, Hubfix, seeded};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 /// The AUTH token the ElastiCache.6 scenario sets.
 const REDIS_TOKEN: &str = "Tz9-Kq7!xW#m2$Lp^a<b>Vr8-kill";
@@ -299,21 +297,6 @@ async fn read_world(emu: &Emulator) -> Value {
     })
 }
 
-/// Waits until the emulator has received `n` requests of `action`.
-fn wait_for_request(emu: &Emulator, action: &str, n: usize, child: &mut std::process::Child) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if emu.actions().iter().filter(|a| *a == action).count() >= n {
-            return;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("hubfix ended ({status}) before sending {action} #{n}");
-        }
-        assert!(Instant::now() < deadline, "{action} #{n} was never sent");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// The scenario's clean run, then one killed run per change it makes, each resumed.
 async fn every_kill_point<F>(services: &'static str, setup: F)
 where
@@ -347,15 +330,8 @@ where
         );
         let args = s.args(&hubfix, "run");
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut child = hubfix
-            .command(&args)
-            .envs(s.env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_request(&emu, change, skip + 1, &mut child);
+        let mut child = hubfix.spawn_quiet(&s.env, &args);
+        emu.wait_for_request(change, skip + 1, &mut child);
         child.kill().unwrap();
         child.wait().unwrap();
         let run_id = hubfix.last_run_id();

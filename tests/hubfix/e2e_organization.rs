@@ -166,8 +166,9 @@ async fn a_member_dms_replace_killed_after_the_delete_resumes_in_its_account() {
     let answers = hubfix.answers(
         "controls:\n  DMS.1: { intended: false, strategy: replace, new_identifier: demo-private-copy, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n",
     );
-    let mut child = hubfix
-        .command(&[
+    let mut child = hubfix.spawn_quiet(
+        &[],
+        &[
             "--role-name",
             "hubfix-member",
             "run",
@@ -175,21 +176,9 @@ async fn a_member_dms_replace_killed_after_the_delete_resumes_in_its_account() {
             "DMS.1",
             "--answers",
             &answers,
-        ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-    while count(&emu, "DeleteReplicationInstance") == 0 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "hubfix ended before the delete"
-        );
-        assert!(std::time::Instant::now() < deadline, "no delete was sent");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+        ],
+    );
+    emu.wait_for_request("DeleteReplicationInstance", 1, &mut child);
     child.kill().unwrap();
     child.wait().unwrap();
     let run_id = hubfix.last_run_id();

@@ -146,6 +146,21 @@ impl Emulator {
             .collect()
     }
 
+    /// Waits until the emulator has received `n` requests of `action` from `child`.
+    pub fn wait_for_request(&self, action: &str, n: usize, child: &mut std::process::Child) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            if self.actions().iter().filter(|a| *a == action).count() >= n {
+                return;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("hubfix ended ({status}) before sending {action} #{n}");
+            }
+            assert!(Instant::now() < deadline, "{action} #{n} was never sent");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn forget_requests(&self) {
         self.test_api("POST", "/hubfix-test/reset", serde_json::json!({}));
     }
@@ -229,6 +244,19 @@ impl Emulator {
             .await
     }
 
+    /// The SDK configuration of `account` (the credentials' own with `None`) in `region`.
+    pub async fn config_in(&self, account: Option<&str>, region: &str) -> aws_config::SdkConfig {
+        match account {
+            Some(a) => self.member_config(a, region).await,
+            None => self
+                .sdk_config()
+                .await
+                .to_builder()
+                .region(aws_config::Region::new(region.to_owned()))
+                .build(),
+        }
+    }
+
     /// A cluster without enhanced VPC routing in `account` and `region` (the credentials'
     /// account with `None`), and, with `finding`, a failed Redshift.7 finding for it in the
     /// credentials' (administrator) account. Returns the finding id.
@@ -239,15 +267,7 @@ impl Emulator {
         name: &str,
         finding: bool,
     ) -> String {
-        let config = match account {
-            Some(a) => self.member_config(a, region).await,
-            None => self
-                .sdk_config()
-                .await
-                .to_builder()
-                .region(aws_config::Region::new(region.to_owned()))
-                .build(),
-        };
+        let config = self.config_in(account, region).await;
         aws_sdk_redshift::Client::new(&config)
             .create_cluster()
             .cluster_identifier(name)
@@ -279,15 +299,7 @@ impl Emulator {
 
     /// Whether a cluster of `account` in `region` has enhanced VPC routing (applied or pending).
     pub async fn member_routing(&self, account: Option<&str>, region: &str, name: &str) -> bool {
-        let config = match account {
-            Some(a) => self.member_config(a, region).await,
-            None => self
-                .sdk_config()
-                .await
-                .to_builder()
-                .region(aws_config::Region::new(region.to_owned()))
-                .build(),
-        };
+        let config = self.config_in(account, region).await;
         let out = aws_sdk_redshift::Client::new(&config)
             .describe_clusters()
             .cluster_identifier(name)
@@ -581,6 +593,17 @@ impl Hubfix {
             command.env_remove(var);
         }
         Run(command.stdin(Stdio::null()).output().unwrap())
+    }
+
+    /// Starts the binary with no input and its output dropped (a run a test kills, say).
+    pub fn spawn_quiet(&self, vars: &[(&str, &str)], args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .envs(vars.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
     }
 
     /// Runs with extra environment variables (a secret for an answers file, say).
