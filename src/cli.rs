@@ -71,6 +71,11 @@ impl TypedValueParser for Checked {
     }
 }
 
+/// `--expires-in`: a validity within the bounds of a saved plan.
+fn expiry(text: &str) -> Result<std::time::Duration, String> {
+    crate::engine::parse_expiry(text)
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hubfix",
@@ -220,6 +225,26 @@ pub enum Command {
         /// Who signs the decisions off (shown in the finding notes).
         #[arg(long, value_name = "NAME", value_parser = APPROVER)]
         approver: Option<String>,
+        /// Ask every question (terminal or --answers) and write the plan to this file, for
+        /// sign-off and `hubfix apply`; nothing is changed.
+        #[arg(long, value_name = "PLAN.json")]
+        out: Option<PathBuf>,
+        /// How long the saved plan stays valid: 90m, 48h, 7d (at most 30d).
+        #[arg(long, value_name = "DURATION", requires = "out", value_parser = expiry)]
+        expires_in: Option<std::time::Duration>,
+    },
+    /// Apply a saved plan (`plan --out`): re-read every resource, refuse one whose state
+    /// changed since the plan, and make exactly the planned changes without a question.
+    Apply {
+        /// The plan file.
+        #[arg(value_name = "PLAN.json")]
+        plan: PathBuf,
+        /// Who approved the plan (recorded in the finding notes when the plan names nobody).
+        #[arg(long, value_name = "NAME", value_parser = APPROVER)]
+        approver: Option<String>,
+        /// How many resources to change at once.
+        #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+        parallel: u16,
     },
     /// Suppress findings after sign-off, without a runbook.
     Suppress {

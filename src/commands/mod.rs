@@ -1,6 +1,7 @@
 //! One file per subcommand; this file holds what they share: the runbook catalog, the
 //! language, the state directory, AWS clients built on first use, and target selection.
 
+mod apply;
 mod controls;
 mod findings;
 mod resume;
@@ -98,6 +99,7 @@ impl App {
             state_dir: self.state_dir.clone(),
             default_wait_timeout: Duration::from_secs(60 * 60),
             caller: caller.map(str::to_owned),
+            applying: None,
         }
     }
 }
@@ -128,7 +130,26 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
             selectors,
             answers,
             approver,
-        } => runtime()?.block_on(run::plan(&app, selectors, answers.as_deref(), approver)),
+            out,
+            expires_in,
+        } => {
+            let save = out.map(|path| apply::SaveTo {
+                path,
+                expires_in: expires_in.unwrap_or(crate::engine::DEFAULT_EXPIRY),
+            });
+            runtime()?.block_on(run::plan(
+                &app,
+                selectors,
+                answers.as_deref(),
+                approver,
+                save,
+            ))
+        }
+        Command::Apply {
+            plan,
+            approver,
+            parallel,
+        } => runtime()?.block_on(apply::run(&app, &plan, approver, parallel)),
         Command::Suppress {
             findings,
             reason,

@@ -5,6 +5,7 @@
 use super::App;
 use super::targets::{AccountApis, acting, select};
 use crate::actions::AwsApi;
+use crate::aws::Accounts;
 use crate::cli::{Output, RunArgs, Selectors};
 use crate::engine::Reporter as _;
 use crate::engine::{
@@ -14,7 +15,7 @@ use crate::engine::{
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::findings::{SdkSecurityHub, resource_name};
-use crate::runbook::Plan;
+use crate::runbook::{Catalog, Plan};
 use crate::ui::{
     Fleet, Printer, SharedPrompter, Table, TerminalPrompter, TerminalReporter, interactive,
 };
@@ -85,11 +86,18 @@ fn summary(reports: &[(Target, RunReport)]) -> String {
 
 pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
     if args.dry_run {
-        return plan(app, args.selectors, args.answers.as_deref(), args.approver).await;
+        return plan(
+            app,
+            args.selectors,
+            args.answers.as_deref(),
+            args.approver,
+            None,
+        )
+        .await;
     }
     crate::engine::listen_for_stop();
     // Refuse before any AWS call when nobody could answer.
-    let mut prompter = prompter_for(args.answers.as_deref(), args.approver.clone())?;
+    let prompter = prompter_for(args.answers.as_deref(), args.approver.clone())?;
     let catalog = app.catalog()?;
     let accounts = app.accounts();
     // Findings are read and marked with the credentials' own account, where they are.
@@ -100,6 +108,41 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
             .status("No failed findings to work on: nothing to do.");
         return Ok(ExitStatus::Success);
     }
+    let options = app.run_options(args.approver.clone(), accounts.caller_arn().await.ok());
+    let session = Session {
+        catalog: &catalog,
+        accounts: &accounts,
+        hub,
+        parallel: usize::from(args.parallel),
+    };
+    Ok(work_on(app, &session, targets, prompter, options).await?.1)
+}
+
+/// What `run` and `apply` share once the targets are chosen: the catalog, the accounts to
+/// act in, Security Hub, and how many resources to change at once.
+pub(super) struct Session<'s> {
+    pub catalog: &'s Catalog,
+    pub accounts: &'s Arc<Accounts>,
+    pub hub: Arc<SdkSecurityHub>,
+    pub parallel: usize,
+}
+
+/// Works on the targets: the triage table, every question of every target first (no change
+/// yet), then the changes (`parallel` at a time), then the summary. Gives each target's
+/// report and the session's exit status.
+pub(super) async fn work_on(
+    app: &App,
+    session: &Session<'_>,
+    targets: Vec<Target>,
+    mut prompter: Box<dyn Prompter>,
+    options: RunOptions,
+) -> Result<(Vec<(Target, RunReport)>, ExitStatus)> {
+    let (catalog, accounts, hub, parallel) = (
+        session.catalog,
+        session.accounts,
+        session.hub.clone(),
+        session.parallel,
+    );
     app.printer.status_block(&triage(&targets));
     for t in &targets {
         let holder = t
@@ -115,11 +158,9 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
             ));
         }
     }
-    let parallel = usize::from(args.parallel);
     let sharing = parallel > 1 && targets.len() > 1;
-    let (targets, unreachable) = acting(&accounts, targets, sharing).await?;
-    let options =
-        Arc::new(app.run_options(args.approver.clone(), accounts.caller_arn().await.ok()));
+    let (targets, unreachable) = acting(accounts, targets, sharing).await?;
+    let options = Arc::new(options);
     let reporter = TerminalReporter::new(app.printer);
     let services = Services {
         hub: hub.as_ref(),
@@ -243,11 +284,12 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
         .map(|(_, r)| r.exit_status())
         .max()
         .unwrap_or_default();
-    Ok(match (start_failed, busy) {
+    let exit = match (start_failed, busy) {
         (true, _) => worst.max(ExitStatus::Failed),
         (false, true) => worst.max(ExitStatus::Stopped),
         (false, false) => worst,
-    })
+    };
+    Ok((reports, exit))
 }
 
 fn header(app: &App, plan: &Plan, target: &Target) {
@@ -395,18 +437,22 @@ async fn run_fleet(
 
 /// `hubfix plan`: without answers every step and branch with its requests; with answers the
 /// path they choose, walked by the same code as `run`, with every request it would send.
+/// `save`: `plan --out`, every question asked (terminal or answers file) and the plan
+/// written to a file instead of shown only.
 pub async fn plan(
     app: &App,
     selectors: Selectors,
     answers: Option<&Path>,
     approver: Option<String>,
+    save: Option<super::apply::SaveTo>,
 ) -> Result<ExitStatus> {
-    let mut prompter = match answers {
-        Some(path) => {
+    let mut prompter: Option<Box<dyn Prompter>> = match (answers, &save) {
+        (None, Some(_)) => Some(super::apply::planning_prompter(approver.clone())?),
+        (Some(path), _) => {
             let file = AnswersFile::load(path)?;
-            Some(AnswersPrompter::new(file, path.to_path_buf()))
+            Some(Box::new(AnswersPrompter::new(file, path.to_path_buf())))
         }
-        None => None,
+        (None, None) => None,
     };
     let catalog = app.catalog()?;
     let accounts = app.accounts();
@@ -429,6 +475,7 @@ pub async fn plan(
     let options = app.run_options(approver, accounts.caller_arn().await.ok());
     let mut apis = AccountApis::new(false);
     let mut shown = Vec::new();
+    let mut saved = super::apply::Saving::default();
     let mut code = ExitStatus::Success;
     for target in &targets {
         let plan = catalog
@@ -465,14 +512,19 @@ pub async fn plan(
         };
         let (calls, outcome) = match prompter.as_mut() {
             Some(prompter) => {
+                let whose = answers.map_or_else(
+                    || "your answers".to_owned(),
+                    |p| format!("the answers in {}", p.display()),
+                );
                 reporter.say(&format!(
-                    "Plan of {} — {} ({}), as the answers in {} choose; nothing is changed:",
+                    "Plan of {} — {} ({}), as {whose} choose; nothing is changed:",
                     plan.control,
                     target.name(),
                     plan.title.get(options.lang),
-                    answers.map(|p| p.display().to_string()).unwrap_or_default()
                 ));
-                let report = engine.preview_walk(plan, target, prompter).await;
+                let report = engine
+                    .preview_walk(plan, target, prompter.as_mut(), save.is_some())
+                    .await;
                 reporter.say(&format!(
                     "→ the run would end {}: {}",
                     report.outcome.name(),
@@ -482,6 +534,9 @@ pub async fn plan(
                 use crate::runbook::Outcome::{Failed, NeedsInput, TimedOut};
                 if matches!(report.outcome, Failed | NeedsInput | TimedOut) {
                     code = code.max(report.outcome.exit_status());
+                }
+                if save.is_some() {
+                    saved.add(target, &report);
                 }
                 (report.calls, Some((report.outcome, report.message)))
             }
@@ -525,7 +580,10 @@ pub async fn plan(
     if json {
         app.printer.json(&serde_json::json!({ "targets": shown }));
     }
-    Ok(code)
+    match save {
+        Some(to) => saved.write(app, &to, &options, code),
+        None => Ok(code),
+    }
 }
 
 /// A plan's text is the command's data: it goes to stdout (to stderr, for people, when the

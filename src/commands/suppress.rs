@@ -49,6 +49,7 @@ pub async fn run(
         &format!("Suppressed after sign-off: {reason}"),
         approver,
         &date,
+        None,
     );
     app.printer.status(&format!(
         "hubfix will mark SUPPRESSED, with the note \"{note}\":"

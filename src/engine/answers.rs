@@ -106,52 +106,108 @@ impl AnswersPrompter {
             })
     }
 
-    fn secret(&self, q: &Question, value: &Value) -> Result<Secret, PromptError> {
-        let bad = || {
-            PromptError::Invalid(format!(
-                "answers file {}: `{}` is a secret: write `{{env: NAME}}` or `{{file: PATH}}` (or `{{generate: PATH}}` where hubfix can generate it), never the secret itself",
-                self.path.display(),
+    fn label(&self) -> String {
+        format!("answers file {}", self.path.display())
+    }
+}
+
+/// Where an answer comes from, for messages: `answers file PATH`, `saved plan PATH`.
+/// `generate`: whether `{generate: PATH}` may answer a secret.
+pub(super) struct AnswerSource<'a> {
+    pub label: &'a str,
+    pub generate: bool,
+}
+
+/// A secret answered by reference: `{env: NAME}`, `{file: PATH}` or, where allowed and the
+/// runbook can generate it, `{generate: PATH}`.
+fn secret(from: &AnswerSource<'_>, q: &Question, value: &Value) -> Result<Secret, PromptError> {
+    let label = from.label;
+    let bad = || {
+        PromptError::Invalid(format!(
+            "{label}: `{}` is a secret: write `{{env: NAME}}` or `{{file: PATH}}` (or `{{generate: PATH}}` where hubfix can generate it), never the secret itself",
+            q.id
+        ))
+    };
+    let Value::Object(map) = value else {
+        return Err(bad());
+    };
+    if map.len() != 1 {
+        return Err(bad());
+    }
+    match (map.get("env"), map.get("file")) {
+        (Some(Value::String(name)), _) => std::env::var(name).map(Secret::new).map_err(|_| {
+            PromptError::Missing(format!(
+                "{label}: `{}` comes from the environment variable {name}, which is not set",
                 q.id
             ))
-        };
-        let Value::Object(map) = value else {
-            return Err(bad());
-        };
-        if map.len() != 1 {
-            return Err(bad());
+        }),
+        (_, Some(Value::String(file))) => {
+            crate::files::read_regular_text(Path::new(file), MAX_SECRET_FILE)
+                .map(|s| Secret::new(s.trim_end_matches(['\n', '\r'])))
+                .map_err(|e| {
+                    PromptError::Missing(format!(
+                        "{label}: `{}` is read from the file {file}, but {e}; point `{{file: ...}}` at a regular file of at most 4 KiB holding only the secret",
+                        q.id,
+                    ))
+                })
         }
-        match (map.get("env"), map.get("file")) {
-            (Some(Value::String(name)), _) => std::env::var(name).map(Secret::new).map_err(|_| {
-                PromptError::Missing(format!(
-                    "answers file {}: `{}` comes from the environment variable {name}, which is not set",
-                    self.path.display(),
-                    q.id
-                ))
-            }),
-            (_, Some(Value::String(file))) => {
-                crate::files::read_regular_text(Path::new(file), MAX_SECRET_FILE)
-                    .map(|s| Secret::new(s.trim_end_matches(['\n', '\r'])))
-                    .map_err(|e| {
-                        PromptError::Missing(format!(
-                            "answers file {}: `{}` is read from the file {file}, but {e}; point `{{file: ...}}` at a regular file of at most 4 KiB holding only the secret",
-                            self.path.display(),
-                            q.id,
-                        ))
-                    })
+        _ => match (map.get("generate"), &q.rules, q.generate) {
+            (Some(Value::String(file)), Some(rules), Some(length)) if from.generate => {
+                super::secrets::generate_to_file(rules, length, Path::new(file)).map_err(|e| {
+                    PromptError::Invalid(format!(
+                        "{label}: `{}`: {e}; to use a value generated before, write `{{file: {file}}}`",
+                        q.id
+                    ))
+                })
             }
-            _ => match (map.get("generate"), &q.rules, q.generate) {
-                (Some(Value::String(file)), Some(rules), Some(length)) => {
-                    super::secrets::generate_to_file(rules, length, Path::new(file)).map_err(|e| {
-                        PromptError::Invalid(format!(
-                            "answers file {}: `{}`: {e}; to use a value generated before, write `{{file: {file}}}`",
-                            self.path.display(),
-                            q.id
-                        ))
-                    })
-                }
-                _ => Err(bad()),
-            },
+            _ => Err(bad()),
+        },
+    }
+}
+
+/// The answer a value gives to a question, checked against its kind.
+pub(super) fn answer_from(
+    from: &AnswerSource<'_>,
+    q: &Question,
+    value: &Value,
+) -> Result<Answer, PromptError> {
+    let wrong =
+        |want: &str| PromptError::Invalid(format!("{}: `{}` must be {want}", from.label, q.id));
+    match q.kind {
+        PromptKind::Confirm => value
+            .as_bool()
+            .map(Answer::Bool)
+            .ok_or_else(|| wrong("true or false")),
+        PromptKind::Input => match value {
+            Value::String(s) => Ok(Answer::Text(s.clone())),
+            Value::Number(n) => Ok(Answer::Text(n.to_string())),
+            _ => Err(wrong("a text")),
+        },
+        PromptKind::Select => {
+            let allowed: Vec<&str> = q.options.iter().map(|(v, _)| v.as_str()).collect();
+            match value.as_str() {
+                Some(v) if allowed.contains(&v) => Ok(Answer::Text(v.to_owned())),
+                _ => Err(wrong(&format!("one of: {}", allowed.join(", ")))),
+            }
         }
+        PromptKind::Secret => secret(from, q, value).map(Answer::Secret),
+    }
+}
+
+/// A secret's reference as a saved plan keeps it: `{env: NAME}` or `{file: PATH}` (a value
+/// generated into a file is then read from that file).
+pub(super) fn reference_of(value: &Value) -> Option<Value> {
+    let map = value.as_object().filter(|m| m.len() == 1)?;
+    let (key, path) = map.iter().next()?;
+    let path = path.as_str()?;
+    match key.as_str() {
+        "env" => Some(serde_json::json!({ "env": path })),
+        // Absolute, so the plan can be applied from another directory.
+        "file" | "generate" => {
+            let path = std::path::absolute(path).ok()?;
+            Some(serde_json::json!({ "file": path.display().to_string() }))
+        }
+        _ => None,
     }
 }
 
@@ -166,32 +222,16 @@ impl Prompter for AnswersPrompter {
                 control = q.control,
             )));
         };
-        let wrong = |want: &str| {
-            PromptError::Invalid(format!(
-                "answers file {}: `{}` must be {want}",
-                self.path.display(),
-                q.id
-            ))
+        let label = self.label();
+        let from = AnswerSource {
+            label: &label,
+            generate: true,
         };
-        match q.kind {
-            PromptKind::Confirm => value
-                .as_bool()
-                .map(Answer::Bool)
-                .ok_or_else(|| wrong("true or false")),
-            PromptKind::Input => match value {
-                Value::String(s) => Ok(Answer::Text(s.clone())),
-                Value::Number(n) => Ok(Answer::Text(n.to_string())),
-                _ => Err(wrong("a text")),
-            },
-            PromptKind::Select => {
-                let allowed: Vec<&str> = q.options.iter().map(|(v, _)| v.as_str()).collect();
-                match value.as_str() {
-                    Some(v) if allowed.contains(&v) => Ok(Answer::Text(v.to_owned())),
-                    _ => Err(wrong(&format!("one of: {}", allowed.join(", ")))),
-                }
-            }
-            PromptKind::Secret => self.secret(q, value).map(Answer::Secret),
-        }
+        answer_from(&from, q, value)
+    }
+
+    fn reference(&self, q: &Question) -> Option<Value> {
+        self.lookup(q).and_then(reference_of)
     }
 
     fn source(&self) -> String {

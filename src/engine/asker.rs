@@ -62,6 +62,11 @@ impl<'r> Asker<'r> {
         self.prompter.approver()
     }
 
+    /// How the secret just given for a question can be given again: its reference.
+    pub(super) fn reference(&self, question: &Question) -> Option<Value> {
+        self.prompter.reference(question)
+    }
+
     /// Where answers come from, and who gives them, for the journal.
     pub(super) fn source(&self) -> String {
         self.prompter.source()

@@ -9,7 +9,7 @@ use crate::findings::compose_note;
 use crate::runbook::{
     ForEach, Lang, Params, Plan, Step, StepKind, deferred, deferred_from, shown_value,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// One AWS request a step makes.
@@ -29,8 +29,9 @@ pub struct Request {
     pub for_each_of: Option<String>,
 }
 
-/// A request as `plan --output json`, the journal and listings show it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// A request as `plan --output json`, the journal, listings and saved plans show it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct ShownCall {
     pub step: String,
     pub service: String,
@@ -203,19 +204,39 @@ pub fn action_requests(
     }
 }
 
+/// Who signs a finding note off, on which date, and the saved plan the run applies (its
+/// SHA-256), for the note's tail.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub by: String,
+    pub date: String,
+    pub plan: Option<String>,
+}
+
+impl Signature {
+    /// The signature a run's context gives: its signer, its date, its plan.
+    pub fn of(ctx: &Context) -> Signature {
+        Signature {
+            by: ctx.signer(),
+            date: ctx.date(),
+            plan: ctx.plan(),
+        }
+    }
+}
+
 /// The BatchUpdateFindings request that marks the target's findings, with the note as it
-/// will be sent (its approver-and-date tail included).
+/// will be sent (its tail included: the plan applied, the approver and the date).
 pub fn finding_request(
     step: &str,
     target: &Target,
     status: &str,
     note: &str,
-    approver: &str,
-    date: &str,
+    signed: &Signature,
 ) -> Option<Request> {
     target.finding.as_ref()?;
     let refs = target.finding_refs();
-    let text = compose_note(note, approver, date);
+    let approver = signed.by.as_str();
+    let text = compose_note(note, approver, &signed.date, signed.plan.as_deref());
     let ids: Vec<Value> = refs
         .iter()
         .map(|r| json!({"Id": r.id, "ProductArn": r.product_arn}))
@@ -267,13 +288,11 @@ pub fn step_requests(
             };
             let body = ctx.redact_text(&note.render(lang, context));
             // A suppression asks for the approver if none is known; a resolution records the user.
-            let approver = match (ctx.approver(), status) {
-                (Some(a), _) => a,
-                (None, "SUPPRESSED") => "<approver>".into(),
-                (None, _) => ctx.signer(),
-            };
-            let date = ctx.value["run"]["date"].as_str().unwrap_or_default();
-            finding_request(&step.id, target, status, &body, &approver, date)
+            let mut signed = Signature::of(ctx);
+            if ctx.approver().is_none() && status == "SUPPRESSED" {
+                signed.by = "<approver>".into();
+            }
+            finding_request(&step.id, target, status, &body, &signed)
                 .into_iter()
                 .collect()
         }

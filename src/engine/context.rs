@@ -4,6 +4,7 @@
 
 use super::prompt::Secret;
 use crate::findings::{Finding, FindingRef, resource_name};
+use crate::runbook::prose;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -158,11 +159,37 @@ impl Context {
     }
 
     /// Who signs a note off when no approver is named: the credentials' identity (STS ARN),
-    /// else the OS user. Never "unknown" when the identity is known.
+    /// else the OS user. Never "unknown" when the identity is known. In a saved plan that
+    /// names no approver it is `<from run.signer>`: whoever applies the plan signs.
     pub fn signer(&self) -> String {
+        let signer = &self.value["run"]["signer"];
         self.approver()
-            .or_else(|| self.value["run"]["signer"].as_str().map(str::to_owned))
+            .or_else(|| signer.as_str().map(str::to_owned))
+            .or_else(|| crate::runbook::deferred_from(signer).map(|_| prose(signer)))
             .unwrap_or_else(os_user)
+    }
+
+    /// The run's date, as notes show it (`<from run.date>` in a saved plan).
+    pub fn date(&self) -> String {
+        prose(&self.value["run"]["date"])
+    }
+
+    /// The SHA-256 of the saved plan the run applies (`<from run.plan>` while the plan is
+    /// being saved), for the finding notes.
+    pub fn plan(&self) -> Option<String> {
+        let plan = &self.value["run"]["plan"];
+        (!plan.is_null()).then(|| prose(plan))
+    }
+
+    /// Sets the saved plan the run applies.
+    pub fn set_plan(&mut self, plan: Value) {
+        self.section("run").insert("plan".into(), plan);
+    }
+
+    /// Sets a run value known only when the plan is applied (a saved plan's context).
+    pub fn defer_run_value(&mut self, key: &str) {
+        self.section("run")
+            .insert(key.into(), crate::runbook::deferred(&format!("run.{key}")));
     }
 
     /// Sets the credentials' identity, for [`Context::signer`].

@@ -31,6 +31,9 @@ pub enum Event {
         runbook: String,
         hubfix_version: String,
         answers_from: String,
+        /// The saved plan the run applies: its file and SHA-256.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plan: Option<PlanRef>,
         /// The context the run started with (finding, resource, run).
         context: Value,
     },
@@ -95,6 +98,22 @@ pub enum Event {
         /// The step `hubfix resume` starts from; `None` when nothing is left to do.
         resume_at: Option<String>,
     },
+}
+
+/// The saved plan a run applies, as its journal names it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlanRef {
+    pub path: String,
+    pub sha256: String,
+}
+
+impl PlanRef {
+    pub fn of(file: &super::saved_plan::PlanFile) -> PlanRef {
+        PlanRef {
+            path: file.path.display().to_string(),
+            sha256: file.sha256.clone(),
+        }
+    }
 }
 
 /// One journal line: when, and what.

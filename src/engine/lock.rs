@@ -10,7 +10,7 @@
 //! run set it. A run that ends without fixing or suppressing the finding puts it back as it
 //! was; a resumed run recognises its own note.
 
-use super::calls::{self, Request};
+use super::calls::{self, Request, Signature};
 use super::context::Target;
 use crate::aws::ApiError;
 use crate::findings::{SecurityHub, Unprocessed, WorkflowStatus, update_findings};
@@ -182,14 +182,12 @@ impl FindingLock {
     /// Takes the finding unless held. `Ok(Some(request))`: this call marked it, with that
     /// request; `Ok(None)`: nothing to mark (no finding, held already, or this run's own
     /// lock found again on resume).
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn take(
         &mut self,
         hub: &dyn SecurityHub,
         target: &Target,
         run_id: &str,
-        who: &str,
-        date: &str,
+        signed: &Signature,
         settle: Duration,
     ) -> Result<Option<(Request, WorkflowStatus)>, LockError> {
         if self.held.is_some() {
@@ -219,12 +217,12 @@ impl FindingLock {
             target,
             WorkflowStatus::Notified.as_str(),
             &lock_body(run_id, &target.control),
-            who,
-            date,
+            signed,
         )
         .expect("the target has a finding");
         // The note sent is the one in the request the journal and listings show.
         let refs = target.finding_refs();
+        let who = signed.by.as_str();
         let failed =
             update_findings(hub, &refs, WorkflowStatus::Notified, request.note(), who).await?;
         if let Some(u) = failed.first() {
@@ -256,14 +254,14 @@ impl FindingLock {
         hub: &dyn SecurityHub,
         target: &Target,
         why: impl FnOnce(WorkflowStatus) -> String,
-        who: &str,
-        date: &str,
+        signed: &Signature,
     ) -> Option<(Request, Result<(), LockError>)> {
         let held = self.held.take()?;
         let why = why(held.previous);
         let request =
-            calls::finding_request("unlock", target, held.previous.as_str(), &why, who, date)?;
+            calls::finding_request("unlock", target, held.previous.as_str(), &why, signed)?;
         let note = request.note();
+        let who = signed.by.as_str();
         // Bounded: the run's end must be journaled even if Security Hub does not answer.
         let released = tokio::time::timeout(Duration::from_secs(20), async {
             let failed =
@@ -299,7 +297,7 @@ mod tests {
 
     #[test]
     fn a_lock_note_names_its_run() {
-        let note = compose_note(&lock_body("r-1", "Redshift.7"), "Taro", "2026-12-06");
+        let note = compose_note(&lock_body("r-1", "Redshift.7"), "Taro", "2026-12-06", None);
         assert_eq!(lock_holder(&note), Some("r-1"));
         assert_eq!(lock_holder("Suppressed after sign-off: x"), None);
         assert_eq!(

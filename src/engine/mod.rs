@@ -8,6 +8,7 @@ mod asker;
 mod calls;
 mod context;
 mod flow;
+mod guard;
 mod interrupt;
 mod journal;
 mod lock;
@@ -16,6 +17,7 @@ mod prompt;
 mod recorder;
 mod reporter;
 mod resume;
+mod saved_plan;
 mod scripted;
 pub mod secrets;
 mod session;
@@ -24,13 +26,17 @@ mod walk;
 
 pub use answers::{AnswersError, AnswersFile, AnswersPrompter};
 pub use calls::{Request, ShownCall};
-pub use context::{Context, REDACTED, Target};
+pub use context::{Context, REDACTED, Target, os_user};
 pub use interrupt::{listen_for_stop, stop_asked, stop_requested};
-pub use journal::{Event, Journal, Record, RunSummary, list_runs};
+pub use journal::{Event, Journal, PlanRef, Record, RunSummary, list_runs};
 pub use lock::lock_holder;
 pub use preview::preview;
 pub use prompt::{Answer, PromptError, Prompter, Question, Secret};
 pub use reporter::{RecordingReporter, Reporter, WaitDisplay};
+pub use saved_plan::{
+    DEFAULT_EXPIRY, PLAN_VERSION, PlanFile, PlanFileError, PlanPrompter, PlannedTarget, SavedPlan,
+    parse_expiry, timestamp,
+};
 pub use scripted::ScriptedPrompter;
 pub use session::{
     Engine, Preparation, Prepared, PreviewReport, RunOptions, RunReport, StartError,

@@ -89,4 +89,9 @@ pub trait Prompter: Send {
     fn approver(&self) -> Option<String> {
         None
     }
+    /// How a secret just given for this question can be given again without a person: its
+    /// `{env: NAME}` or `{file: PATH}` reference, which a saved plan keeps. `None`: typed.
+    fn reference(&self, _question: &Question) -> Option<Value> {
+        None
+    }
 }

@@ -5,18 +5,21 @@
 use super::asker::{Asked, Asker};
 use super::calls::ShownCall;
 use super::context::{Context, Target, os_user};
-use super::journal::{Event, Journal};
+use super::guard::{Capture, Guard, PlanCheck};
+use super::journal::{Event, Journal, PlanRef};
 use super::lock::{FindingLock, LocalLock};
 use super::prompt::Prompter;
 use super::recorder::Recorder;
 use super::reporter::Reporter;
 use super::resume::ResumePoint;
+use super::saved_plan::PlanFile;
 use super::wait::PollPolicy;
 use super::walk::{Walk, WalkEnd};
 use crate::actions::Api;
 use crate::findings::SecurityHub;
 use crate::runbook::{Lang, Outcome, Plan, StepKind};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,6 +35,9 @@ pub struct RunOptions {
     /// The credentials' identity (STS ARN): who signs the session's notes off when no
     /// approver is named, and the default answer when one is asked.
     pub caller: Option<String>,
+    /// The saved plan the session applies (`hubfix apply`): each run is checked against its
+    /// planned target, and its journal and finding notes carry the plan's SHA-256.
+    pub applying: Option<std::sync::Arc<PlanFile>>,
 }
 
 /// The services and displays a run uses.
@@ -87,6 +93,8 @@ pub enum StartError {
         step: String,
         path: PathBuf,
     },
+    #[error("{control} on {resource} is not in the plan being applied; nothing was changed")]
+    NotPlanned { control: String, resource: String },
 }
 
 impl StartError {
@@ -97,6 +105,7 @@ impl StartError {
             StartError::NotResumable(_)
                 | StartError::StepGone { .. }
                 | StartError::Unreadable { .. }
+                | StartError::NotPlanned { .. }
         )
     }
 }
@@ -135,6 +144,12 @@ pub struct PreviewReport {
     pub outcome: Outcome,
     pub message: String,
     pub calls: Vec<ShownCall>,
+    /// When the plan is saved: every answer on the path (a secret as its reference)...
+    pub answers: BTreeMap<String, Value>,
+    /// ...and the fields of the resource state read before the first change.
+    pub fingerprint: BTreeMap<String, Value>,
+    /// Who signed the decisions off, if anyone was named.
+    pub approver: Option<String>,
 }
 
 /// A run whose questions up to its first change are answered, paused right before that
@@ -149,6 +164,7 @@ pub struct Prepared {
     run_id: String,
     asked: Asked,
     index: usize,
+    check: Option<PlanCheck>,
 }
 
 impl Prepared {
@@ -181,20 +197,31 @@ impl<'e> Engine<'e> {
     }
 
     /// Walks a plan on a target as `run` would, with the same code, asking the prompter
-    /// (an answers file), making the read calls and recording every request instead of
-    /// sending the mutating ones. Nothing is journaled and nothing is changed.
+    /// (an answers file, or a terminal), making the read calls and recording every request
+    /// instead of sending the mutating ones. Nothing is journaled and nothing is changed.
+    /// `saving`: the plan is saved (`plan --out`): the answers as the plan keeps them and
+    /// the resource state read are recorded, and what only the run applying it will know
+    /// (its id, date, plan SHA-256, and its signer when nobody is named) stays `<from run.…>`.
     pub async fn preview_walk(
         &self,
         plan: &Plan,
         target: &Target,
         prompter: &mut dyn Prompter,
+        saving: bool,
     ) -> PreviewReport {
         let approver = self
             .options
             .approver
             .clone()
             .or_else(|| prompter.approver());
-        let ctx = self.preview_context(target, approver.as_deref());
+        let mut ctx = self.preview_context(target, approver.as_deref());
+        if saving {
+            ctx.defer_run_value("date");
+            ctx.defer_run_value("plan");
+            if approver.is_none() {
+                ctx.defer_run_value("signer");
+            }
+        }
         let asker = Asker::new(prompter, Asked::default());
         let mut walk = Walk::new(
             self,
@@ -205,11 +232,21 @@ impl<'e> Engine<'e> {
             asker,
             Recorder::preview(),
         );
+        if saving {
+            walk.check = Some(PlanCheck::Saving(Capture::new(plan.state_paths())));
+        }
         let report = walk.walk(0).await;
+        let (answers, fingerprint) = match walk.check.take() {
+            Some(PlanCheck::Saving(capture)) => (capture.answers, capture.fingerprint),
+            _ => Default::default(),
+        };
         PreviewReport {
             outcome: report.outcome,
             message: report.message,
             calls: walk.recorder.take_calls(),
+            answers,
+            fingerprint,
+            approver: walk.ctx.approver(),
         }
     }
 
@@ -240,6 +277,7 @@ impl<'e> Engine<'e> {
                 run_id: walk.run_id,
                 asked: walk.asker.asked(),
                 index,
+                check: walk.check,
             })),
         })
     }
@@ -325,6 +363,7 @@ impl<'e> Engine<'e> {
             Asker::new(prompter, prepared.asked),
             Recorder::journal(journal),
         );
+        walk.check = prepared.check;
         match local {
             None => {}
             Some(Ok(local)) => walk.lock = FindingLock::local(local),
@@ -354,6 +393,23 @@ impl<'e> Engine<'e> {
             .or_else(|| prompter.approver());
         let mut ctx = Context::new(target, &run_id, approver.as_deref());
         ctx.set_signer(self.options.caller.as_deref());
+        let applying = match &self.options.applying {
+            None => None,
+            Some(file) => {
+                let planned = file.target(target).ok_or_else(|| StartError::NotPlanned {
+                    control: target.control.clone(),
+                    resource: target.resource.clone(),
+                })?;
+                ctx.set_plan(Value::String(file.sha256.clone()));
+                let guard =
+                    Guard::new(planned.fingerprint.clone(), &planned.calls, planned.outcome);
+                Some((guard, PlanRef::of(file)))
+            }
+        };
+        let (check, plan_ref) = match applying {
+            Some((guard, plan_ref)) => (Some(PlanCheck::Applying(guard)), Some(plan_ref)),
+            None => (None, None),
+        };
         let local = LocalLock::acquire(&self.options.state_dir, &target.resource, &run_id)?;
         let path = Journal::path_for(&self.options.state_dir, &run_id);
         let mut journal = Journal::create(&self.options.state_dir, &run_id).map_err(|source| {
@@ -376,6 +432,7 @@ impl<'e> Engine<'e> {
                 runbook: plan.source.display().to_string(),
                 hubfix_version: env!("CARGO_PKG_VERSION").into(),
                 answers_from: prompter.source(),
+                plan: plan_ref,
                 context: ctx.value.clone(),
             })
             .map_err(|source| StartError::Journal { path, source })?;
@@ -389,6 +446,7 @@ impl<'e> Engine<'e> {
             Recorder::journal(journal),
         );
         walk.lock = FindingLock::local(local);
+        walk.check = check;
         Ok(walk)
     }
 

@@ -8,9 +8,10 @@
 //! journal does not change anything.
 
 use super::asker::{Asker, dynamic_options};
-use super::calls::{self, Request};
+use super::calls::{self, Request, Signature};
 use super::context::{Context, Target};
 use super::flow::{Failure, Flow};
+use super::guard::PlanCheck;
 use super::interrupt::Interrupts;
 use super::journal::Event;
 use super::lock::FindingLock;
@@ -51,6 +52,8 @@ pub(super) struct Walk<'r, 'e> {
     /// On resume: the changes journaled as started with no answer, by step and item: each
     /// is settled by reading the resource before it could be sent again.
     pub uncertain: std::collections::BTreeSet<(String, Option<usize>)>,
+    /// A saved plan this walk records (`plan --out`) or applies (`apply`).
+    pub check: Option<PlanCheck>,
     /// Steps walked in this session of the run.
     steps_taken: usize,
     /// How many times each change step was tried in this session, by index.
@@ -96,6 +99,7 @@ impl<'r, 'e> Walk<'r, 'e> {
             changed: false,
             done_items: Default::default(),
             uncertain: Default::default(),
+            check: None,
             steps_taken: 0,
             change_tries: Default::default(),
         }
@@ -140,37 +144,16 @@ impl<'r, 'e> Walk<'r, 'e> {
         self.recorder.record(event)
     }
 
-    /// Who signs a note off: the session's approver, else the credentials' identity (STS
-    /// ARN), else the OS user.
-    fn signer(&self) -> String {
-        self.ctx.signer()
-    }
-
-    fn today(&self) -> String {
-        self.ctx.value["run"]["date"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
     /// Marks the finding NOTIFIED before the first change, so other operators and runs see
     /// the run at work. A lock held by another run, or a finding moved on meanwhile, stops
     /// the run before any change; so does a lock that cannot be taken at all: hubfix does not
     /// change a resource it cannot lock.
     async fn take_lock(&mut self) -> Result<(), Failure> {
-        let who = self.signer();
-        let date = self.today();
+        let signed = Signature::of(&self.ctx);
         let settle = super::lock::settle(self.engine.options.poll.first);
         let taken = self
             .lock
-            .take(
-                self.engine.hub,
-                &self.target,
-                &self.run_id,
-                &who,
-                &date,
-                settle,
-            )
+            .take(self.engine.hub, &self.target, &self.run_id, &signed, settle)
             .await;
         match taken {
             // Held before it is journaled: if the journal fails, the run still puts it back.
@@ -207,8 +190,7 @@ impl<'r, 'e> Walk<'r, 'e> {
         if resumable && self.changed {
             return;
         }
-        let who = self.signer();
-        let date = self.today();
+        let signed = Signature::of(&self.ctx);
         let run_id = self.run_id.clone();
         let why = |previous: WorkflowStatus| {
             format!(
@@ -219,7 +201,7 @@ impl<'r, 'e> Walk<'r, 'e> {
         };
         let Some((request, released)) = self
             .lock
-            .release(self.engine.hub, &self.target, why, &who, &date)
+            .release(self.engine.hub, &self.target, why, &signed)
             .await
         else {
             return;
@@ -284,7 +266,9 @@ impl<'r, 'e> Walk<'r, 'e> {
                 (Outcome::Stopped, m)
             }
         };
-        self.end(outcome, message, Some(step.id.clone())).await
+        // A plan refused before any change leaves nothing to resume: it is planned again.
+        let resume_at = (outcome != Outcome::Refused || self.changed).then(|| step.id.clone());
+        self.end(outcome, message, resume_at).await
     }
 
     pub(super) async fn walk(&mut self, index: usize) -> RunReport {
@@ -506,6 +490,9 @@ impl<'r, 'e> Walk<'r, 'e> {
                 Ok(Flow::Next)
             }
             StepKind::End { outcome, text } => {
+                if let Some(check) = &self.check {
+                    check.at_end(*outcome, self.changed)?;
+                }
                 let message = text.render(lang, &self.ctx.value);
                 Ok(Flow::End(*outcome, message))
             }
@@ -518,6 +505,22 @@ impl<'r, 'e> Walk<'r, 'e> {
                 ..
             } => {
                 self.check_approval(step)?;
+                if *mutating && self.check.is_some() {
+                    // Compared with the plan before the finding is locked: nothing changes
+                    // when the requests are not the planned ones.
+                    let requests: Vec<calls::ShownCall> = calls::action_requests(
+                        step,
+                        call,
+                        params,
+                        for_each.as_ref(),
+                        &self.ctx.value,
+                    )
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| r.shown(&self.ctx))
+                    .collect();
+                    self.before_change(&step.id, &requests)?;
+                }
                 if *mutating && !self.recorder.is_preview() {
                     self.take_lock().await?;
                 }
@@ -527,6 +530,9 @@ impl<'r, 'e> Walk<'r, 'e> {
                 let output = self.act(step, call, params, for_each.as_ref()).await?;
                 self.changed |= *mutating && !self.recorder.is_preview();
                 self.ctx.set_output(&step.id, output);
+                if !*mutating && let Some(check) = self.check.as_mut() {
+                    check.after_read(&step.id, &self.ctx)?;
+                }
                 Ok(Flow::Next)
             }
             StepKind::Wait(spec) if self.recorder.is_preview() => {
@@ -569,6 +575,16 @@ impl<'r, 'e> Walk<'r, 'e> {
                 self.update_finding(step, WorkflowStatus::Resolved, note)
                     .await
             }
+        }
+    }
+
+    /// A change step is about to make its requests: a saved plan records the state no
+    /// further, or checks they are the planned ones.
+    fn before_change(&mut self, step: &str, requests: &[calls::ShownCall]) -> Result<(), Failure> {
+        let changed = self.changed;
+        match self.check.as_mut() {
+            Some(check) => check.before_change(step, requests, &self.ctx, changed),
+            None => Ok(()),
         }
     }
 
@@ -774,6 +790,18 @@ impl<'r, 'e> Walk<'r, 'e> {
             resource_keys: self.resource_keys(),
         };
         let given = self.asker.ask(&question)?;
+        if let Some(check) = self.check.as_mut() {
+            let kept = match &given.secret {
+                None => given.value.clone(),
+                Some(_) => self.asker.reference(&question).ok_or_else(|| {
+                    Failure::needs_input(format!(
+                        "`{}` is a secret typed at the terminal, and a saved plan keeps a secret only as a reference: answer it from an answers file (--answers) with `{{env: NAME}}` or `{{file: PATH}}`, then plan again",
+                        step.id
+                    ))
+                })?,
+            };
+            check.keep_answer(&step.id, kept);
+        }
         if let Some(secret) = given.secret {
             self.ctx.set_secret(&step.id, secret);
         }
@@ -922,6 +950,7 @@ impl<'r, 'e> Walk<'r, 'e> {
         self.check_approval(step)?;
         let lang = self.lang();
         let Some(finding) = self.target.finding.clone() else {
+            self.before_change(&step.id, &[])?;
             self.reporter().say(lang.pick(
                 "No Security Hub finding was given for this resource, so there is nothing to mark; nothing was changed in Security Hub.",
                 "このリソースには Security Hub の Finding が指定されていないため、Security Hub は変更しません。",
@@ -930,21 +959,16 @@ impl<'r, 'e> Walk<'r, 'e> {
                 .set_output(&step.id, serde_json::json!({"skipped": "no finding"}));
             return Ok(Flow::Next);
         };
-        let updated_by = match status {
-            WorkflowStatus::Suppressed => self.approver().await?,
-            _ => self.signer(),
-        };
-        let date = self.today();
+        let mut signed = Signature::of(&self.ctx);
+        if status == WorkflowStatus::Suppressed {
+            signed.by = self.approver().await?;
+        }
+        let updated_by = signed.by.clone();
         let body = self.ctx.redact_text(&note.render(lang, &self.ctx.value));
-        let request = calls::finding_request(
-            &step.id,
-            &self.target,
-            status.as_str(),
-            &body,
-            &updated_by,
-            &date,
-        )
-        .expect("the target has a finding");
+        let request =
+            calls::finding_request(&step.id, &self.target, status.as_str(), &body, &signed)
+                .expect("the target has a finding");
+        self.before_change(&step.id, &[request.shown(&self.ctx)])?;
         let text = request.note().to_owned();
         let refs = self.target.finding_refs();
         self.reporter().say(&format!(

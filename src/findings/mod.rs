@@ -30,6 +30,13 @@ pub struct Finding {
     pub region: String,
     pub account: String,
     pub workflow_status: String,
+    /// `Compliance.Status` (`FAILED`, `PASSED`, ...) and `RecordState` (`ACTIVE`,
+    /// `ARCHIVED`), when Security Hub gives them: a saved plan is applied only to a finding
+    /// still failed and active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_state: Option<String>,
     /// The note's text (a hubfix lock names its run there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -43,6 +50,27 @@ impl Finding {
     pub fn short_id(&self) -> String {
         let last = self.id.rsplit('/').next().unwrap_or(&self.id);
         last.chars().take(8).collect()
+    }
+
+    /// Why a remediation no longer applies to this finding (it passed, was archived, or was
+    /// resolved or suppressed meanwhile), if it does not.
+    pub fn no_longer_open(&self) -> Option<String> {
+        let compliance = self.compliance_status.as_deref().unwrap_or("unknown");
+        let record = self.record_state.as_deref().unwrap_or("unknown");
+        if compliance != "FAILED" {
+            Some(format!(
+                "its compliance status is {compliance} now, not FAILED"
+            ))
+        } else if record != "ACTIVE" {
+            Some(format!("its record state is {record} now, not ACTIVE"))
+        } else if !matches!(self.workflow_status.as_str(), "NEW" | "NOTIFIED") {
+            Some(format!(
+                "its workflow status is {} now, not NEW or NOTIFIED",
+                self.workflow_status
+            ))
+        } else {
+            None
+        }
     }
 
     /// The account the resource is in: its ARN's, else the finding's `AwsAccountId`.

@@ -17,9 +17,12 @@ pub const APPROVER_LIMIT: usize = 100;
 /// the runbook's own words and resource names, so a reason is not cut.
 pub const REASON_LIMIT: usize = 200;
 
-/// The tail of every note: who approved it and when.
-fn tail(approver: &str, date: &str) -> String {
-    format!(" [hubfix; approved by {approver} on {date}]")
+/// The tail of every note: the saved plan applied (its SHA-256), who approved it and when.
+fn tail(approver: &str, date: &str, plan: Option<&str>) -> String {
+    let plan = plan
+        .map(|p| format!("plan sha256:{p}; "))
+        .unwrap_or_default();
+    format!(" [hubfix; {plan}approved by {approver} on {date}]")
 }
 
 /// Why a name cannot be the approver of a finding update, if it cannot.
@@ -58,10 +61,11 @@ pub fn check_reason(reason: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `body` followed by who approved it and when, cut to fit 512 characters. Control
-/// characters in either are written as visible escapes (`\x1b`).
-pub fn compose_note(body: &str, approver: &str, date: &str) -> String {
-    let tail = tail(&escape_controls(approver), date);
+/// `body` followed by who approved it and when (and, for a run of a saved plan, the plan
+/// file's SHA-256), cut to fit 512 characters: the body is shortened, never the tail.
+/// Control characters in either are written as visible escapes (`\x1b`).
+pub fn compose_note(body: &str, approver: &str, date: &str, plan: Option<&str>) -> String {
+    let tail = tail(&escape_controls(approver), date, plan);
     let room = NOTE_LIMIT.saturating_sub(tail.chars().count());
     let body = escape_controls(body.trim());
     let body: String = if body.chars().count() > room {
@@ -81,7 +85,7 @@ mod tests {
 
     #[test]
     fn long_reasons_are_cut_but_approver_and_date_stay() {
-        let note = compose_note(&"x".repeat(2000), "Taro Yamada", "2026-11-22");
+        let note = compose_note(&"x".repeat(2000), "Taro Yamada", "2026-11-22", None);
         assert_eq!(note.chars().count(), NOTE_LIMIT);
         assert!(note.ends_with("[hubfix; approved by Taro Yamada on 2026-11-22]"));
     }
@@ -89,14 +93,14 @@ mod tests {
     #[test]
     fn short_notes_are_kept_whole() {
         assert_eq!(
-            compose_note("Legacy ETL", "A", "2026-01-01"),
+            compose_note("Legacy ETL", "A", "2026-01-01", None),
             "Legacy ETL [hubfix; approved by A on 2026-01-01]"
         );
     }
 
     #[test]
     fn control_characters_are_escaped_in_the_note() {
-        let note = compose_note("Reason: a\u{1b}[31mb\u{9b}", "A", "2026-01-01");
+        let note = compose_note("Reason: a\u{1b}[31mb\u{9b}", "A", "2026-01-01", None);
         assert_eq!(
             note,
             "Reason: a\\x1b[31mb\\u{9b} [hubfix; approved by A on 2026-01-01]"
@@ -109,12 +113,22 @@ mod tests {
         let reason = "r".repeat(REASON_LIMIT);
         assert!(check_approver(&approver).is_ok() && check_reason(&reason).is_ok());
         let body = format!("{} Reason: {reason}", "w".repeat(160));
-        let note = compose_note(&body, &approver, "2026-01-01");
+        let note = compose_note(&body, &approver, "2026-01-01", None);
         assert!(note.contains(&body), "{note}");
         assert!(check_approver(&"a".repeat(APPROVER_LIMIT + 1)).is_err());
         assert!(check_approver("  ").is_err());
         assert!(check_approver("Taro\u{1b}[2J").is_err());
         assert!(check_reason(&"r".repeat(REASON_LIMIT + 1)).is_err());
         assert!(check_reason(" ").is_err());
+    }
+
+    #[test]
+    fn a_saved_plan_is_named_in_the_tail_and_never_cut() {
+        let sha = "a".repeat(64);
+        let note = compose_note(&"x".repeat(2000), "Taro", "2026-01-01", Some(&sha));
+        assert_eq!(note.chars().count(), NOTE_LIMIT);
+        assert!(note.ends_with(&format!(
+            "[hubfix; plan sha256:{sha}; approved by Taro on 2026-01-01]"
+        )));
     }
 }

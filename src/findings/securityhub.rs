@@ -124,6 +124,11 @@ fn to_finding(f: &AwsSecurityFinding) -> Finding {
             .and_then(|w| w.status())
             .map_or("NEW", |s| s.as_str())
             .to_owned(),
+        compliance_status: f
+            .compliance()
+            .and_then(|c| c.status())
+            .map(|s| s.as_str().to_owned()),
+        record_state: f.record_state().map(|s| s.as_str().to_owned()),
         note: f.note().and_then(|n| n.text()).map(str::to_owned),
         created_at: f.created_at().map(str::to_owned),
         updated_at: f.updated_at().map(str::to_owned),

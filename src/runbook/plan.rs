@@ -81,6 +81,10 @@ pub enum Outcome {
     /// A needed answer was missing or invalid (exit 2).
     NeedsInput,
     TimedOut,
+    /// A saved plan no longer fits the resource (its state changed, or the run would send
+    /// other requests than planned): refused before the change (exit 1; `apply` ends with 2
+    /// when nothing at all was applied). Never a runbook's own outcome.
+    Refused,
 }
 
 impl Outcome {
@@ -88,7 +92,7 @@ impl Outcome {
         use crate::exit::ExitStatus;
         match self {
             Outcome::Compliant | Outcome::Suppressed | Outcome::Fixed => ExitStatus::Success,
-            Outcome::Failed => ExitStatus::Failed,
+            Outcome::Failed | Outcome::Refused => ExitStatus::Failed,
             Outcome::NeedsInput => ExitStatus::Usage,
             Outcome::Stopped => ExitStatus::Stopped,
             Outcome::TimedOut => ExitStatus::TimedOut,
@@ -104,6 +108,7 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::NeedsInput => "needs_input",
             Outcome::TimedOut => "timed_out",
+            Outcome::Refused => "refused",
         }
     }
 }
@@ -248,6 +253,43 @@ pub struct Plan {
 impl Plan {
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.steps.iter().position(|s| s.id == id)
+    }
+
+    /// The fields of the resource state that the runbook's conditions and calls use: every
+    /// `steps.<id>...` path read by a `when`, a branch, a `for_each` (its list and filter),
+    /// an assertion, or the parameters of an action, a wait or an assertion's call; sorted,
+    /// each once. A saved plan records their values (its fingerprint).
+    pub fn state_paths(&self) -> Vec<Path> {
+        let mut paths: Vec<&Path> = Vec::new();
+        for step in &self.steps {
+            paths.extend(step.when.iter().flat_map(Condition::paths));
+            paths.extend(step.branches.iter().flat_map(|b| b.when.paths()));
+            match &step.kind {
+                StepKind::Action {
+                    params, for_each, ..
+                } => {
+                    paths.extend(params.paths());
+                    if let Some(each) = for_each {
+                        paths.push(&each.items);
+                        paths.extend(each.only.iter().flat_map(Condition::paths));
+                    }
+                }
+                StepKind::Wait(spec) => paths.extend(spec.params.paths()),
+                StepKind::Assert { params, that, .. } => {
+                    paths.extend(params.paths());
+                    paths.extend(that.paths());
+                }
+                _ => {}
+            }
+        }
+        let mut state: Vec<Path> = paths
+            .into_iter()
+            .filter(|p| p.root() == "steps" && p.0.len() > 1)
+            .cloned()
+            .collect();
+        state.sort_by(|a, b| a.0.cmp(&b.0));
+        state.dedup();
+        state
     }
 }
 

@@ -220,4 +220,8 @@ impl Prompter for SharedPrompter {
     fn approver(&self) -> Option<String> {
         self.with(|p| p.approver())
     }
+
+    fn reference(&self, question: &Question) -> Option<serde_json::Value> {
+        self.with(|p| p.reference(question))
+    }
 }

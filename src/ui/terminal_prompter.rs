@@ -12,6 +12,8 @@ use std::path::Path;
 pub struct TerminalPrompter {
     theme: ColorfulTheme,
     approver: Option<String>,
+    /// The files secrets were generated into, by prompt id: a saved plan reads them there.
+    generated: std::collections::BTreeMap<String, String>,
 }
 
 impl TerminalPrompter {
@@ -19,6 +21,7 @@ impl TerminalPrompter {
         TerminalPrompter {
             theme: ColorfulTheme::default(),
             approver,
+            generated: Default::default(),
         }
     }
 }
@@ -103,7 +106,7 @@ impl TerminalPrompter {
 
     /// Typed twice (checked against the runbook's rules as it is typed), or generated into
     /// a new file when the runbook allows it; the value is never shown.
-    fn secret(&self, q: &Question) -> Result<Answer, PromptError> {
+    fn secret(&mut self, q: &Question) -> Result<Answer, PromptError> {
         let id = q.id.as_str();
         if let (Some(rules), Some(length)) = (&q.rules, q.generate) {
             let how = Select::with_theme(&self.theme)
@@ -133,6 +136,8 @@ impl TerminalPrompter {
                     "Saved to {} (mode 0600); give it to the clients from there. hubfix never shows it.",
                     safe(&path)
                 );
+                let absolute = std::path::absolute(&path).map_or(path, |p| p.display().to_string());
+                self.generated.insert(q.id.clone(), absolute);
                 return Ok(Answer::Secret(secret));
             }
         }
@@ -168,6 +173,11 @@ impl Prompter for TerminalPrompter {
 
     fn who(&self) -> String {
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    }
+
+    fn reference(&self, q: &Question) -> Option<serde_json::Value> {
+        let path = self.generated.get(&q.id)?;
+        Some(serde_json::json!({ "file": path }))
     }
 
     fn approver(&self) -> Option<String> {

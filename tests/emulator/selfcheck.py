@@ -607,6 +607,23 @@ class Check:
         self.api("/hubfix-test/reset", {})
         print("ok dms delete: refused with tasks or while not available, deleting polls, then gone; new ARN on recreate")
 
+    def dms_modify(self):
+        arns = self.dms_seed()
+        arn = arns["demo-private-dms"]
+        out = self.dms.modify_replication_instance(ReplicationInstanceArn=arn, ReplicationInstanceClass="dms.c5.large",
+                                                   AllocatedStorage=100, ApplyImmediately=True)["ReplicationInstance"]
+        assert (out["ReplicationInstanceStatus"], out["ReplicationInstanceClass"], out["AllocatedStorage"]) == (
+            "modifying", "dms.c5.large", 100), out
+        seen = [self.dms_instance(arn)["ReplicationInstanceStatus"] for _ in range(3)]
+        assert seen == ["modifying", "modifying", "available"], seen
+        assert self.error(self.dms.modify_replication_instance, ReplicationInstanceArn=arn,
+                          ReplicationInstanceClass="dms.t3.small") == ("InvalidParameterValueException", 400)
+        assert self.error(self.dms.modify_replication_instance, ReplicationInstanceArn=arn, MultiAZ=True,
+                          ApplyImmediately=True) == ("InvalidParameterValueException", 400)
+        assert self.error(self.dms.modify_replication_instance, ReplicationInstanceArn=f"{arn}X",
+                          ApplyImmediately=True) == ("ResourceNotFoundFault", 400)
+        print("ok dms modify instance: class and storage applied, modifying polls, unsupported parameters refused")
+
     def dms_task_flow(self):
         arns = self.dms_seed()
         tasks = self.dms_tasks()
@@ -912,7 +929,7 @@ def main():
         for step in (check.filters, check.paging, check.batch_update, check.log_and_deny, check.faults,
                      check.redshift, check.raw,
                      check.elasticache_members, check.elasticache_refusals, check.elasticache_rotate_set,
-                     check.elasticache_raw, check.dms_instances, check.dms_delete, check.dms_task_flow, check.dms_move,
+                     check.elasticache_raw, check.dms_instances, check.dms_modify, check.dms_delete, check.dms_task_flow, check.dms_move,
                      check.dms_endpoints, check.dms_connections, check.dms_raw):
             step()
     finally:

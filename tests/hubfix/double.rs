@@ -230,6 +230,8 @@ pub fn finding(control: &str, resource: &str) -> Finding {
         region: "ap-northeast-1".into(),
         account: "123456789012".into(),
         workflow_status: "NEW".into(),
+        compliance_status: Some("FAILED".into()),
+        record_state: Some("ACTIVE".into()),
         note: None,
         created_at: Some("2026-11-01T00:00:00Z".into()),
         updated_at: None,

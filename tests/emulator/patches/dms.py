@@ -393,6 +393,34 @@ def describe_replication_instances(self):
     return json.dumps({"ReplicationInstances": [i.to_dict() for i in shown]})
 
 
+# ModifyReplicationInstance parameters the emulator applies, by attribute; any other is refused.
+INSTANCE_CHANGES = {"ReplicationInstanceClass": "replication_instance_class",
+                    "AllocatedStorage": "allocated_storage",
+                    "PreferredMaintenanceWindow": "preferred_maintenance_window",
+                    "AutoMinorVersionUpgrade": "auto_minor_version_upgrade"}
+
+
+def modify_replication_instance(self):
+    """Applies a class, storage, window or minor-upgrade change at once (ApplyImmediately must be
+    true: changes held for the maintenance window are not emulated, never silently dropped); the
+    instance shows `modifying` for the next `dms_create_polls` describes."""
+    backend, param = self.dms_backend, self._get_param
+    instance = _available(_instance(backend, param("ReplicationInstanceArn")))
+    given = {k for k in json.loads(self.body or "{}") if k != "ReplicationInstanceArn"}
+    unsupported = given - set(INSTANCE_CHANGES) - {"ApplyImmediately"}
+    if unsupported:
+        raise DmsClientError("InvalidParameterValueException",
+                             f"the emulator does not apply {', '.join(sorted(unsupported))}")
+    if not param("ApplyImmediately"):
+        raise DmsClientError("InvalidParameterValueException",
+                             "the emulator applies modifications only with ApplyImmediately=true")
+    for name, attr in INSTANCE_CHANGES.items():
+        if param(name) is not None:
+            setattr(instance, attr, param(name))
+    _begin(instance, "modifying", _polls("dms_create_polls"), _become("available"))
+    return _respond("ReplicationInstance", instance)
+
+
 def _remove_instance(backend):
     def then(instance):
         del backend.replication_instances[instance.arn]
@@ -720,7 +748,7 @@ def _plain_status():
 def apply():
     DmsResponse.call_action = call_action
     for action in (create_replication_subnet_group, create_replication_instance, describe_replication_instances,
-                   delete_replication_instance, create_replication_task, describe_replication_tasks,
+                   delete_replication_instance, modify_replication_instance, create_replication_task, describe_replication_tasks,
                    start_replication_task, stop_replication_task, delete_replication_task, move_replication_task,
                    create_endpoint, describe_endpoints, modify_endpoint, delete_endpoint, import_certificate,
                    describe_certificates, delete_certificate, test_connection, describe_connections,
