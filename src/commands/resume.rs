@@ -3,7 +3,7 @@
 use super::App;
 use super::run::prompter_for;
 use crate::actions::AwsApi;
-use crate::engine::{Engine, list_runs};
+use crate::engine::{Engine, Event, Journal, PlanFile, list_runs};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::findings::SdkSecurityHub;
@@ -35,7 +35,19 @@ pub async fn run(
             run.run_id, run.state
         )));
     }
-    let mut prompter = prompter_for(answers.as_deref(), approver.clone())?;
+    // A run of a saved plan goes on with the plan's answers, if the file is still the one.
+    let mut prompter = match (applied_plan(&run.path)?, &answers) {
+        (Some(file), None) => {
+            app.printer.status(&format!(
+                "Run {} applies the plan {} (sha256 {}): its answers answer again.",
+                run.run_id,
+                file.path.display(),
+                file.sha256
+            ));
+            Box::new(file.prompter())
+        }
+        _ => prompter_for(answers.as_deref(), approver.clone())?,
+    };
     let catalog = app.catalog()?;
     let plan = catalog.get(&run.control).ok_or_else(|| {
         Error::Usage(format!(
@@ -94,4 +106,33 @@ pub async fn run(
             .status(&format!("To continue: hubfix resume {}", report.run_id));
     }
     Ok(report.exit_status())
+}
+
+/// The saved plan a run applies, as its journal names it, read again and checked: the same
+/// file (SHA-256), valid when the run started.
+fn applied_plan(journal: &std::path::Path) -> Result<Option<PlanFile>> {
+    let records = Journal::read(journal).unwrap_or_default();
+    let Some((at, plan)) = records.iter().find_map(|r| match &r.event {
+        Event::RunStart {
+            plan: Some(plan), ..
+        } => Some((r.at.clone(), plan.clone())),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    let started = chrono::DateTime::parse_from_rfc3339(&at)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|_| chrono::Utc::now());
+    let file = PlanFile::load(std::path::Path::new(&plan.path), started).map_err(|e| {
+        Error::Usage(format!(
+            "{e}; the run applies that plan: restore the file, or resume with --answers FILE"
+        ))
+    })?;
+    if file.sha256 != plan.sha256 {
+        return Err(Error::Usage(format!(
+            "the plan {} is not the file the run applies any more (sha256 {}, the journal has {}); restore it, or resume with --answers FILE",
+            plan.path, file.sha256, plan.sha256
+        )));
+    }
+    Ok(Some(file))
 }

@@ -790,7 +790,7 @@ impl<'r, 'e> Walk<'r, 'e> {
             resource_keys: self.resource_keys(),
         };
         let given = self.asker.ask(&question)?;
-        if let Some(check) = self.check.as_mut() {
+        if let Some(check @ PlanCheck::Saving(_)) = self.check.as_mut() {
             let kept = match &given.secret {
                 None => given.value.clone(),
                 Some(_) => self.asker.reference(&question).ok_or_else(|| {

@@ -45,7 +45,7 @@ fn planned(plan: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
-fn sent(emu: &Emulator) -> Vec<(String, String, Value)> {
+pub fn sent(emu: &Emulator) -> Vec<(String, String, Value)> {
     let ops = mutating_operations();
     emu.test_api("GET", "/hubfix-test/requests", Value::Null)
         .as_array()
@@ -169,10 +169,17 @@ fn plan_then_run(
     let plan = run(args(&["--output", "json", "plan"]));
     plan.expect_code(0);
     let plan: Value = serde_json::from_str(&plan.stdout()).expect("plan --output json");
-    let planned = planned(&plan);
-    assert!(!planned.is_empty(), "the plan changes something: {plan:#}");
     emu.forget_requests();
     run(args(&["run"])).expect_code(0);
+    assert_sent_as_planned(emu, &plan)
+}
+
+/// The mutating requests the emulator received since it last forgot them are, in order and
+/// with equal parameters, the planned ones of the plan's one target (`plan --output json`,
+/// or a saved plan file); gives them.
+pub fn assert_sent_as_planned(emu: &Emulator, plan: &Value) -> Vec<(String, Value)> {
+    let planned = planned(plan);
+    assert!(!planned.is_empty(), "the plan changes something: {plan:#}");
     let sent = sent(emu);
     let shown = |l: &[(String, Value)]| {
         l.iter()
