@@ -148,15 +148,15 @@ pub async fn run(
         return Ok(ExitStatus::Success);
     }
     let prompter: Box<dyn Prompter> = Box::new(file.prompter());
-    let mut options = app.run_options(approver, accounts.caller_arn().await.ok());
-    options.applying = Some(Arc::new(file));
     let session = Session {
         catalog: &catalog,
         accounts: &accounts,
         hub,
         parallel: usize::from(parallel),
+        approver,
+        applying: Some(Arc::new(file)),
     };
-    let (reports, exit) = work_on(app, &session, targets, prompter, options).await?;
+    let (reports, exit) = work_on(app, &session, targets, prompter).await?;
     Ok(apply_status(&reports, exit))
 }
 

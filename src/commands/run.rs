@@ -108,23 +108,27 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
             .status("No failed findings to work on: nothing to do.");
         return Ok(ExitStatus::Success);
     }
-    let options = app.run_options(args.approver.clone(), accounts.caller_arn().await.ok());
     let session = Session {
         catalog: &catalog,
         accounts: &accounts,
         hub,
         parallel: usize::from(args.parallel),
+        approver: args.approver.clone(),
+        applying: None,
     };
-    Ok(work_on(app, &session, targets, prompter, options).await?.1)
+    Ok(work_on(app, &session, targets, prompter).await?.1)
 }
 
 /// What `run` and `apply` share once the targets are chosen: the catalog, the accounts to
-/// act in, Security Hub, and how many resources to change at once.
+/// act in, Security Hub, how many resources to change at once, who signs, and the saved
+/// plan applied (if any).
 pub(super) struct Session<'s> {
     pub catalog: &'s Catalog,
     pub accounts: &'s Arc<Accounts>,
     pub hub: Arc<SdkSecurityHub>,
     pub parallel: usize,
+    pub approver: Option<String>,
+    pub applying: Option<Arc<crate::engine::PlanFile>>,
 }
 
 /// Works on the targets: the triage table, every question of every target first (no change
@@ -135,7 +139,6 @@ pub(super) async fn work_on(
     session: &Session<'_>,
     targets: Vec<Target>,
     mut prompter: Box<dyn Prompter>,
-    options: RunOptions,
 ) -> Result<(Vec<(Target, RunReport)>, ExitStatus)> {
     let (catalog, accounts, hub, parallel) = (
         session.catalog,
@@ -160,6 +163,8 @@ pub(super) async fn work_on(
     }
     let sharing = parallel > 1 && targets.len() > 1;
     let (targets, unreachable) = acting(accounts, targets, sharing).await?;
+    let mut options = app.run_options(session.approver.clone(), accounts.caller_arn().await.ok());
+    options.applying = session.applying.clone();
     let options = Arc::new(options);
     let reporter = TerminalReporter::new(app.printer);
     let services = Services {
