@@ -447,3 +447,62 @@ async fn an_apply_killed_mid_change_is_resumed_with_the_plans_answers() {
         "the change that went through is not sent again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_of_several_clusters_is_applied_in_parallel_and_a_changed_one_alone_is_refused() {
+    // On the heap: the test's future is too large for a test thread's stack in debug builds.
+    Box::pin(async {
+        let emu = Emulator::start();
+        emu.seed_demo();
+        let extra = ["fleet-01".to_owned(), "fleet-02".to_owned()];
+        emu.add_failing_clusters(&extra).await;
+        let hubfix = Hubfix::new(&emu);
+        let (path, plan, sha) = save_plan(&hubfix, &[], &["--control", "Redshift.7"], FIX, &[]);
+        assert_eq!(plan["targets"].as_array().unwrap().len(), 3, "{plan:#}");
+        emu.test_api(
+            "POST",
+            "/hubfix-test/config",
+            json!({"redshift_modify_polls": 0}),
+        );
+        emu.redshift()
+            .await
+            .modify_cluster()
+            .cluster_identifier("fleet-02")
+            .enhanced_vpc_routing(true)
+            .send()
+            .await
+            .unwrap();
+        assert!(emu.enhanced_vpc_routing("fleet-02").await);
+        emu.forget_requests();
+        let out = apply(&hubfix, &[], &path, &["--parallel", "3"]);
+        // One refused, the others applied: the worst of the runs, not "nothing applied".
+        out.expect_code(1);
+        let err = out.stderr();
+        assert!(
+            err.contains(
+                "Every question is answered. Making the changes on 2 resources, 2 at a time"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("EnhancedVpcRouting: false → true"), "{err}");
+        for cluster in [CLUSTER, "fleet-01"] {
+            let (_, status, note, _) = emu.finding_of(cluster).await;
+            assert_eq!(status, "RESOLVED", "{cluster}");
+            assert!(note.contains(&format!("plan sha256:{sha}")), "{note}");
+        }
+        assert_eq!(emu.finding_of("fleet-02").await.1, "NEW");
+        let modified: Vec<String> = sent(&emu)
+            .iter()
+            .filter(|(_, a, _)| a == "ModifyCluster")
+            .map(|(_, _, p)| {
+                p["ClusterIdentifier"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(modified.len(), 2, "{modified:?}");
+        assert!(!modified.contains(&"fleet-02".to_owned()), "{modified:?}");
+    })
+    .await;
+}
