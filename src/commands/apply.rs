@@ -25,6 +25,32 @@ pub struct SaveTo {
     pub expires_in: Duration,
 }
 
+impl SaveTo {
+    /// Refuses, before any question, a place the plan cannot be written to.
+    pub fn check(&self) -> Result<()> {
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if self.path.is_dir() {
+            return Err(Error::Usage(format!(
+                "--out {} is a directory: name the plan file, e.g. {}/plan.json",
+                self.path.display(),
+                self.path.display()
+            )));
+        }
+        if !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "--out {}: the directory {} does not exist",
+                self.path.display(),
+                dir.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The prompter of `plan --out` without an answers file: the terminal, or a refusal.
 pub fn planning_prompter(approver: Option<String>) -> Result<Box<dyn Prompter>> {
     if interactive() {

@@ -451,6 +451,9 @@ pub async fn plan(
     approver: Option<String>,
     save: Option<super::apply::SaveTo>,
 ) -> Result<ExitStatus> {
+    if let Some(to) = &save {
+        to.check()?;
+    }
     let mut prompter: Option<Box<dyn Prompter>> = match (answers, &save) {
         (None, Some(_)) => Some(super::apply::planning_prompter(approver.clone())?),
         (Some(path), _) => {

@@ -58,6 +58,11 @@ const FILTERS: &[(&str, &str)] = &[
     (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
     // Tables show finding ids by the first 8 characters of their random UUID.
     (r"(?m)^[0-9a-f]{8}(\s)", "xxxxxxxx${1}"),
+    // A saved plan's SHA-256 hashes its times and ids.
+    (
+        r"\b[0-9a-f]{64}\b",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    ),
     // Answers files are named by their length, which may hold random ids.
     (r"answers-\d+\.yaml", "answers-NNN.yaml"),
 ];
@@ -177,6 +182,22 @@ fn redshift_7_plan_listings_and_summary() {
         &[],
         &["resume", &run_id, "--answers", &fix],
     );
+}
+
+/// A saved plan as people read and diff it, and `plan --out` and `apply` as they print.
+#[test]
+fn redshift_7_saved_plan_and_apply() {
+    let (_emu, hubfix) = seeded("redshift");
+    let fix = hubfix.answers(REDSHIFT_FIX);
+    let path = hubfix.state.path().join("change.json");
+    let file = path.display().to_string();
+    let r7 = ["--control", "Redshift.7"];
+    let plan = ["plan", r7[0], r7[1], "--answers", &fix, "--out", &file];
+    snap_run(&hubfix, "plan_out_redshift_7", 0, &[], &plan);
+    let text = std::fs::read_to_string(&path).unwrap();
+    snapshot("plan_file_redshift_7", &text);
+    let apply = ["apply", &file, "--approver", "Hanako Sato"];
+    snap_run(&hubfix, "apply_redshift_7", 0, &[], &apply);
 }
 
 const DMS1_RECREATE: &str = "controls:\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n";
