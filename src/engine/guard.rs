@@ -14,7 +14,7 @@
 use super::calls::ShownCall;
 use super::context::Context;
 use super::flow::Failure;
-use crate::runbook::{Outcome, Path, has_deferred, prose};
+use crate::runbook::{Outcome, StateField, has_deferred, prose};
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -26,7 +26,7 @@ pub(super) enum PlanCheck {
 
 /// What a walk records while its plan is saved.
 pub(super) struct Capture {
-    paths: Vec<Path>,
+    fields: Vec<StateField>,
     pub fingerprint: BTreeMap<String, Value>,
     pub answers: BTreeMap<String, Value>,
     /// A change was reached: what is read from now on is not the state the plan acts on.
@@ -34,9 +34,9 @@ pub(super) struct Capture {
 }
 
 impl Capture {
-    pub(super) fn new(paths: Vec<Path>) -> Capture {
+    pub(super) fn new(fields: Vec<StateField>) -> Capture {
         Capture {
-            paths,
+            fields,
             fingerprint: BTreeMap::new(),
             answers: BTreeMap::new(),
             closed: false,
@@ -70,11 +70,6 @@ impl Guard {
     }
 }
 
-/// The step a fingerprint field belongs to: `steps.cluster.VpcId` → `cluster`.
-fn step_of(field: &str) -> Option<&str> {
-    field.strip_prefix("steps.")?.split('.').next()
-}
-
 /// The longest value a refusal shows of a field or a request.
 const SHOWN: usize = 240;
 
@@ -97,10 +92,10 @@ impl PlanCheck {
                 if capture.closed {
                     return Ok(());
                 }
-                for path in capture.paths.iter().filter(|p| p.0[1] == step) {
-                    let value = path.lookup(&ctx.value).cloned().unwrap_or(Value::Null);
+                for field in capture.fields.iter().filter(|f| f.step() == step) {
+                    let value = field.value(&ctx.value);
                     if !has_deferred(&value) {
-                        capture.fingerprint.insert(path.0.join("."), value);
+                        capture.fingerprint.insert(field.key(), value);
                     }
                 }
                 Ok(())
@@ -112,12 +107,12 @@ impl PlanCheck {
                 let differ: Vec<String> = guard
                     .fingerprint
                     .iter()
-                    .filter(|(field, _)| step_of(field) == Some(step))
                     .filter_map(|(field, planned)| {
-                        let now = Path::parse(field)
-                            .ok()
-                            .and_then(|p| p.lookup(&ctx.value).cloned())
-                            .unwrap_or(Value::Null);
+                        let state = StateField::parse(field)?;
+                        if state.step() != step {
+                            return None;
+                        }
+                        let now = state.value(&ctx.value);
                         (now != *planned)
                             .then(|| format!("{field}: {} → {}", short(planned), short(&now)))
                     })

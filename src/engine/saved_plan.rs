@@ -275,6 +275,17 @@ impl PlanFile {
             return Err(invalid("the plan has no target".into()));
         }
         for (n, t) in plan.targets.iter().enumerate() {
+            let bad_field = t.fingerprint.keys().find(|k| {
+                crate::runbook::StateField::parse(k).is_none_or(|f| f.path.root() != "steps")
+            });
+            if let Some(field) = bad_field {
+                return Err(invalid(format!(
+                    "{} on {}: `{}` is not a field of the resource state (`steps.<step>.<field>`)",
+                    t.control,
+                    t.resource,
+                    crate::text::escape_controls(field)
+                )));
+            }
             let twice = plan.targets[..n]
                 .iter()
                 .any(|o| o.control == t.control && o.resource == t.resource);

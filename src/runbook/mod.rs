@@ -22,7 +22,7 @@ pub use load::{Catalog, embedded_runbooks, load_dir, load_file, load_str};
 pub use model::RawRunbook;
 pub use plan::{
     Branch, CallCatalog, CallSignature, ForEach, Message, OnFailure, Outcome, Plan, PromptKind,
-    SelectOption, Step, StepKind, WaitSpec, parse_duration,
+    SelectOption, StateField, Step, StepKind, WaitSpec, parse_duration,
 };
 pub use schema::schema_json;
 pub use secret_rules::SecretRules;

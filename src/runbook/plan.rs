@@ -258,38 +258,120 @@ impl Plan {
     /// The fields of the resource state that the runbook's conditions and calls use: every
     /// `steps.<id>...` path read by a `when`, a branch, a `for_each` (its list and filter),
     /// an assertion, or the parameters of an action, a wait or an assertion's call; sorted,
-    /// each once. A saved plan records their values (its fingerprint).
-    pub fn state_paths(&self) -> Vec<Path> {
-        let mut paths: Vec<&Path> = Vec::new();
+    /// each once. A `for_each` list is narrowed to the fields of its items that the step
+    /// reads (`steps.tasks.Tasks[*].MigrationType`), so a field nothing uses (a running
+    /// task's progress) is not part of it. A saved plan records their values.
+    pub fn state_paths(&self) -> Vec<StateField> {
+        fn whole<'p>(paths: &mut dyn Iterator<Item = &'p Path>, fields: &mut Vec<StateField>) {
+            fields.extend(paths.filter(|p| p.root() != "item").map(|p| StateField {
+                path: p.clone(),
+                each: None,
+            }));
+        }
+        let mut fields: Vec<StateField> = Vec::new();
         for step in &self.steps {
-            paths.extend(step.when.iter().flat_map(Condition::paths));
-            paths.extend(step.branches.iter().flat_map(|b| b.when.paths()));
+            whole(
+                &mut step.when.iter().flat_map(Condition::paths),
+                &mut fields,
+            );
+            whole(
+                &mut step.branches.iter().flat_map(|b| b.when.paths()),
+                &mut fields,
+            );
             match &step.kind {
                 StepKind::Action {
                     params, for_each, ..
                 } => {
-                    paths.extend(params.paths());
+                    whole(&mut params.paths().into_iter(), &mut fields);
                     if let Some(each) = for_each {
-                        paths.push(&each.items);
-                        paths.extend(each.only.iter().flat_map(Condition::paths));
+                        let only = each.only.iter().flat_map(Condition::paths);
+                        let read: Vec<&Path> = params
+                            .paths()
+                            .into_iter()
+                            .chain(only)
+                            .filter(|p| p.root() == "item")
+                            .collect();
+                        whole(
+                            &mut each.only.iter().flat_map(Condition::paths),
+                            &mut fields,
+                        );
+                        for item in read {
+                            let field = (item.0.len() > 1).then(|| Path(item.0[1..].to_vec()));
+                            fields.push(StateField {
+                                path: each.items.clone(),
+                                each: field,
+                            });
+                        }
                     }
                 }
-                StepKind::Wait(spec) => paths.extend(spec.params.paths()),
+                StepKind::Wait(spec) => whole(&mut spec.params.paths().into_iter(), &mut fields),
                 StepKind::Assert { params, that, .. } => {
-                    paths.extend(params.paths());
-                    paths.extend(that.paths());
+                    whole(&mut params.paths().into_iter(), &mut fields);
+                    whole(&mut that.paths(), &mut fields);
                 }
                 _ => {}
             }
         }
-        let mut state: Vec<Path> = paths
+        let mut state: Vec<StateField> = fields
             .into_iter()
-            .filter(|p| p.root() == "steps" && p.0.len() > 1)
-            .cloned()
+            .filter(|f| f.path.root() == "steps" && f.path.0.len() > 1)
             .collect();
-        state.sort_by(|a, b| a.0.cmp(&b.0));
-        state.dedup();
+        state.sort_by_key(StateField::key);
+        state.dedup_by_key(|f| f.key());
         state
+    }
+}
+
+/// A field of the resource state a runbook reads: a context path, or one field of every
+/// item of a list (`each`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateField {
+    pub path: Path,
+    pub each: Option<Path>,
+}
+
+impl StateField {
+    /// Its name: `steps.cluster.VpcId`, `steps.tasks.Tasks[*].MigrationType`.
+    pub fn key(&self) -> String {
+        let path = self.path.0.join(".");
+        match &self.each {
+            None => path,
+            Some(each) => format!("{path}[*].{}", each.0.join(".")),
+        }
+    }
+
+    /// The field named by [`StateField::key`].
+    pub fn parse(key: &str) -> Option<StateField> {
+        match key.split_once("[*].") {
+            None => Some(StateField {
+                path: Path::parse(key).ok()?,
+                each: None,
+            }),
+            Some((path, each)) => Some(StateField {
+                path: Path::parse(path).ok()?,
+                each: Some(Path::parse(each).ok()?),
+            }),
+        }
+    }
+
+    /// The step whose output holds it.
+    pub fn step(&self) -> &str {
+        self.path.0.get(1).map_or("", String::as_str)
+    }
+
+    /// Its value in a context: `null` when absent; for `each`, the list of that field of
+    /// every item, as a `for_each` goes over them (a single value is one item).
+    pub fn value(&self, context: &Value) -> Value {
+        let found = self.path.lookup(context).cloned().unwrap_or(Value::Null);
+        let Some(each) = &self.each else {
+            return found;
+        };
+        let field = |item: &Value| each.lookup(item).cloned().unwrap_or(Value::Null);
+        match found {
+            Value::Null => Value::Null,
+            Value::Array(items) => Value::Array(items.iter().map(field).collect()),
+            other => Value::Array(vec![field(&other)]),
+        }
     }
 }
 

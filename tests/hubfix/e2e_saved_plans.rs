@@ -204,16 +204,37 @@ async fn enhanced_vpc_routing_enabled_by_hand_after_the_plan_is_refused() {
     assert!(runs.stdout().contains("refused"), "{}", runs.stdout());
 }
 
+const DMS1_RECREATE: &str = "controls:\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n";
+
+/// The longest path: tasks stopped, deleted, the instance recreated, tasks recreated and
+/// started (a list the plan could only know as `<from recreate_tasks>`), the finding resolved.
+#[test]
+fn a_dms_1_recreate_plan_is_applied_as_planned() {
+    let (emu, hubfix) = seeded("dms");
+    let (path, plan, sha) = save_plan(&hubfix, &[], &["--control", "DMS.1"], DMS1_RECREATE, &[]);
+    emu.forget_requests();
+    apply(&hubfix, &[], &path, &["--approver", "Hanako Sato"]).expect_code(0);
+    let calls = assert_sent_as_planned(&emu, &plan);
+    let ops: Vec<&str> = calls.iter().map(|(o, _)| o.as_str()).collect();
+    assert!(
+        ops.contains(&"CreateReplicationInstance") && ops.contains(&"StartReplicationTask"),
+        "{ops:?}"
+    );
+    let resolved = notes(&emu).pop().unwrap_or_default();
+    assert!(
+        resolved.contains("replaced by the private instance arn:aws:dms:"),
+        "{resolved}"
+    );
+    assert!(
+        resolved.contains(&format!("plan sha256:{sha}; approved by Hanako Sato")),
+        "{resolved}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dms_instance_class_changed_after_the_plan_is_refused() {
     let (emu, hubfix) = seeded("dms");
-    let (path, plan, _) = save_plan(
-        &hubfix,
-        &[],
-        &["--control", "DMS.1"],
-        "controls:\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n",
-        &[],
-    );
+    let (path, plan, _) = save_plan(&hubfix, &[], &["--control", "DMS.1"], DMS1_RECREATE, &[]);
     let fingerprint = plan["targets"][0]["fingerprint"].as_object().unwrap();
     let class = fingerprint
         .iter()

@@ -411,3 +411,38 @@ fn organization_page_lists_every_call_of_every_runbook() {
         }
     }
 }
+
+/// The fields a saved plan fingerprints are those the conditions and calls read: a
+/// `for_each` list only by the fields of its items the step sends, so a running task's
+/// progress, which nothing reads, is no part of it.
+#[test]
+fn the_state_a_saved_plan_rests_on_is_what_conditions_and_calls_read() {
+    let keys = |control: &str| -> Vec<String> {
+        crate::fixture::plan(control)
+            .state_paths()
+            .iter()
+            .map(|f| f.key())
+            .collect()
+    };
+    assert_eq!(keys("Redshift.7"), ["steps.cluster.EnhancedVpcRouting"]);
+    let dms = keys("DMS.1");
+    for expected in [
+        "steps.instance.ReplicationInstanceClass",
+        "steps.instance.PubliclyAccessible",
+        "steps.tags.Tags",
+        "steps.tasks.RunningArns",
+        "steps.tasks.Tasks[*].MigrationType",
+        "steps.tasks.Tasks[*].TableMappings",
+    ] {
+        assert!(dms.iter().any(|k| k == expected), "{expected} in {dms:?}");
+    }
+    assert!(!dms.iter().any(|k| k == "steps.tasks.Tasks"), "{dms:?}");
+    assert!(
+        !dms.iter().any(|k| k.contains("FullLoadProgressPercent")),
+        "{dms:?}"
+    );
+    for key in &dms {
+        let field = hubfix::runbook::StateField::parse(key).expect("a key parses back");
+        assert_eq!(&field.key(), key);
+    }
+}
