@@ -349,6 +349,29 @@ async fn an_expired_plan_and_bad_plan_options_are_refused() {
         out.stderr()
     );
     assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
+
+    // A run that would send another request than the plan lists (here a plan edited by
+    // hand; as well a runbook changed since) is refused before the change and the lock.
+    let (path, mut plan, _) = save_plan(&hubfix, &[], &["--control", "Redshift.7"], FIX, &[]);
+    let calls = plan["targets"][0]["calls"].as_array_mut().unwrap();
+    let modify = calls
+        .iter_mut()
+        .find(|c| c["operation"] == "ModifyCluster")
+        .unwrap();
+    modify["params"]["ClusterIdentifier"] = "another-cluster".into();
+    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    emu.forget_requests();
+    let out = apply(&hubfix, &[], &path, &[]);
+    out.expect_code(2);
+    assert!(
+        out.stderr().contains(
+            "refused: `enable` would send redshift:ModifyCluster {\"ClusterIdentifier\":\"test-redshift-cluster\",\"EnhancedVpcRouting\":true}, where the plan has redshift:ModifyCluster {\"ClusterIdentifier\":\"another-cluster\",\"EnhancedVpcRouting\":true}"
+        ),
+        "{}",
+        out.stderr()
+    );
+    assert!(changes(&emu).is_empty(), "{:?}", emu.actions());
+    assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -243,3 +243,22 @@ async fn no_between_the_phases_pauses_and_resume_sets_the_same_token() {
     assert_eq!(fx.aws.group().tokens, [TOKEN]);
     assert_token_nowhere(&fx, &report.run_id);
 }
+
+/// A secret typed (not given by reference) cannot be saved in a plan: the plan stops, says to
+/// use `{env: NAME}` or `{file: PATH}`, and sends nothing.
+#[tokio::test(start_paused = true)]
+async fn a_typed_secret_cannot_be_saved_in_a_plan() {
+    let fx = fixture("5.0.6", true);
+    let report = fx.save_plan(&mut fix(true)).await;
+    assert_eq!(report.outcome, Outcome::NeedsInput);
+    assert!(
+        report
+            .message
+            .contains("`auth_token` is a secret typed at the terminal")
+            && report.message.contains("`{env: NAME}` or `{file: PATH}`"),
+        "{}",
+        report.message
+    );
+    assert_eq!(fx.aws.count(MODIFY), 0);
+    assert!(!format!("{:?}", report.answers).contains(TOKEN));
+}

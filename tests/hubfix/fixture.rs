@@ -4,8 +4,8 @@
 use crate::double::{FakeHub, finding};
 use hubfix::actions::Api;
 use hubfix::engine::{
-    Engine, Event, Journal, PollPolicy, RecordingReporter, RunOptions, RunReport, ScriptedPrompter,
-    Target,
+    Engine, Event, Journal, PollPolicy, PreviewReport, RecordingReporter, RunOptions, RunReport,
+    ScriptedPrompter, Target,
 };
 use hubfix::findings::Finding;
 use hubfix::runbook::{Catalog, Lang, Plan};
@@ -86,6 +86,13 @@ impl<A: Api> Fixture<A> {
             .run(&plan(&self.control), &self.target(), prompter)
             .await
             .unwrap()
+    }
+
+    /// Walks the plan as `plan --out` does: nothing sent, the plan's answers and state kept.
+    pub async fn save_plan(&self, prompter: &mut ScriptedPrompter) -> PreviewReport {
+        self.engine()
+            .preview_walk(&plan(&self.control), &self.target(), prompter, true)
+            .await
     }
 
     pub async fn resume(&self, run_id: &str, prompter: &mut ScriptedPrompter) -> RunReport {
