@@ -262,7 +262,7 @@ impl Plan {
     /// reads (`steps.tasks.Tasks[*].MigrationType`), so a field nothing uses (a running
     /// task's progress) is not part of it. A saved plan records their values.
     pub fn state_paths(&self) -> Vec<StateField> {
-        fn whole<'p>(paths: &mut dyn Iterator<Item = &'p Path>, fields: &mut Vec<StateField>) {
+        fn whole(paths: &mut dyn Iterator<Item = &Path>, fields: &mut Vec<StateField>) {
             fields.extend(paths.filter(|p| p.root() != "item").map(|p| StateField {
                 path: p.clone(),
                 each: None,
