@@ -102,8 +102,15 @@ impl App {
     }
 }
 
+/// The stack of every thread that may read an AWS answer. A Security Hub finding's
+/// `Resources[].Details` is one of the SDK's largest types: parsing a page of findings with
+/// details needs more than a thread's default 2 MiB (far more in a debug build). Reserved,
+/// not used: only the pages a thread touches cost memory.
+pub const STACK_SIZE: usize = 64 * 1024 * 1024;
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(STACK_SIZE)
         .enable_all()
         .build()
         .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))

@@ -13,11 +13,12 @@ use crate::engine::{
 };
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::findings::{SdkSecurityHub, resource_name};
+use crate::findings::SdkSecurityHub;
 use crate::runbook::Plan;
 use crate::ui::{
     Fleet, Printer, SharedPrompter, Table, TerminalPrompter, TerminalReporter, interactive,
 };
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,7 +65,7 @@ fn summary(reports: &[(Target, RunReport)]) -> String {
         t.row(vec![
             target.control.clone(),
             target.account().unwrap_or_else(|| "-".into()),
-            resource_name(&target.resource).to_owned(),
+            target.name().to_owned(),
             target.region.clone().unwrap_or_else(|| "-".into()),
             r.outcome.name().to_owned(),
         ]);
@@ -133,7 +134,16 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
         app.printer.error(&why);
         reports.push((target, not_started(&options, why)));
     }
-    // Every question first, one resource after another; no change yet.
+    // Every question first, one resource after another; no change yet. On a terminal, the
+    // answers for the first resource of a control may be reused for the others.
+    let mut groups: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (target, _) in &targets {
+        groups
+            .entry(target.control.clone())
+            .or_default()
+            .push((target.resource.clone(), target.name().to_owned()));
+    }
+    prompter.offer_same_answers(groups);
     let mut ready: Vec<(Plan, Box<Prepared>, Arc<AwsApi>)> = Vec::new();
     let mut interrupted = false;
     let mut start_failed = false;
@@ -172,6 +182,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
         }
     }
 
+    prompter.changes_start();
     if interrupted {
         if !ready.is_empty() {
             app.printer

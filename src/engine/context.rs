@@ -35,8 +35,13 @@ impl Target {
         crate::findings::arn_partition(&self.resource)
     }
 
+    /// The resource as people know it: the finding's identifier for it (a DMS instance's,
+    /// not the internal id its ARN ends in), else the last part of the ARN or name given.
     pub fn name(&self) -> &str {
-        resource_name(&self.resource)
+        match &self.finding {
+            Some(f) if f.resource_id == self.resource => f.name(),
+            _ => resource_name(&self.resource),
+        }
     }
 
     /// The account of the resource: the finding's, else the ARN's.

@@ -2,6 +2,7 @@
 //! NOTIFIED or RESOLVED (after a verified fix) with a note. The batch update never drops a
 //! finding silently: unprocessed ones are retried when AWS says it may work, and reported.
 
+mod batched_reads;
 mod note;
 mod securityhub;
 
@@ -27,6 +28,10 @@ pub struct Finding {
     pub resource_type: String,
     /// The resource ARN (`Resources[0].Id`).
     pub resource_id: String,
+    /// The name people know the resource by, when its ARN ends in an internal id (a DMS
+    /// instance's or endpoint's identifier, from the resource's details).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
     pub region: String,
     pub account: String,
     pub workflow_status: String,
@@ -43,6 +48,13 @@ impl Finding {
     pub fn short_id(&self) -> String {
         let last = self.id.rsplit('/').next().unwrap_or(&self.id);
         last.chars().take(8).collect()
+    }
+
+    /// The resource as people know it: its identifier, else the last part of its ARN.
+    pub fn name(&self) -> &str {
+        self.resource_name
+            .as_deref()
+            .unwrap_or_else(|| resource_name(&self.resource_id))
     }
 
     /// The account the resource is in: its ARN's, else the finding's `AwsAccountId`.

@@ -220,4 +220,8 @@ impl Prompter for SharedPrompter {
     fn approver(&self) -> Option<String> {
         self.with(|p| p.approver())
     }
+
+    fn changes_start(&mut self) {
+        self.with(|p| p.changes_start());
+    }
 }

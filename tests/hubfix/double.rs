@@ -227,6 +227,7 @@ pub fn finding(control: &str, resource: &str) -> Finding {
         severity: "MEDIUM".into(),
         resource_type: "AwsRedshiftCluster".into(),
         resource_id: format!("arn:aws:redshift:ap-northeast-1:123456789012:cluster:{resource}"),
+        resource_name: None,
         region: "ap-northeast-1".into(),
         account: "123456789012".into(),
         workflow_status: "NEW".into(),

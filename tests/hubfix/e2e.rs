@@ -664,8 +664,8 @@ async fn a_resolution_without_an_approver_is_signed_by_the_caller_identity() {
     assert!(!note.contains("unknown"), "{note}");
 }
 
-/// One sign-off per session: two suppressions in one terminal session ask "Who signed this
-/// off?" once (Enter would take the credentials' identity), and both notes name the answer.
+/// One sign-off per session: two suppressions in one terminal session (the second with the
+/// first one's answers) ask "Who signed this off?" once (Enter would take the credentials' identity), and both notes name the answer.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_approver_is_asked_once_per_session() {
     let (emu, hubfix) = demo();
@@ -676,14 +676,15 @@ async fn the_approver_is_asked_once_per_session() {
     use expectrl::Expect;
     let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
     p.set_expect_timeout(Some(Duration::from_secs(30)));
-    for _ in 0..2 {
-        p.expect("is it intended that enhanced VPC routing is disabled on")
-            .unwrap();
-        p.send("y").unwrap();
-        p.expect("Why must enhanced VPC routing stay disabled?")
-            .unwrap();
-        p.send("Legacy ETL until 2027-03\r").unwrap();
-    }
+    p.expect("is it intended that enhanced VPC routing is disabled on")
+        .unwrap();
+    p.send("y").unwrap();
+    p.expect("Why must enhanced VPC routing stay disabled?")
+        .unwrap();
+    p.send("Legacy ETL until 2027-03\r").unwrap();
+    // The second cluster: the first one's answers, as offered.
+    p.expect("Use the answers given for").unwrap();
+    p.send("\r").unwrap();
     p.expect("Who signed this off?").unwrap();
     p.send("Hanako Sato\r").unwrap();
     // A second question would keep the session open past the timeout.

@@ -293,6 +293,8 @@ async fn killed_right_after_the_delete_it_resumes_and_creates_from_the_journal()
         );
         std::thread::sleep(Duration::from_millis(20));
     };
+    // The journal names the delete before it is sent: kill once DMS has it.
+    emu.wait_for_request("DeleteReplicationInstance", 1, &mut child);
     child.kill().unwrap();
     child.wait().unwrap();
     let text = std::fs::read_to_string(&journal).unwrap();
@@ -320,4 +322,53 @@ async fn killed_right_after_the_delete_it_resumes_and_creates_from_the_journal()
     assert_eq!(after["public"], json!(false));
     assert_eq!(after["carried"], before["carried"]);
     assert_eq!(emu.finding_on(&old_arn).await.1, "RESOLVED");
+}
+
+/// A DMS finding's ARN ends in an internal id: every table says the identifier people know
+/// (from the finding's details), and `--resource` takes it.
+#[test]
+fn dms_resources_go_by_their_identifiers() {
+    let (emu, hubfix) = seeded("dms");
+    let listing = hubfix.run(&["findings", "--control", "DMS.1"]);
+    listing.expect_code(0);
+    let out = listing.stdout();
+    assert!(out.contains("demo-public-dms"), "{out}");
+    let json = hubfix.run(&["findings", "--control", "DMS.9", "--output", "json"]);
+    json.expect_code(0);
+    let found: Value = serde_json::from_str(&json.stdout()).unwrap();
+    let mut names: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource_name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "demo-source-mysql",
+            "demo-target-postgres",
+            "demo-target-redshift"
+        ]
+    );
+
+    let plan = hubfix.run(&[
+        "plan",
+        "--control",
+        "DMS.1",
+        "--resource",
+        "demo-public-dms",
+    ]);
+    plan.expect_code(0);
+    let (out, err) = (plan.stdout(), plan.stderr());
+    // The identifier matched the finding: the plan is for the instance's ARN, with the finding.
+    assert!(
+        out.contains(":rep:") && out.contains("BatchUpdateFindings"),
+        "{out}\n{err}"
+    );
+    assert!(
+        !out.contains("no finding"),
+        "the identifier matched the finding: {out}"
+    );
+    assert!(emu.actions().iter().all(|a| !a.starts_with("Delete")));
 }
