@@ -233,7 +233,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
             ready.len(),
             parallel.min(ready.len())
         ));
-        let fleet = Fleet::new(app.printer);
+        let fleet = Fleet::new(app.printer, ready.len());
         let shared = SharedPrompter::new(prompter, fleet.clone());
         reports.extend(
             run_fleet(
@@ -246,6 +246,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
             )
             .await,
         );
+        fleet.finish();
     }
     app.printer.status("");
     app.printer.status_block(&summary(&reports));

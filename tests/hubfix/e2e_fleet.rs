@@ -223,3 +223,70 @@ async fn twenty_findings_on_a_terminal_take_at_most_six_answers() {
         assert_eq!(emu.finding_of(cluster).await.1, "RESOLVED", "{cluster}");
     }
 }
+
+/// A question during the changes (ElastiCache.6's "does every client send the token now?",
+/// asked after ROTATE while a Redshift fix runs beside it) is asked on its own, under a line
+/// naming the resource that asks, not inside a progress line; the summary line counts it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_question_during_the_changes_stands_out_and_names_its_resource() {
+    use expectrl::Expect;
+    let emu = Emulator::start();
+    emu.seed("redshift,elasticache");
+    let hubfix = Hubfix::new(&emu);
+    let token = "Valid-token-1234567";
+    let mut cmd = hubfix.command(&[
+        "run",
+        "--control",
+        "Redshift.7",
+        "--control",
+        "ElastiCache.6",
+        "--parallel",
+        "3",
+        "--approver",
+        "Hanako Sato",
+    ]);
+    cmd.env("TERM", "xterm-256color");
+    let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    // A question being asked starts with dialoguer's "?" (an answered one with "✔").
+    let prompt =
+        r"\?\x1b\[0m \x1b\[1m(Use the answers given for|AUTH token for)[^\n]*|[^\n]*\(y/n\)";
+    let during = loop {
+        let found = p.expect(expectrl::Regex(prompt)).expect("a question");
+        let text = String::from_utf8_lossy(found.get(0).unwrap()).into_owned();
+        if text.contains("send the token now?") {
+            break String::from_utf8_lossy(found.before()).into_owned();
+        }
+        if text.contains("AUTH token for") {
+            // Type it (not generate), twice.
+            p.expect("Type it").unwrap();
+            p.send("\r").unwrap();
+            p.expect("AUTH token for").unwrap();
+            p.send(format!("{token}\r")).unwrap();
+            p.expect("Repeat").unwrap();
+            p.send(format!("{token}\r")).unwrap();
+        } else if text.contains("Use the answers given for") {
+            p.send("\r").unwrap();
+        } else {
+            p.send(if text.contains("intended") { "n" } else { "y" })
+                .unwrap();
+        }
+    };
+    // Asked after the changes started, on its own under the resource's name.
+    assert!(
+        during.contains("Making the changes"),
+        "asked during the changes:\n{during}"
+    );
+    assert!(
+        during.contains("── a question from demo-redis-tls ──"),
+        "{during}"
+    );
+    assert!(during.contains("question waiting"), "{during}");
+    p.send("y").unwrap();
+    let end = p.expect(expectrl::Eof).expect("the session ends");
+    let rest = String::from_utf8_lossy(end.get(0).unwrap_or_default()).into_owned();
+    assert!(!rest.contains("(y/n)"), "no other question:\n{rest}");
+    assert!(!rest.contains(token), "the token is never shown");
+    assert!(emu.enhanced_vpc_routing("test-redshift-cluster").await);
+    assert_eq!(emu.finding_of("test-redshift-cluster").await.1, "RESOLVED");
+}
