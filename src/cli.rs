@@ -191,7 +191,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME", value_parser = APPROVER)]
     pub approver: Option<String>,
     /// How many resources to change at once, once every question is answered.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallel: u16,
 }
 

@@ -232,6 +232,10 @@ def main():
         help="seed the resources in this member account (through AssumeRole); the findings go to the credentials' own account",
     )
     parser.add_argument(
+        "--findings-region",
+        help="import the findings in this region of the credentials' own account (the aggregation region); default: --region",
+    )
+    parser.add_argument(
         "--only",
         help="comma-separated services to seed (redshift, elasticache, dms); default: all",
     )
@@ -244,7 +248,7 @@ def main():
         os.environ.setdefault(key, value)
 
     aws = Aws(args.endpoint_url, args.region, args.account)
-    hub = Aws(args.endpoint_url, args.region).client("securityhub")
+    hub = Aws(args.endpoint_url, args.findings_region or args.region).client("securityhub")
     try:
         hub.enable_security_hub(EnableDefaultStandards=False)
     except hub.exceptions.ResourceConflictException:
