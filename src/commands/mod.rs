@@ -98,6 +98,7 @@ impl App {
             state_dir: self.state_dir.clone(),
             default_wait_timeout: Duration::from_secs(60 * 60),
             caller: caller.map(str::to_owned),
+            deleting: Default::default(),
         }
     }
 }

@@ -8,8 +8,8 @@ use crate::actions::AwsApi;
 use crate::cli::{Output, RunArgs, Selectors};
 use crate::engine::Reporter as _;
 use crate::engine::{
-    AnswersFile, AnswersPrompter, Engine, Preparation, Prepared, Prompter, RunOptions, RunReport,
-    StartError, Target, preview,
+    self, AnswersFile, AnswersPrompter, Engine, Footprint, Preparation, Prepared, Prompter,
+    RunOptions, RunReport, StartError, Target, preview,
 };
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
@@ -95,7 +95,14 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
     let accounts = app.accounts();
     // Findings are read and marked with the credentials' own account, where they are.
     let hub = Arc::new(SdkSecurityHub::new(accounts.caller_clients()));
-    let targets = select(&catalog, hub.as_ref(), &args.selectors).await?;
+    let mut targets = select(&catalog, hub.as_ref(), &args.selectors).await?;
+    // The runs that may delete resources are asked first: the others' questions then do not
+    // offer what they will delete.
+    targets.sort_by_key(|t| {
+        catalog
+            .get(&t.control)
+            .is_none_or(|p| p.footprint.deletes.is_empty())
+    });
     if targets.is_empty() {
         app.printer
             .status("No failed findings to work on: nothing to do.");
@@ -164,7 +171,11 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
                 interrupted = report.interrupted;
                 reports.push((target, report));
             }
-            Ok(Preparation::Ready(prepared)) => ready.push((plan.clone(), prepared, api)),
+            Ok(Preparation::Ready(prepared)) => {
+                let by = format!("{} {}", plan.control, prepared.target().name());
+                options.deleting.add(&prepared.footprint(plan), &by);
+                ready.push((plan.clone(), prepared, api));
+            }
             Err(StartError::Busy(e)) => {
                 // Another run here works on it: leave it to that run, go on with the others.
                 app.printer.warn(&e.to_string());
@@ -183,6 +194,30 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
     }
 
     prompter.changes_start();
+    // Runs that share a resource go one after another, the ones that delete last.
+    let footprints: Vec<Footprint> = ready
+        .iter()
+        .map(|(plan, prepared, _)| prepared.footprint(plan))
+        .collect();
+    let (order, waits) = engine::order(&footprints);
+    let mut slots: Vec<Option<_>> = ready.into_iter().map(Some).collect();
+    let ready: Vec<(Plan, Box<Prepared>, Arc<AwsApi>)> =
+        order.iter().filter_map(|&i| slots[i].take()).collect();
+    let name = |i: usize| {
+        let (plan, prepared, _) = &ready[i];
+        format!("{} {}", plan.control, prepared.target().name())
+    };
+    for (position, earlier) in waits.iter().enumerate() {
+        for &before in earlier {
+            let shared = footprints[order[position]].shared_with(&footprints[order[before]]);
+            app.printer.status(&format!(
+                "{} goes after {}: both touch {}.",
+                name(position),
+                name(before),
+                shared.join(", ")
+            ));
+        }
+    }
     if interrupted {
         if !ready.is_empty() {
             app.printer
@@ -238,6 +273,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
         reports.extend(
             run_fleet(
                 ready,
+                waits,
                 parallel,
                 &fleet,
                 shared,
@@ -321,6 +357,7 @@ fn set_aside_message() -> String {
 /// run at its next safe point and leaves the ones not started untouched.
 async fn run_fleet(
     ready: Vec<(Plan, Box<Prepared>, Arc<AwsApi>)>,
+    waits: Vec<Vec<usize>>,
     parallel: usize,
     fleet: &Fleet,
     prompter: SharedPrompter,
@@ -338,7 +375,17 @@ async fn run_fleet(
     let permits = Arc::new(Semaphore::new(parallel));
     let mut tasks = JoinSet::new();
     let mut started = std::collections::HashMap::new();
+    // Each run says when it is over; a run waits for the earlier runs it shares a resource
+    // with (a run that ends in a panic says so by dropping its sender).
+    let (ends, ended): (Vec<_>, Vec<_>) = (0..ready.len())
+        .map(|_| tokio::sync::watch::channel(false))
+        .unzip();
+    let mut ends: Vec<Option<tokio::sync::watch::Sender<bool>>> =
+        ends.into_iter().map(Some).collect();
     for (order, (plan, prepared, api)) in ready.into_iter().enumerate() {
+        let end = ends[order].take().expect("one sender per run");
+        let after: Vec<tokio::sync::watch::Receiver<bool>> =
+            waits[order].iter().map(|&i| ended[i].clone()).collect();
         let identity = (
             order,
             prepared.target().clone(),
@@ -349,6 +396,9 @@ async fn run_fleet(
         let mut prompter = prompter.clone();
         let fleet = fleet.clone();
         let handle = tasks.spawn(async move {
+            for mut earlier in after {
+                let _ = earlier.wait_for(|over| *over).await;
+            }
             let _permit = permits.acquire_owned().await.expect("never closed");
             // A line (and its ticker thread) only for a run at work: threads and open files
             // grow with --parallel, not with the number of targets waiting their turn.
@@ -371,6 +421,7 @@ async fn run_fleet(
             }
             let first = report.message.lines().next().unwrap_or_default();
             reporter.done(&format!("{}: {first}", report.outcome.name()));
+            let _ = end.send(true);
             (order, target, report)
         });
         started.insert(handle.id(), identity);

@@ -32,6 +32,8 @@ pub struct RunOptions {
     /// The credentials' identity (STS ARN): who signs the session's notes off when no
     /// approver is named, and the default answer when one is asked.
     pub caller: Option<String>,
+    /// The resources other runs of this session will delete: never offered as a choice.
+    pub deleting: super::Deleting,
 }
 
 /// The services and displays a run uses.
@@ -158,6 +160,11 @@ impl Prepared {
 
     pub fn target(&self) -> &Target {
         &self.target
+    }
+
+    /// What this run may delete and touch, from what it has read and been answered.
+    pub fn footprint(&self, plan: &Plan) -> super::Footprint {
+        super::Footprint::of(plan, &self.target, &self.ctx.value)
     }
 }
 

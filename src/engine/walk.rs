@@ -751,6 +751,21 @@ impl<'r, 'e> Walk<'r, 'e> {
             .as_ref()
             .map(|path| dynamic_options(path.lookup(&self.ctx.value)))
             .unwrap_or_default();
+        // Not a resource another run of this session will delete.
+        choices.retain(
+            |(value, label)| match self.engine.options.deleting.by(value) {
+                Some(by) => {
+                    self.reporter().say(&lang.pick(
+                        &format!("{label} is not offered: {by} deletes it in this session."),
+                        &format!(
+                            "{label} は選択肢にありません: このセッションの {by} が削除します。"
+                        ),
+                    ));
+                    false
+                }
+                None => true,
+            },
+        );
         choices.extend(
             options
                 .iter()

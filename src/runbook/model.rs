@@ -27,9 +27,26 @@ pub struct RawRunbook {
     /// then key the resource by that name too.
     #[serde(default)]
     pub resource_name: Option<String>,
+    /// What a run may do to resources other than the one it fixes, so that runs of one
+    /// session do not collide: `steps.` paths (no braces) to the ARNs it may delete, and to
+    /// the ARNs it may change, move or restart. Every ARN found under a path counts.
+    #[serde(default)]
+    pub footprint: Option<RawFootprint>,
     /// The steps, walked in order unless a step says `next` or a branch matches.
     #[schemars(with = "Vec<RawStep>")]
     pub steps: Vec<Spanned<RawStep>>,
+}
+
+/// What a run may delete or change besides its own resource.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFootprint {
+    /// Paths to the ARNs the run may delete (its own resource included, if so).
+    #[serde(default)]
+    pub deletes: Vec<String>,
+    /// Paths to the ARNs the run may change, move or restart.
+    #[serde(default)]
+    pub changes: Vec<String>,
 }
 
 /// One step; the key names its kind.

@@ -241,8 +241,16 @@ pub struct Plan {
     pub resource_type: String,
     /// Where the resource's own name is, once described.
     pub resource_name: Option<Path>,
+    pub footprint: Footprint,
     pub source: PathBuf,
     pub steps: Vec<Step>,
+}
+
+/// Where a run's footprint is in its context: the ARNs it may delete and change.
+#[derive(Debug, Clone, Default)]
+pub struct Footprint {
+    pub deletes: Vec<Path>,
+    pub changes: Vec<Path>,
 }
 
 impl Plan {
@@ -1067,6 +1075,34 @@ pub fn build(
                 None
             }
         });
+    let mut footprint = Footprint::default();
+    if let Some(raw_footprint) = &raw.footprint {
+        for (key, texts, into) in [
+            ("deletes", &raw_footprint.deletes, &mut footprint.deletes),
+            ("changes", &raw_footprint.changes, &mut footprint.changes),
+        ] {
+            for text in texts {
+                match Path::parse(text) {
+                    Ok(path)
+                        if path.root() == "steps"
+                            && path.0.get(1).is_some_and(|id| steps.iter().any(|s| &s.id == id)) =>
+                    {
+                        into.push(path)
+                    }
+                    Ok(_) => checker.err(
+                        &raw.control.referenced,
+                        format!(
+                            "`footprint.{key}`: `{text}` must be a `steps.<id>.<field>` path to a step of this runbook"
+                        ),
+                    ),
+                    Err(e) => checker.err(
+                        &raw.control.referenced,
+                        format!("`footprint.{key}`: {e}"),
+                    ),
+                }
+            }
+        }
+    }
     if !checker.errors.is_empty() {
         return Err(checker.errors);
     }
@@ -1076,6 +1112,7 @@ pub fn build(
         severity: raw.severity,
         resource_type: raw.resource_type,
         resource_name,
+        footprint,
         source: file.to_path_buf(),
         steps,
     })

@@ -27,6 +27,7 @@ pub fn options(state: &Path) -> RunOptions {
         state_dir: state.to_path_buf(),
         default_wait_timeout: Duration::from_secs(3600),
         caller: None,
+        deleting: Default::default(),
     }
 }
 
