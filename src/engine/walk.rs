@@ -755,7 +755,7 @@ impl<'r, 'e> Walk<'r, 'e> {
         choices.retain(
             |(value, label)| match self.engine.options.deleting.by(value) {
                 Some(by) => {
-                    self.reporter().say(&lang.pick(
+                    self.reporter().say(lang.pick(
                         &format!("{label} is not offered: {by} deletes it in this session."),
                         &format!(
                             "{label} は選択肢にありません: このセッションの {by} が削除します。"
