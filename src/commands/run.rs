@@ -109,6 +109,11 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     app.printer.status_block(&triage(&targets));
+    // The summary lists the runs as the triage did, whatever order they ran in.
+    let triaged: Vec<(String, String)> = targets
+        .iter()
+        .map(|t| (t.control.clone(), t.resource.clone()))
+        .collect();
     for t in &targets {
         let holder = t
             .finding
@@ -284,6 +289,11 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
         );
         fleet.finish();
     }
+    reports.sort_by_key(|(t, _)| {
+        triaged
+            .iter()
+            .position(|(control, resource)| *control == t.control && *resource == t.resource)
+    });
     app.printer.status("");
     app.printer.status_block(&summary(&reports));
     let worst = reports
