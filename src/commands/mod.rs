@@ -4,6 +4,7 @@
 mod controls;
 mod findings;
 mod resume;
+mod review;
 mod run;
 mod runs;
 mod suppress;
@@ -141,8 +142,32 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
             findings,
             reason,
             approver,
+            review_by,
             yes,
-        } => runtime()?.block_on(suppress::run(&app, &findings, &reason, &approver, yes)),
+        } => runtime()?.block_on(suppress::run(
+            &app,
+            &findings,
+            &reason,
+            &approver,
+            review_by.as_deref(),
+            yes,
+        )),
+        Command::Review {
+            as_of,
+            reopen,
+            answers,
+            yes,
+            approver,
+        } => runtime()?.block_on(review::run(
+            &app,
+            review::Args {
+                as_of,
+                reopen,
+                answers,
+                yes,
+                approver,
+            },
+        )),
         Command::Resume {
             run_id,
             answers,

@@ -183,6 +183,16 @@ impl Context {
             .insert("approver".into(), Value::String(approver.to_owned()));
     }
 
+    /// The review date of the run's suppression (`run.review_by`), once given.
+    pub fn review_by(&self) -> Option<String> {
+        self.value["run"]["review_by"].as_str().map(str::to_owned)
+    }
+
+    pub fn set_review_by(&mut self, date: &str) {
+        self.section("run")
+            .insert("review_by".into(), Value::String(date.to_owned()));
+    }
+
     /// The context with secrets in place, only for rendering what is sent to AWS.
     pub fn with_secrets(&self) -> Value {
         let mut value = self.value.clone();

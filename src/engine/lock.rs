@@ -225,8 +225,15 @@ impl FindingLock {
         .expect("the target has a finding");
         // The note sent is the one in the request the journal and listings show.
         let refs = target.finding_refs();
-        let failed =
-            update_findings(hub, &refs, WorkflowStatus::Notified, request.note(), who).await?;
+        let failed = update_findings(
+            hub,
+            &refs,
+            WorkflowStatus::Notified,
+            request.note(),
+            who,
+            None,
+        )
+        .await?;
         if let Some(u) = failed.first() {
             return Err(u.into());
         }
@@ -267,7 +274,8 @@ impl FindingLock {
         // Bounded: the run's end must be journaled even if Security Hub does not answer.
         let released = tokio::time::timeout(Duration::from_secs(20), async {
             let failed =
-                update_findings(hub, &target.finding_refs(), held.previous, note, who).await?;
+                update_findings(hub, &target.finding_refs(), held.previous, note, who, None)
+                    .await?;
             match failed.first() {
                 None => Ok(()),
                 Some(u) => Err(LockError::from(u)),

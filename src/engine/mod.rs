@@ -25,7 +25,7 @@ mod walk;
 
 pub use answers::{AnswersError, AnswersFile, AnswersPrompter};
 pub use calls::{Request, ShownCall};
-pub use context::{Context, REDACTED, Target};
+pub use context::{Context, REDACTED, Target, os_user};
 pub use footprint::{Deleting, Footprint, order};
 pub use interrupt::{listen_for_stop, stop_asked, stop_requested};
 pub use journal::{Event, Journal, Record, RunSummary, list_runs};

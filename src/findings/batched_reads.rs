@@ -145,6 +145,7 @@ mod tests {
             note: None,
             created_at: None,
             updated_at: None,
+            user_defined_fields: Default::default(),
         }
     }
 

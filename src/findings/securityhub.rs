@@ -2,7 +2,9 @@
 //! paging of aws-facts.md, BatchUpdateFindings one batch at a time.
 
 use super::batched_reads::ReadBatcher;
-use super::{Finding, FindingRef, SecurityHub, Unprocessed, WorkflowStatus, control_of};
+use super::{
+    Finding, FindingRef, SecurityHub, Unprocessed, UserFields, WorkflowStatus, control_of,
+};
 use crate::aws::{ApiError, Clients, RateLimiter};
 use async_trait::async_trait;
 use aws_sdk_securityhub::Client;
@@ -154,6 +156,10 @@ fn to_finding(f: &AwsSecurityFinding) -> Finding {
         note: f.note().and_then(|n| n.text()).map(str::to_owned),
         created_at: f.created_at().map(str::to_owned),
         updated_at: f.updated_at().map(str::to_owned),
+        user_defined_fields: f
+            .user_defined_fields()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -208,12 +214,35 @@ impl SecurityHub for SdkSecurityHub {
             .await
     }
 
+    /// Security Hub's map filters compare one key's value (EQUALS, CONTAINS and their NOT_
+    /// forms): there is no "has this key" and no date order, so the caller asks for a text
+    /// every value it wants holds, and compares the values itself.
+    async fn suppressed_findings(
+        &self,
+        field: &str,
+        contains: &str,
+    ) -> Result<Vec<Finding>, ApiError> {
+        let filters = AwsSecurityFindingFilters::builder()
+            .workflow_status(eq("SUPPRESSED"))
+            .record_state(eq("ACTIVE"))
+            .user_defined_fields(
+                MapFilter::builder()
+                    .key(field)
+                    .value(contains)
+                    .comparison(MapFilterComparison::Contains)
+                    .build(),
+            )
+            .build();
+        self.get_all(filters).await
+    }
+
     async fn batch_update(
         &self,
         findings: &[FindingRef],
         status: WorkflowStatus,
         note: &str,
         updated_by: &str,
+        fields: Option<&UserFields>,
     ) -> Result<Vec<Unprocessed>, ApiError> {
         let client = self.client().await;
         let identifiers = findings
@@ -239,6 +268,9 @@ impl SecurityHub for SdkSecurityHub {
                     .text(note)
                     .updated_by(updated_by)
                     .build(),
+            )
+            .set_user_defined_fields(
+                fields.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
             )
             .send()
             .await

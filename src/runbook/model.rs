@@ -63,8 +63,8 @@ pub enum RawStep {
     Assert(RawAssert),
     /// Show a text.
     Note(RawNote),
-    /// Mark the finding SUPPRESSED with a signed-off note.
-    Suppress(RawFindingUpdate),
+    /// Mark the finding SUPPRESSED with a signed-off note and a review date.
+    Suppress(RawSuppress),
     /// Mark the finding RESOLVED with a note saying what was changed.
     Resolve(RawFindingUpdate),
     /// Stop the run with an outcome.
@@ -265,6 +265,22 @@ step_struct!(
     /// A text for the operator.
     RawNote {
         text: Text,
+    }
+);
+
+step_struct!(
+    /// Suppress the run's finding: an exception signed off until a review date.
+    RawSuppress {
+        /// The confirm prompt whose yes allows the suppression.
+        #[schemars(with = "String")]
+        approved_by: Spanned<String>,
+        /// The note (at most 512 characters after rendering; approver, date and review date
+        /// are added).
+        note: Text,
+        /// The review date offered by default, in days from the day of the suppression (1
+        /// to 1095): the operator may give another date, never one in the past.
+        #[schemars(with = "u32", range(min = 1, max = 1095))]
+        review_days: Spanned<i64>,
     }
 );
 

@@ -165,6 +165,8 @@ pub enum StepKind {
     Suppress {
         approved_by: usize,
         note: Message,
+        /// The default review date, in days from the suppression.
+        review_days: u32,
     },
     Resolve {
         approved_by: usize,
@@ -278,6 +280,12 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 /// should take longer is better resumed (`hubfix resume`) than left running for days.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The longest default review period of a suppression (`review_days`): three years.
+pub const MAX_REVIEW_DAYS: u32 = crate::findings::review::MAX_REVIEW_DAYS as u32;
+
+/// Step ids the engine asks under itself: the approver of a suppression and its review date.
+const RESERVED_IDS: [&str; 2] = ["approver", "review_by"];
+
 /// The lengths `generate` may ask for: at least 16 characters, so a generated secret is never
 /// weak, and at most 128, the longest AWS takes for the tokens and passwords hubfix sets
 /// (an ElastiCache AUTH token is 16 to 128 printable characters).
@@ -315,7 +323,8 @@ fn common(step: &RawStep) -> Common<'_> {
         RawStep::Wait(s) => pick!(s),
         RawStep::Assert(s) => pick!(s),
         RawStep::Note(s) => pick!(s),
-        RawStep::Suppress(s) | RawStep::Resolve(s) => pick!(s),
+        RawStep::Suppress(s) => pick!(s),
+        RawStep::Resolve(s) => pick!(s),
         RawStep::End(s) => pick!(s),
     }
 }
@@ -804,10 +813,27 @@ impl Checker<'_> {
             RawStep::Note(n) => StepKind::Note {
                 text: self.message(&n.text, at, false),
             },
-            RawStep::Suppress(s) => StepKind::Suppress {
-                approved_by: self.approval(&s.approved_by),
-                note: self.message(&s.note, at, false),
-            },
+            RawStep::Suppress(s) => {
+                let days = &s.review_days;
+                let review_days = match u32::try_from(days.value) {
+                    Ok(d) if (1..=MAX_REVIEW_DAYS).contains(&d) => d,
+                    _ => {
+                        self.err(
+                            &days.referenced,
+                            format!(
+                                "`review_days: {}` is out of range: a suppression is reviewed 1 to {MAX_REVIEW_DAYS} days after it is made",
+                                days.value
+                            ),
+                        );
+                        1
+                    }
+                };
+                StepKind::Suppress {
+                    approved_by: self.approval(&s.approved_by),
+                    note: self.message(&s.note, at, false),
+                    review_days,
+                }
+            }
             RawStep::Resolve(s) => StepKind::Resolve {
                 approved_by: self.approval(&s.approved_by),
                 note: self.message(&s.note, at, false),
@@ -1004,10 +1030,14 @@ pub fn build(
         if id.value.trim().is_empty() {
             checker.err(&id.referenced, "a step id cannot be empty");
         }
-        if id.value == "approver" {
+        if RESERVED_IDS.contains(&id.value.as_str()) {
             checker.err(
                 &id.referenced,
-                "`approver` is reserved (the engine asks for the approver under that id); choose another step id",
+                format!(
+                    "`{}` is reserved (the engine asks for the approver and the review date of a suppression under the ids {}); choose another step id",
+                    id.value,
+                    RESERVED_IDS.map(|r| format!("`{r}`")).join(" and ")
+                ),
             );
         }
         if let Some(&first) = checker.ids.get(&id.value) {
