@@ -45,6 +45,12 @@ pub struct Checked(fn(&str) -> Result<(), String>);
 pub const APPROVER: Checked = Checked(crate::findings::check_approver);
 /// A reason that fits a finding note.
 pub const REASON: Checked = Checked(crate::findings::check_reason);
+/// A suppression's review date: `YYYY-MM-DD`, from today to three years ahead.
+pub const REVIEW_DATE: Checked = Checked(|text| {
+    crate::findings::review::check_review_date(text, crate::findings::review::today()).map(|_| ())
+});
+/// A day, `YYYY-MM-DD`.
+pub const DATE: Checked = Checked(|text| crate::findings::review::parse_date(text).map(|_| ()));
 
 impl TypedValueParser for Checked {
     type Value = String;
@@ -196,7 +202,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME", value_parser = APPROVER)]
     pub approver: Option<String>,
     /// How many resources to change at once, once every question is answered.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallel: u16,
 }
 
@@ -257,9 +263,35 @@ pub enum Command {
         /// Who signed it off.
         #[arg(long, value_name = "NAME", value_parser = APPROVER)]
         approver: String,
+        /// When the exception must be reviewed (YYYY-MM-DD, from today to three years ahead;
+        /// default: the period the control's runbook gives).
+        #[arg(long, value_name = "DATE", value_parser = REVIEW_DATE)]
+        review_by: Option<String>,
         /// Do not ask for confirmation (needed without a terminal).
         #[arg(long)]
         yes: bool,
+    },
+    /// List the suppressions hubfix made whose review date has come; --reopen sets them back
+    /// to NEW, so they are in `findings` and `run` again.
+    Review {
+        /// Review as of this day (YYYY-MM-DD; default: today, UTC): the suppressions to be
+        /// reviewed by then are listed.
+        #[arg(long, value_name = "DATE", value_parser = DATE)]
+        as_of: Option<String>,
+        /// Set the listed findings back to NEW with a note that the exception expired,
+        /// after a yes for each (a terminal, --answers or --yes).
+        #[arg(long)]
+        reopen: bool,
+        /// With --reopen, without a terminal: `reopen: true|false` per control or resource.
+        #[arg(long, value_name = "FILE", requires = "reopen", conflicts_with = "yes")]
+        answers: Option<PathBuf>,
+        /// With --reopen: reopen every listed finding without asking.
+        #[arg(long, requires = "reopen")]
+        yes: bool,
+        /// Who signs the reopening notes (default: the answers file's `approver:`, else the
+        /// credentials' identity).
+        #[arg(long, value_name = "NAME", value_parser = APPROVER)]
+        approver: Option<String>,
     },
     /// List run journals.
     Runs,

@@ -77,17 +77,6 @@ impl Api for AwsApi {
         let Some(shared) = &self.shared else {
             return self.send(&action.handler, region, p).await;
         };
-        if action.mutating {
-            // Before and after: a list taken while the change was in flight is not fresh.
-            shared.invalidate(action.service()).await;
-            let result = self.send(&action.handler, region, p).await;
-            shared.invalidate(action.service()).await;
-            return result;
-        }
-        let Some(list) = &action.shared else {
-            return self.send(&action.handler, region, p).await;
-        };
-        let id = p.string(list.id_param)?;
         let region_name = self
             .clients
             .config(region)
@@ -95,6 +84,19 @@ impl Api for AwsApi {
             .region()
             .map(|r| r.to_string())
             .unwrap_or_default();
+        if action.mutating {
+            // Before and after: a list taken while the change was in flight is not fresh for
+            // the resources it names (every string it sends: identifiers among them).
+            let names = || params.values().filter_map(Value::as_str);
+            shared.changing(&region_name, names());
+            let result = self.send(&action.handler, region, p).await;
+            shared.changing(&region_name, names());
+            return result;
+        }
+        let Some(list) = &action.shared else {
+            return self.send(&action.handler, region, p).await;
+        };
+        let id = p.string(list.id_param)?;
         let empty = Map::new();
         let found = shared
             .get(action.name, &region_name, &id, || async {

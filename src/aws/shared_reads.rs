@@ -1,8 +1,9 @@
 //! Describes shared between runs: when many runs wait on resources of one kind in one region,
 //! one call that lists them all (DescribeClusters without an identifier, every page) answers
 //! each run's describe for a short while, instead of one call per resource per poll. A change
-//! made through the same API clears the snapshot, so no run reads a state from before its own
-//! change as current.
+//! to a resource makes every list taken before it stale for that resource (not for the
+//! others), so no run reads a state from before its own change as current, and a fleet of
+//! changes does not cost a list per change.
 
 use super::ApiError;
 use serde_json::Value;
@@ -18,6 +19,8 @@ type Snapshot = (Instant, HashMap<String, Value>);
 pub struct SharedReads {
     max_age: Duration,
     snapshots: Mutex<HashMap<(String, String), Snapshot>>,
+    /// When a change to a resource (by region and identifier) was last sent or answered.
+    changed: std::sync::Mutex<HashMap<(String, String), Instant>>,
 }
 
 impl SharedReads {
@@ -25,7 +28,26 @@ impl SharedReads {
         SharedReads {
             max_age,
             snapshots: Mutex::new(HashMap::new()),
+            changed: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A change to the resources these names identify in `region` is under way or done:
+    /// a list taken before now is stale for them.
+    pub fn changing<'a>(&self, region: &str, names: impl IntoIterator<Item = &'a str>) {
+        let now = Instant::now();
+        let mut changed = self.changed.lock().unwrap_or_else(|p| p.into_inner());
+        for name in names {
+            changed.insert((region.to_owned(), name.to_owned()), now);
+        }
+    }
+
+    fn changed_since(&self, region: &str, id: &str, taken: Instant) -> bool {
+        self.changed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(region.to_owned(), id.to_owned()))
+            .is_some_and(|at| *at >= taken)
     }
 
     /// The resource `id` from a snapshot no older than `max_age`, taking a new snapshot with
@@ -46,6 +68,7 @@ impl SharedReads {
         let key = (call.to_owned(), region.to_owned());
         if let Some((taken, all)) = snapshots.get(&key)
             && taken.elapsed() < self.max_age
+            && !self.changed_since(region, id, *taken)
         {
             return Ok(all.get(id).cloned());
         }
@@ -100,5 +123,18 @@ mod tests {
         shared.invalidate("redshift").await;
         get("a").await.unwrap();
         assert_eq!(lists.load(Ordering::SeqCst), 3, "a change clears it");
+        // A change to one resource: the list is stale for it alone.
+        shared.changing("r", ["b"]);
+        tokio::time::advance(Duration::from_millis(1)).await;
+        get("a").await.unwrap();
+        assert_eq!(lists.load(Ordering::SeqCst), 3, "a is still fresh");
+        get("b").await.unwrap();
+        assert_eq!(lists.load(Ordering::SeqCst), 4, "b changed after the list");
+        get("b").await.unwrap();
+        assert_eq!(
+            lists.load(Ordering::SeqCst),
+            4,
+            "the new list is after b's change"
+        );
     }
 }

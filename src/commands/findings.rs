@@ -5,7 +5,7 @@ use super::targets::resolve_controls;
 use crate::cli::{Output, Scope};
 use crate::error::Result;
 use crate::exit::ExitStatus;
-use crate::findings::{SdkSecurityHub, SecurityHub, resource_name};
+use crate::findings::{SdkSecurityHub, SecurityHub};
 use crate::ui::Table;
 
 /// How long ago an RFC 3339 time was, as `3d`, `5h` or `12m`.
@@ -54,7 +54,7 @@ pub async fn run(app: &App, controls: &[String], scope: &Scope) -> Result<ExitSt
                     f.short_id(),
                     f.control.clone(),
                     f.resource_account(),
-                    resource_name(&f.resource_id).to_owned(),
+                    f.name().to_owned(),
                     f.region.clone(),
                     f.workflow_status.clone(),
                     age(f.created_at.as_deref()),

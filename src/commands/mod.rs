@@ -5,6 +5,7 @@ mod apply;
 mod controls;
 mod findings;
 mod resume;
+mod review;
 mod run;
 mod runs;
 mod suppress;
@@ -100,12 +101,20 @@ impl App {
             default_wait_timeout: Duration::from_secs(60 * 60),
             caller: caller.map(str::to_owned),
             applying: None,
+            deleting: Default::default(),
         }
     }
 }
 
+/// The stack of every thread that may read an AWS answer. A Security Hub finding's
+/// `Resources[].Details` is one of the SDK's largest types: parsing a page of findings with
+/// details needs more than a thread's default 2 MiB (far more in a debug build). Reserved,
+/// not used: only the pages a thread touches cost memory.
+pub const STACK_SIZE: usize = 64 * 1024 * 1024;
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(STACK_SIZE)
         .enable_all()
         .build()
         .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))
@@ -154,8 +163,32 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
             findings,
             reason,
             approver,
+            review_by,
             yes,
-        } => runtime()?.block_on(suppress::run(&app, &findings, &reason, &approver, yes)),
+        } => runtime()?.block_on(suppress::run(
+            &app,
+            &findings,
+            &reason,
+            &approver,
+            review_by.as_deref(),
+            yes,
+        )),
+        Command::Review {
+            as_of,
+            reopen,
+            answers,
+            yes,
+            approver,
+        } => runtime()?.block_on(review::run(
+            &app,
+            review::Args {
+                as_of,
+                reopen,
+                answers,
+                yes,
+                approver,
+            },
+        )),
         Command::Resume {
             run_id,
             answers,

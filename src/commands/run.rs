@@ -9,16 +9,17 @@ use crate::aws::Accounts;
 use crate::cli::{Output, RunArgs, Selectors};
 use crate::engine::Reporter as _;
 use crate::engine::{
-    AnswersFile, AnswersPrompter, Engine, Preparation, Prepared, Prompter, RunOptions, RunReport,
-    StartError, Target, preview,
+    self, AnswersFile, AnswersPrompter, Engine, Footprint, Preparation, Prepared, Prompter,
+    RunOptions, RunReport, StartError, Target, preview,
 };
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::findings::{SdkSecurityHub, resource_name};
+use crate::findings::SdkSecurityHub;
 use crate::runbook::{Catalog, Plan};
 use crate::ui::{
     Fleet, Printer, SharedPrompter, Table, TerminalPrompter, TerminalReporter, interactive,
 };
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -65,7 +66,7 @@ fn summary(reports: &[(Target, RunReport)]) -> String {
         t.row(vec![
             target.control.clone(),
             target.account().unwrap_or_else(|| "-".into()),
-            resource_name(&target.resource).to_owned(),
+            target.name().to_owned(),
             target.region.clone().unwrap_or_else(|| "-".into()),
             r.outcome.name().to_owned(),
         ]);
@@ -102,7 +103,14 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
     let accounts = app.accounts();
     // Findings are read and marked with the credentials' own account, where they are.
     let hub = Arc::new(SdkSecurityHub::new(accounts.caller_clients()));
-    let targets = select(&catalog, hub.as_ref(), &args.selectors).await?;
+    let mut targets = select(&catalog, hub.as_ref(), &args.selectors).await?;
+    // The runs that may delete resources are asked first: the others' questions then do not
+    // offer what they will delete.
+    targets.sort_by_key(|t| {
+        catalog
+            .get(&t.control)
+            .is_none_or(|p| p.footprint.deletes.is_empty())
+    });
     if targets.is_empty() {
         app.printer
             .status("No failed findings to work on: nothing to do.");
@@ -147,6 +155,11 @@ pub(super) async fn work_on(
         session.parallel,
     );
     app.printer.status_block(&triage(&targets));
+    // The summary lists the runs as the triage did, whatever order they ran in.
+    let triaged: Vec<(String, String)> = targets
+        .iter()
+        .map(|t| (t.control.clone(), t.resource.clone()))
+        .collect();
     for t in &targets {
         let holder = t
             .finding
@@ -179,7 +192,16 @@ pub(super) async fn work_on(
         app.printer.error(&why);
         reports.push((target, not_started(&options, why)));
     }
-    // Every question first, one resource after another; no change yet.
+    // Every question first, one resource after another; no change yet. On a terminal, the
+    // answers for the first resource of a control may be reused for the others.
+    let mut groups: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (target, _) in &targets {
+        groups
+            .entry(target.control.clone())
+            .or_default()
+            .push((target.resource.clone(), target.name().to_owned()));
+    }
+    prompter.offer_same_answers(groups);
     let mut ready: Vec<(Plan, Box<Prepared>, Arc<AwsApi>)> = Vec::new();
     let mut interrupted = false;
     let mut start_failed = false;
@@ -200,7 +222,11 @@ pub(super) async fn work_on(
                 interrupted = report.interrupted;
                 reports.push((target, report));
             }
-            Ok(Preparation::Ready(prepared)) => ready.push((plan.clone(), prepared, api)),
+            Ok(Preparation::Ready(prepared)) => {
+                let by = format!("{} {}", plan.control, prepared.target().name());
+                options.deleting.add(&prepared.footprint(plan), &by);
+                ready.push((plan.clone(), prepared, api));
+            }
             Err(StartError::Busy(e)) => {
                 // Another run here works on it: leave it to that run, go on with the others.
                 app.printer.warn(&e.to_string());
@@ -218,6 +244,31 @@ pub(super) async fn work_on(
         }
     }
 
+    prompter.changes_start();
+    // Runs that share a resource go one after another, the ones that delete last.
+    let footprints: Vec<Footprint> = ready
+        .iter()
+        .map(|(plan, prepared, _)| prepared.footprint(plan))
+        .collect();
+    let (order, waits) = engine::order(&footprints);
+    let mut slots: Vec<Option<_>> = ready.into_iter().map(Some).collect();
+    let ready: Vec<(Plan, Box<Prepared>, Arc<AwsApi>)> =
+        order.iter().filter_map(|&i| slots[i].take()).collect();
+    let name = |i: usize| {
+        let (plan, prepared, _) = &ready[i];
+        format!("{} {}", plan.control, prepared.target().name())
+    };
+    for (position, earlier) in waits.iter().enumerate() {
+        for &before in earlier {
+            let shared = footprints[order[position]].shared_with(&footprints[order[before]]);
+            app.printer.status(&format!(
+                "{} goes after {}: both touch {}.",
+                name(position),
+                name(before),
+                shared.join(", ")
+            ));
+        }
+    }
     if interrupted {
         if !ready.is_empty() {
             app.printer
@@ -268,11 +319,12 @@ pub(super) async fn work_on(
             ready.len(),
             parallel.min(ready.len())
         ));
-        let fleet = Fleet::new(app.printer);
+        let fleet = Fleet::new(app.printer, ready.len());
         let shared = SharedPrompter::new(prompter, fleet.clone());
         reports.extend(
             run_fleet(
                 ready,
+                waits,
                 parallel,
                 &fleet,
                 shared,
@@ -281,7 +333,13 @@ pub(super) async fn work_on(
             )
             .await,
         );
+        fleet.finish();
     }
+    reports.sort_by_key(|(t, _)| {
+        triaged
+            .iter()
+            .position(|(control, resource)| *control == t.control && *resource == t.resource)
+    });
     app.printer.status("");
     app.printer.status_block(&summary(&reports));
     let worst = reports
@@ -356,6 +414,7 @@ fn set_aside_message() -> String {
 /// run at its next safe point and leaves the ones not started untouched.
 async fn run_fleet(
     ready: Vec<(Plan, Box<Prepared>, Arc<AwsApi>)>,
+    waits: Vec<Vec<usize>>,
     parallel: usize,
     fleet: &Fleet,
     prompter: SharedPrompter,
@@ -373,7 +432,17 @@ async fn run_fleet(
     let permits = Arc::new(Semaphore::new(parallel));
     let mut tasks = JoinSet::new();
     let mut started = std::collections::HashMap::new();
+    // Each run says when it is over; a run waits for the earlier runs it shares a resource
+    // with (a run that ends in a panic says so by dropping its sender).
+    let (ends, ended): (Vec<_>, Vec<_>) = (0..ready.len())
+        .map(|_| tokio::sync::watch::channel(false))
+        .unzip();
+    let mut ends: Vec<Option<tokio::sync::watch::Sender<bool>>> =
+        ends.into_iter().map(Some).collect();
     for (order, (plan, prepared, api)) in ready.into_iter().enumerate() {
+        let end = ends[order].take().expect("one sender per run");
+        let after: Vec<tokio::sync::watch::Receiver<bool>> =
+            waits[order].iter().map(|&i| ended[i].clone()).collect();
         let identity = (
             order,
             prepared.target().clone(),
@@ -384,6 +453,9 @@ async fn run_fleet(
         let mut prompter = prompter.clone();
         let fleet = fleet.clone();
         let handle = tasks.spawn(async move {
+            for mut earlier in after {
+                let _ = earlier.wait_for(|over| *over).await;
+            }
             let _permit = permits.acquire_owned().await.expect("never closed");
             // A line (and its ticker thread) only for a run at work: threads and open files
             // grow with --parallel, not with the number of targets waiting their turn.
@@ -406,6 +478,7 @@ async fn run_fleet(
             }
             let first = report.message.lines().next().unwrap_or_default();
             reporter.done(&format!("{}: {first}", report.outcome.name()));
+            let _ = end.send(true);
             (order, target, report)
         });
         started.insert(handle.id(), identity);

@@ -136,12 +136,14 @@ fn merge(targets: Vec<Target>) -> Vec<Target> {
     merged
 }
 
-/// An ARN matches only itself; a bare identifier matches by name.
+/// An ARN matches only itself; a bare identifier matches by name: the last part of the ARN,
+/// or the identifier the finding knows the resource by (a DMS instance's ARN ends in an
+/// internal id).
 fn same_resource(finding: &Finding, given: &str) -> bool {
     if given.starts_with("arn:") {
         finding.resource_id == given
     } else {
-        resource_name(&finding.resource_id) == given
+        resource_name(&finding.resource_id) == given || finding.name() == given
     }
 }
 

@@ -138,6 +138,35 @@ impl<'r> Asker<'r> {
         Ok(given)
     }
 
+    /// Asks by when a suppression is reviewed: a date that passes the review-date check
+    /// (a terminal asks again until one does). Without an answer (an answers file with no
+    /// `review_by`) it is `default`, the runbook's period; the flag says so.
+    pub(super) fn ask_review_date(
+        &mut self,
+        question: &Question,
+        default: &str,
+    ) -> Result<(String, bool), Failure> {
+        let today = crate::findings::review::today();
+        match self.prompter.ask(question) {
+            Ok(Answer::Text(t)) => crate::findings::review::check_review_date(&t, today)
+                .map(|d| (d.to_string(), false))
+                .map_err(|problem| {
+                    Failure::needs_input(format!(
+                        "{}: `review_by` for {} on {} cannot be used: {problem}; nothing was changed",
+                        self.prompter.source(),
+                        question.control,
+                        question.resource_keys.first().map_or("", String::as_str)
+                    ))
+                }),
+            Ok(_) => Err(Failure::needs_input(format!(
+                "{}: `review_by` must be a date, YYYY-MM-DD",
+                self.prompter.source()
+            ))),
+            Err(PromptError::Missing(_)) => Ok((default.to_owned(), true)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Asks who signs a suppression off: a name that fits the finding note (a terminal asks
     /// again until one does).
     pub(super) fn ask_approver(&mut self, question: &Question) -> Result<String, Failure> {

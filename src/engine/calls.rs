@@ -5,7 +5,8 @@
 
 use super::context::{Context, Target};
 use crate::actions::{self, ActionSpec};
-use crate::findings::compose_note;
+use crate::findings::review::{UserFields, others, suppression_fields};
+use crate::findings::{FindingRef, compose_note, compose_suppression_note, update_request};
 use crate::runbook::{
     ForEach, Lang, Params, Plan, Step, StepKind, deferred, deferred_from, shown_value,
 };
@@ -59,6 +60,20 @@ impl Request {
         self.params["Note"]["Text"].as_str().unwrap_or_default()
     }
 
+    /// The findings a finding update marks.
+    pub fn findings(&self) -> Vec<FindingRef> {
+        self.params
+            .get("FindingIdentifiers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|i| FindingRef {
+                id: i["Id"].as_str().unwrap_or_default().to_owned(),
+                product_arn: i["ProductArn"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+
     /// `service:Operation`, the IAM action.
     pub fn iam_action(&self) -> String {
         format!("{}:{}", self.service(), self.operation())
@@ -110,7 +125,7 @@ impl ShownCall {
 }
 
 /// Parameters on one line, deferred values as `<from step.Field>`.
-fn inline_deferred(params: &Value) -> String {
+pub(super) fn inline_deferred(params: &Value) -> String {
     fn inline(v: &Value) -> Value {
         match v {
             Value::Object(m) if m.len() == 1 && m.get("from").is_some_and(Value::is_string) => {
@@ -234,27 +249,83 @@ pub fn finding_request(
     signed: &Signature,
 ) -> Option<Request> {
     target.finding.as_ref()?;
-    let refs = target.finding_refs();
     let approver = signed.by.as_str();
     let text = compose_note(note, approver, &signed.date, signed.plan.as_deref());
-    let ids: Vec<Value> = refs
-        .iter()
-        .map(|r| json!({"Id": r.id, "ProductArn": r.product_arn}))
-        .collect();
-    let params = json!({
-        "FindingIdentifiers": ids,
-        "Workflow": {"Status": status},
-        "Note": {"Text": text, "UpdatedBy": approver},
-    });
-    Some(Request {
+    Some(update(
+        step,
+        update_request(&target.finding_refs(), status, &text, approver, None),
+    ))
+}
+
+fn update(step: &str, params: Map<String, Value>) -> Request {
+    Request {
         step: step.to_owned(),
         item: None,
         input: None,
         action: None,
         mutating: true,
-        params: params.as_object().cloned().unwrap_or_default(),
+        params,
         for_each_of: None,
-    })
+    }
+}
+
+/// What a suppression writes besides its note: the review date and the run.
+pub struct Review<'a> {
+    /// `YYYY-MM-DD`, or `<review_by>` while it is not known.
+    pub by: &'a str,
+    /// The run id (`{"from": "run.id"}` in a plan, where it is not known yet).
+    pub run: &'a Value,
+}
+
+/// The BatchUpdateFindings requests that suppress the target's findings: the note with the
+/// review date in its tail, and each finding's `UserDefinedFields` (`current`, as last read)
+/// with hubfix's merged in. Findings whose own fields are alike share a request, so there
+/// is one request unless the findings of a pair (one per standard) carry different fields.
+pub fn suppression_requests(
+    step: &str,
+    target: &Target,
+    body: &str,
+    signed: &Signature,
+    review: &Review<'_>,
+    current: &dyn Fn(&FindingRef) -> UserFields,
+) -> Vec<Request> {
+    let approver = signed.by.as_str();
+    let text = compose_suppression_note(
+        body,
+        approver,
+        &signed.date,
+        review.by,
+        signed.plan.as_deref(),
+    );
+    let mut groups: Vec<(UserFields, Vec<FindingRef>)> = Vec::new();
+    for finding in target.finding_refs() {
+        let own = others(&current(&finding));
+        match groups.iter_mut().find(|(fields, _)| *fields == own) {
+            Some((_, refs)) => refs.push(finding),
+            None => groups.push((own, vec![finding])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(own, refs)| {
+            let mut fields: Map<String, Value> = suppression_fields(&own, review.by, approver, "")
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
+            // The run id as the context has it: a plan shows `<from run.id>`.
+            fields.insert(crate::findings::review::RUN.into(), review.run.clone());
+            update(
+                step,
+                update_request(
+                    &refs,
+                    "SUPPRESSED",
+                    &text,
+                    approver,
+                    Some(Value::Object(fields)),
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Every request a step would make, rendered from `context` for people: for listings
@@ -281,18 +352,29 @@ pub fn step_requests(
             params,
             ..
         } => action_requests(step, call, params, None, context).unwrap_or_default(),
-        StepKind::Suppress { note, .. } | StepKind::Resolve { note, .. } => {
-            let status = match step.kind {
-                StepKind::Suppress { .. } => "SUPPRESSED",
-                _ => "RESOLVED",
-            };
-            let body = ctx.redact_text(&note.render(lang, context));
-            // A suppression asks for the approver if none is known; a resolution records the user.
-            let mut signed = Signature::of(ctx);
-            if ctx.approver().is_none() && status == "SUPPRESSED" {
-                signed.by = "<approver>".into();
+        StepKind::Suppress { note, .. } => {
+            if target.finding.is_none() {
+                return Vec::new();
             }
-            finding_request(&step.id, target, status, &body, &signed)
+            let body = ctx.redact_text(&note.render(lang, context));
+            // A suppression asks for the approver and the review date if they are not known.
+            let mut signed = Signature::of(ctx);
+            signed.by = ctx.approver().unwrap_or_else(|| "<approver>".into());
+            let by = ctx.review_by().unwrap_or_else(|| "<review_by>".into());
+            let run = &ctx.value["run"]["id"];
+            // The fields as the finding was read; the walk reads them again right before.
+            let read = target
+                .finding
+                .as_ref()
+                .map(|f| f.user_defined_fields.clone())
+                .unwrap_or_default();
+            let review = Review { by: &by, run };
+            suppression_requests(&step.id, target, &body, &signed, &review, &|_| read.clone())
+        }
+        StepKind::Resolve { note, .. } => {
+            let body = ctx.redact_text(&note.render(lang, context));
+            // A resolution without an approver is signed by the caller.
+            finding_request(&step.id, target, "RESOLVED", &body, &Signature::of(ctx))
                 .into_iter()
                 .collect()
         }

@@ -36,8 +36,13 @@ impl Target {
         crate::findings::arn_partition(&self.resource)
     }
 
+    /// The resource as people know it: the finding's identifier for it (a DMS instance's,
+    /// not the internal id its ARN ends in), else the last part of the ARN or name given.
     pub fn name(&self) -> &str {
-        resource_name(&self.resource)
+        match &self.finding {
+            Some(f) if f.resource_id == self.resource => f.name(),
+            _ => resource_name(&self.resource),
+        }
     }
 
     /// The account of the resource: the finding's, else the ARN's.
@@ -203,6 +208,16 @@ impl Context {
     pub fn set_approver(&mut self, approver: &str) {
         self.section("run")
             .insert("approver".into(), Value::String(approver.to_owned()));
+    }
+
+    /// The review date of the run's suppression (`run.review_by`), once given.
+    pub fn review_by(&self) -> Option<String> {
+        self.value["run"]["review_by"].as_str().map(str::to_owned)
+    }
+
+    pub fn set_review_by(&mut self, date: &str) {
+        self.section("run")
+            .insert("review_by".into(), Value::String(date.to_owned()));
     }
 
     /// The context with secrets in place, only for rendering what is sent to AWS.

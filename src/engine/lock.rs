@@ -223,8 +223,15 @@ impl FindingLock {
         // The note sent is the one in the request the journal and listings show.
         let refs = target.finding_refs();
         let who = signed.by.as_str();
-        let failed =
-            update_findings(hub, &refs, WorkflowStatus::Notified, request.note(), who).await?;
+        let failed = update_findings(
+            hub,
+            &refs,
+            WorkflowStatus::Notified,
+            request.note(),
+            who,
+            None,
+        )
+        .await?;
         if let Some(u) = failed.first() {
             return Err(u.into());
         }
@@ -265,7 +272,8 @@ impl FindingLock {
         // Bounded: the run's end must be journaled even if Security Hub does not answer.
         let released = tokio::time::timeout(Duration::from_secs(20), async {
             let failed =
-                update_findings(hub, &target.finding_refs(), held.previous, note, who).await?;
+                update_findings(hub, &target.finding_refs(), held.previous, note, who, None)
+                    .await?;
             match failed.first() {
                 None => Ok(()),
                 Some(u) => Err(LockError::from(u)),

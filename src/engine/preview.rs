@@ -98,7 +98,13 @@ pub async fn preview(
                 } else {
                     described
                 };
-                format!("WOULD CHANGE (after a yes to `{approver}`): {change}")
+                let mut d = format!("WOULD CHANGE (after a yes to `{approver}`): {change}");
+                if let StepKind::Suppress { review_days, .. } = step.kind {
+                    d.push_str(&format!(
+                        "\n    review date: asked before the suppression, {review_days} days ahead by default (answers files: `review_by`)"
+                    ));
+                }
+                d
             }
             StepKind::Wait(spec) if spec.gone_is_ready => {
                 format!("would poll {described} until the resource is gone")

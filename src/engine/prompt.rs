@@ -4,6 +4,7 @@
 
 use crate::runbook::{PromptKind, SecretRules};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::fmt;
 
 /// A secret answer: shown, logged and journaled as `<redacted>`, whatever formats it.
@@ -89,6 +90,12 @@ pub trait Prompter: Send {
     fn approver(&self) -> Option<String> {
         None
     }
+    /// The session's resources by control, as (resource key, name): a prompter may offer
+    /// to reuse the first resource's answers for the others (the terminal does).
+    fn offer_same_answers(&mut self, _groups: HashMap<String, Vec<(String, String)>>) {}
+    /// Every question before the changes has been asked: later questions are about their
+    /// own moment, never answered from another resource.
+    fn changes_start(&mut self) {}
     /// How a secret just given for this question can be given again without a person: its
     /// `{env: NAME}` or `{file: PATH}` reference, which a saved plan keeps. `None`: typed.
     fn reference(&self, _question: &Question) -> Option<Value> {

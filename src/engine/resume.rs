@@ -121,6 +121,12 @@ impl ResumePoint {
                         ctx.set_approver(a);
                     }
                 }
+                // Asked by the engine, not a prompt step: the walk never resumes there.
+                Event::Answer { step, value, .. } if step == "review_by" => {
+                    if let Some(d) = value.as_str() {
+                        ctx.set_review_by(d);
+                    }
+                }
                 Event::Answer {
                     step,
                     value,

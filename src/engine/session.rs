@@ -38,6 +38,8 @@ pub struct RunOptions {
     /// The saved plan the session applies (`hubfix apply`): each run is checked against its
     /// planned target, and its journal and finding notes carry the plan's SHA-256.
     pub applying: Option<std::sync::Arc<PlanFile>>,
+    /// The resources other runs of this session will delete: never offered as a choice.
+    pub deleting: super::Deleting,
 }
 
 /// The services and displays a run uses.
@@ -174,6 +176,11 @@ impl Prepared {
 
     pub fn target(&self) -> &Target {
         &self.target
+    }
+
+    /// What this run may delete and touch, from what it has read and been answered.
+    pub fn footprint(&self, plan: &Plan) -> super::Footprint {
+        super::Footprint::of(plan, &self.target, &self.ctx.value)
     }
 }
 

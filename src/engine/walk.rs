@@ -290,6 +290,15 @@ impl<'r, 'e> Walk<'r, 'e> {
                 && step.kind.approved_by().is_some()
                 && step.when.as_ref().is_none_or(|w| w.eval(&self.ctx.value))
             {
+                // A suppression's review date is one of the questions asked before any
+                // change, with the reason it goes with.
+                if let StepKind::Suppress { review_days, .. } = step.kind
+                    && self.target.finding.is_some()
+                    && self.check_approval(step).is_ok()
+                    && let Err(f) = self.review_date(review_days)
+                {
+                    return WalkEnd::Ended(self.finish_with_failure(step, f).await);
+                }
                 return WalkEnd::Paused(index);
             }
             if let Some(end) = self.bounds(index).await {
@@ -567,12 +576,14 @@ impl<'r, 'e> Walk<'r, 'e> {
                     )))
                 }
             }
-            StepKind::Suppress { note, .. } => {
-                self.update_finding(step, WorkflowStatus::Suppressed, note)
+            StepKind::Suppress {
+                note, review_days, ..
+            } => {
+                self.update_finding(step, WorkflowStatus::Suppressed, note, Some(*review_days))
                     .await
             }
             StepKind::Resolve { note, .. } => {
-                self.update_finding(step, WorkflowStatus::Resolved, note)
+                self.update_finding(step, WorkflowStatus::Resolved, note, None)
                     .await
             }
         }
@@ -767,6 +778,21 @@ impl<'r, 'e> Walk<'r, 'e> {
             .as_ref()
             .map(|path| dynamic_options(path.lookup(&self.ctx.value)))
             .unwrap_or_default();
+        // Not a resource another run of this session will delete.
+        choices.retain(
+            |(value, label)| match self.engine.options.deleting.by(value) {
+                Some(by) => {
+                    self.reporter().say(lang.pick(
+                        &format!("{label} is not offered: {by} deletes it in this session."),
+                        &format!(
+                            "{label} は選択肢にありません: このセッションの {by} が削除します。"
+                        ),
+                    ));
+                    false
+                }
+                None => true,
+            },
+        );
         choices.extend(
             options
                 .iter()
@@ -941,11 +967,68 @@ impl<'r, 'e> Walk<'r, 'e> {
         Ok(approver)
     }
 
+    /// The review date of the run's suppression: the one given before in this run while it
+    /// is still ahead, else asked (on a terminal with today + `days` offered; from an answers
+    /// file `review_by`, or that default when the file has none), checked and journaled.
+    fn review_date(&mut self, days: u32) -> Result<String, Failure> {
+        use crate::findings::review::{check_review_date, review_date_after, today};
+        let today = today();
+        if let Some(given) = self.ctx.review_by()
+            && check_review_date(&given, today).is_ok()
+        {
+            return Ok(given);
+        }
+        let default = review_date_after(today, days).to_string();
+        let lang = self.lang();
+        let question = Question {
+            id: "review_by".into(),
+            kind: PromptKind::Input,
+            text: lang
+                .pick(
+                    "Review this exception by (YYYY-MM-DD; `hubfix review` lists the finding from that day)",
+                    "この例外の見直し期限 (YYYY-MM-DD。その日から `hubfix review` に表示されます)",
+                )
+                .into(),
+            options: Vec::new(),
+            validate: Some(crate::runbook::validators::REVIEW_DATE.into()),
+            default: Some(Value::String(default.clone())),
+            rules: None,
+            generate: None,
+            control: self.plan.control.clone(),
+            resource_keys: self.resource_keys(),
+        };
+        let (date, defaulted) = self.asker.ask_review_date(&question, &default)?;
+        self.ctx.set_review_by(&date);
+        // A saved plan keeps the date itself, the default too: applied later, the
+        // suppression is reviewed when the plan says.
+        if let Some(check) = self.check.as_mut() {
+            check.keep_answer("review_by", Value::String(date.clone()));
+        }
+        let source = if defaulted {
+            format!("runbook default (review_days: {days})")
+        } else {
+            self.asker.source()
+        };
+        let by = self.asker.who();
+        self.record(Event::Answer {
+            step: "review_by".into(),
+            value: Value::String(date.clone()),
+            source,
+            by,
+            fingerprint: None,
+        })?;
+        Ok(date)
+    }
+
+    /// Suppresses or resolves the run's finding. A suppression (`review_days`: its default
+    /// review period) reads the findings again first, so their current user-defined fields
+    /// are kept beside hubfix's (Security Hub replaces the map).
     async fn update_finding(
         &mut self,
         step: &Step,
         status: WorkflowStatus,
         note: &crate::runbook::Message,
+        review_days: Option<u32>,
     ) -> Result<Flow, Failure> {
         self.check_approval(step)?;
         let lang = self.lang();
@@ -959,68 +1042,143 @@ impl<'r, 'e> Walk<'r, 'e> {
                 .set_output(&step.id, serde_json::json!({"skipped": "no finding"}));
             return Ok(Flow::Next);
         };
-        let mut signed = Signature::of(&self.ctx);
-        if status == WorkflowStatus::Suppressed {
-            signed.by = self.approver().await?;
-        }
-        let updated_by = signed.by.clone();
         let body = self.ctx.redact_text(&note.render(lang, &self.ctx.value));
-        let request =
-            calls::finding_request(&step.id, &self.target, status.as_str(), &body, &signed)
-                .expect("the target has a finding");
-        self.before_change(&step.id, &[request.shown(&self.ctx)])?;
-        let text = request.note().to_owned();
-        let refs = self.target.finding_refs();
-        self.reporter().say(&format!(
-            "→ securityhub:BatchUpdateFindings {} on {} finding(s), note: \"{text}\"",
-            status.as_str(),
-            refs.len()
-        ));
+        let (updated_by, requests) = match review_days {
+            Some(days) => {
+                let mut signed = Signature::of(&self.ctx);
+                signed.by = self.approver().await?;
+                let review_by = self.review_date(days)?;
+                let current = current_fields(self.engine.hub, &self.target.finding_refs()).await?;
+                let run = self.ctx.value["run"]["id"].clone();
+                let review = calls::Review {
+                    by: &review_by,
+                    run: &run,
+                };
+                let requests = calls::suppression_requests(
+                    &step.id,
+                    &self.target,
+                    &body,
+                    &signed,
+                    &review,
+                    &|r| current.get(&r.id).cloned().unwrap_or_default(),
+                );
+                (signed.by, requests)
+            }
+            None => {
+                let signed = Signature::of(&self.ctx);
+                let request =
+                    calls::finding_request(&step.id, &self.target, status.as_str(), &body, &signed)
+                        .expect("the target has a finding");
+                (signed.by, vec![request])
+            }
+        };
+        let shown: Vec<calls::ShownCall> = requests.iter().map(|r| r.shown(&self.ctx)).collect();
+        self.before_change(&step.id, &shown)?;
+        let text = requests[0].note().to_owned();
+        for request in &requests {
+            let fields = request
+                .params
+                .get("UserDefinedFields")
+                .and_then(Value::as_object);
+            if let Some(Err(problem)) =
+                fields.map(|f| crate::findings::review::check_field_count(f.len()))
+            {
+                return Err(Failure::Step(format!("{problem}; nothing was changed")));
+            }
+        }
+        for request in &requests {
+            let count = request.findings().len();
+            let fields = request
+                .shown_params(&self.ctx)
+                .get("UserDefinedFields")
+                .map(|f| format!(", user-defined fields: {}", calls::inline_deferred(f)))
+                .unwrap_or_default();
+            self.reporter().say(&format!(
+                "→ securityhub:BatchUpdateFindings {} on {count} finding(s), note: \"{text}\"{fields}",
+                status.as_str(),
+            ));
+        }
         if self.recorder.is_preview() {
-            self.recorder.would_send(&self.ctx, &[request]);
+            self.recorder.would_send(&self.ctx, &requests);
             self.ctx.set_output(
                 &step.id,
                 serde_json::json!({"status": status.as_str(), "note": text}),
             );
             return Ok(Flow::Next);
         }
-        let result = update_findings(self.engine.hub, &refs, status, &text, &updated_by).await;
-        if matches!(&result, Ok(failed) if failed.len() < refs.len()) {
-            // Some findings moved on: putting "them" back to NEW would undo that.
-            self.lock.let_go();
-        }
-        let (ok, logged) = match &result {
-            Ok(failed) if failed.is_empty() => (true, Value::String("processed".into())),
-            Ok(failed) => (false, serde_json::to_value(failed).unwrap_or_default()),
-            Err(e) => (false, Value::String(e.to_string())),
-        };
-        self.recorder
-            .answered(&self.ctx, &request, ok, logged, None)?;
-        match result {
-            Ok(failed) if failed.is_empty() => {
-                // The finding has moved on: nothing to put back.
+        let total = self.target.finding_refs().len();
+        let mut failed = Vec::new();
+        for request in &requests {
+            let refs = request.findings();
+            let fields = crate::findings::request_fields(&request.params);
+            let result = update_findings(
+                self.engine.hub,
+                &refs,
+                status,
+                &text,
+                &updated_by,
+                fields.as_ref(),
+            )
+            .await;
+            if matches!(&result, Ok(f) if f.len() < refs.len()) {
+                // Some findings moved on: putting "them" back to NEW would undo that.
                 self.lock.let_go();
-                self.reporter().say(&format!(
-                    "✓ {} {} → {}",
-                    lang.pick("finding", "Finding"),
-                    finding.id,
-                    status.as_str()
-                ));
-                self.ctx.set_output(
-                    &step.id,
-                    serde_json::json!({"status": status.as_str(), "note": text}),
-                );
-                Ok(Flow::Next)
             }
-            Ok(failed) => Err(Failure::Step(format!(
-                "Security Hub did not update {} of {} findings, e.g. {}: {} ({})",
+            let (ok, logged) = match &result {
+                Ok(f) if f.is_empty() => (true, Value::String("processed".into())),
+                Ok(f) => (false, serde_json::to_value(f).unwrap_or_default()),
+                Err(e) => (false, Value::String(e.to_string())),
+            };
+            self.recorder
+                .answered(&self.ctx, request, ok, logged, None)?;
+            match result {
+                Ok(f) => failed.extend(f),
+                Err(e) => return Err(Failure::Step(e.to_string())),
+            }
+        }
+        if let Some(first) = failed.first() {
+            return Err(Failure::Step(format!(
+                "Security Hub did not update {} of {total} findings, e.g. {}: {} ({})",
                 failed.len(),
-                refs.len(),
-                failed[0].finding.id,
-                failed[0].error_code,
-                failed[0].error_message
-            ))),
-            Err(e) => Err(Failure::Step(e.to_string())),
+                first.finding.id,
+                first.error_code,
+                first.error_message
+            )));
+        }
+        // The finding has moved on: nothing to put back.
+        self.lock.let_go();
+        self.reporter().say(&format!(
+            "✓ {} {} → {}",
+            lang.pick("finding", "Finding"),
+            finding.id,
+            status.as_str()
+        ));
+        self.ctx.set_output(
+            &step.id,
+            serde_json::json!({"status": status.as_str(), "note": text}),
+        );
+        Ok(Flow::Next)
+    }
+}
+
+/// The user-defined fields of these findings as they are now, by finding id (read in runs
+/// and previews alike: what a plan shows is what the run sends).
+async fn current_fields(
+    hub: &dyn crate::findings::SecurityHub,
+    findings: &[crate::findings::FindingRef],
+) -> Result<std::collections::BTreeMap<String, crate::findings::UserFields>, Failure> {
+    let ids: Vec<String> = findings.iter().map(|r| r.id.clone()).collect();
+    let mut current = std::collections::BTreeMap::new();
+    // GetFindings takes at most 20 ids in one filter.
+    for chunk in ids.chunks(20) {
+        let found = hub.findings_by_id(chunk).await.map_err(|e| {
+            Failure::Step(format!(
+                "cannot read the finding's user-defined fields to keep them ({e}); nothing was changed"
+            ))
+        })?;
+        for f in found {
+            current.insert(f.id.clone(), f.user_defined_fields);
         }
     }
+    Ok(current)
 }

@@ -1,18 +1,25 @@
 //! Security Hub: which findings are failing, and marking them SUPPRESSED (after sign-off),
 //! NOTIFIED or RESOLVED (after a verified fix) with a note. The batch update never drops a
 //! finding silently: unprocessed ones are retried when AWS says it may work, and reported.
+//! A suppression carries its review date in the finding's user-defined fields
+//! ([`review`]), so the exceptions whose time has come can be found again.
 
+mod batched_reads;
 mod note;
+pub mod review;
 mod securityhub;
 
 pub use note::{
     APPROVER_LIMIT, NOTE_LIMIT, REASON_LIMIT, check_approver, check_reason, compose_note,
+    compose_suppression_note, note_body,
 };
+pub use review::UserFields;
 pub use securityhub::SdkSecurityHub;
 
 use crate::aws::ApiError;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::time::Duration;
 
 /// A failed control finding, as much of it as hubfix needs.
@@ -27,6 +34,10 @@ pub struct Finding {
     pub resource_type: String,
     /// The resource ARN (`Resources[0].Id`).
     pub resource_id: String,
+    /// The name people know the resource by, when its ARN ends in an internal id (a DMS
+    /// instance's or endpoint's identifier, from the resource's details).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
     pub region: String,
     pub account: String,
     pub workflow_status: String,
@@ -42,6 +53,9 @@ pub struct Finding {
     pub note: Option<String>,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
+    /// `UserDefinedFields`: hubfix's review date of a suppression, and other tools' fields.
+    #[serde(default, skip_serializing_if = "UserFields::is_empty")]
+    pub user_defined_fields: UserFields,
 }
 
 impl Finding {
@@ -71,6 +85,13 @@ impl Finding {
         } else {
             None
         }
+    }
+
+    /// The resource as people know it: its identifier, else the last part of its ARN.
+    pub fn name(&self) -> &str {
+        self.resource_name
+            .as_deref()
+            .unwrap_or_else(|| resource_name(&self.resource_id))
     }
 
     /// The account the resource is in: its ARN's, else the finding's `AwsAccountId`.
@@ -143,13 +164,23 @@ pub trait SecurityHub: Send + Sync {
     async fn failed_findings(&self, controls: &[String]) -> Result<Vec<Finding>, ApiError>;
     /// The findings with these ids.
     async fn findings_by_id(&self, ids: &[String]) -> Result<Vec<Finding>, ApiError>;
-    /// One BatchUpdateFindings call (at most 100 findings): the unprocessed ones.
+    /// Active, SUPPRESSED findings whose user-defined field `field` contains `contains`
+    /// (a `UserDefinedFields` map filter), every page.
+    async fn suppressed_findings(
+        &self,
+        field: &str,
+        contains: &str,
+    ) -> Result<Vec<Finding>, ApiError>;
+    /// One BatchUpdateFindings call (at most 100 findings): the unprocessed ones. `fields`,
+    /// when given, is the whole `UserDefinedFields` map the findings get (Security Hub
+    /// replaces the map: it holds the fields to keep too).
     async fn batch_update(
         &self,
         findings: &[FindingRef],
         status: WorkflowStatus,
         note: &str,
         updated_by: &str,
+        fields: Option<&UserFields>,
     ) -> Result<Vec<Unprocessed>, ApiError>;
 }
 
@@ -165,13 +196,16 @@ pub async fn update_findings(
     status: WorkflowStatus,
     note: &str,
     updated_by: &str,
+    fields: Option<&UserFields>,
 ) -> Result<Vec<Unprocessed>, ApiError> {
     let mut failed = Vec::new();
     for chunk in findings.chunks(BATCH_LIMIT) {
         let mut pending: Vec<FindingRef> = chunk.to_vec();
         let mut attempt = 0;
         loop {
-            let unprocessed = hub.batch_update(&pending, status, note, updated_by).await?;
+            let unprocessed = hub
+                .batch_update(&pending, status, note, updated_by, fields)
+                .await?;
             let (retry, fatal): (Vec<_>, Vec<_>) =
                 unprocessed.into_iter().partition(Unprocessed::retryable);
             failed.extend(fatal);
@@ -193,6 +227,44 @@ pub async fn update_findings(
         }
     }
     Ok(failed)
+}
+
+/// The BatchUpdateFindings request as it is shown, journaled and sent: the findings, the
+/// status, the note and who signed it, and `UserDefinedFields` when the update sets them.
+pub fn update_request(
+    findings: &[FindingRef],
+    status: &str,
+    note: &str,
+    updated_by: &str,
+    fields: Option<Value>,
+) -> serde_json::Map<String, Value> {
+    let ids: Vec<Value> = findings
+        .iter()
+        .map(|r| json!({"Id": r.id, "ProductArn": r.product_arn}))
+        .collect();
+    let mut params = serde_json::Map::new();
+    params.insert("FindingIdentifiers".into(), Value::Array(ids));
+    params.insert("Workflow".into(), json!({ "Status": status }));
+    params.insert(
+        "Note".into(),
+        json!({"Text": note, "UpdatedBy": updated_by}),
+    );
+    if let Some(fields) = fields {
+        params.insert("UserDefinedFields".into(), fields);
+    }
+    params
+}
+
+/// The `UserDefinedFields` of a request built by [`update_request`], to send: every value a
+/// text (a value not known yet, in a preview, is left out).
+pub fn request_fields(params: &serde_json::Map<String, Value>) -> Option<UserFields> {
+    let fields = params.get("UserDefinedFields")?.as_object()?;
+    Some(
+        fields
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+            .collect(),
+    )
 }
 
 /// The control id of a finding: the consolidated `Compliance.SecurityControlId`, else the

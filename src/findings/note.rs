@@ -1,5 +1,6 @@
-//! Finding notes: what was decided or changed, by whom and when, within Security Hub's
-//! 512-character limit (the operator's reason is shortened, never the approver or date).
+//! Finding notes: what was decided or changed, by whom and when (and for a suppression, by
+//! when it must be reviewed), within Security Hub's 512-character limit (the operator's
+//! reason is shortened, never the approver or the dates).
 //! The approver and the reason are checked against that budget before any call, so a note
 //! is never cut where it matters, and control characters are written as visible escapes.
 
@@ -13,16 +14,31 @@ pub const NOTE_LIMIT: usize = 512;
 pub const APPROVER_LIMIT: usize = 100;
 
 /// The longest reason, in characters (control characters counted as their escapes). With the
-/// longest approver and the date in the tail, the note keeps room for 175 more characters of
-/// the runbook's own words and resource names, so a reason is not cut.
+/// longest approver, the date and a suppression's review date in the tail, the note keeps
+/// room for 153 more characters of the runbook's own words and resource names, so a reason
+/// is not cut.
 pub const REASON_LIMIT: usize = 200;
 
-/// The tail of every note: the saved plan applied (its SHA-256), who approved it and when.
-fn tail(approver: &str, date: &str, plan: Option<&str>) -> String {
+/// Where hubfix's tail starts in a note it wrote.
+const TAIL_START: &str = " [hubfix; ";
+
+/// The tail of every note: the saved plan applied (its SHA-256), who approved it and when,
+/// and by when a suppression is reviewed.
+fn tail(approver: &str, date: &str, review_by: Option<&str>, plan: Option<&str>) -> String {
     let plan = plan
         .map(|p| format!("plan sha256:{p}; "))
         .unwrap_or_default();
-    format!(" [hubfix; {plan}approved by {approver} on {date}]")
+    match review_by {
+        Some(review) => {
+            format!("{TAIL_START}{plan}approved by {approver} on {date}; review by {review}]")
+        }
+        None => format!("{TAIL_START}{plan}approved by {approver} on {date}]"),
+    }
+}
+
+/// A note without the tail hubfix added: what was decided, and why.
+pub fn note_body(note: &str) -> &str {
+    note.rfind(TAIL_START).map_or(note, |at| &note[..at])
 }
 
 /// Why a name cannot be the approver of a finding update, if it cannot.
@@ -65,7 +81,29 @@ pub fn check_reason(reason: &str) -> Result<(), String> {
 /// file's SHA-256), cut to fit 512 characters: the body is shortened, never the tail.
 /// Control characters in either are written as visible escapes (`\x1b`).
 pub fn compose_note(body: &str, approver: &str, date: &str, plan: Option<&str>) -> String {
-    let tail = tail(&escape_controls(approver), date, plan);
+    compose(body, approver, date, None, plan)
+}
+
+/// A suppression's note: as [`compose_note`], with the review date in the tail
+/// (`review by 2027-06-01`), which is never cut either.
+pub fn compose_suppression_note(
+    body: &str,
+    approver: &str,
+    date: &str,
+    review_by: &str,
+    plan: Option<&str>,
+) -> String {
+    compose(body, approver, date, Some(review_by), plan)
+}
+
+fn compose(
+    body: &str,
+    approver: &str,
+    date: &str,
+    review_by: Option<&str>,
+    plan: Option<&str>,
+) -> String {
+    let tail = tail(&escape_controls(approver), date, review_by, plan);
     let room = NOTE_LIMIT.saturating_sub(tail.chars().count());
     let body = escape_controls(body.trim());
     let body: String = if body.chars().count() > room {
@@ -99,6 +137,17 @@ mod tests {
     }
 
     #[test]
+    fn a_suppression_note_keeps_its_review_date_and_gives_its_body_back() {
+        let note =
+            compose_suppression_note(&"x".repeat(2000), "A", "2026-11-22", "2027-05-21", None);
+        assert_eq!(note.chars().count(), NOTE_LIMIT);
+        assert!(note.ends_with("[hubfix; approved by A on 2026-11-22; review by 2027-05-21]"));
+        let note = compose_suppression_note("Reason: [x]", "A", "2026-11-22", "2027-05-21", None);
+        assert_eq!(note_body(&note), "Reason: [x]");
+        assert_eq!(note_body("written by hand"), "written by hand");
+    }
+
+    #[test]
     fn control_characters_are_escaped_in_the_note() {
         let note = compose_note("Reason: a\u{1b}[31mb\u{9b}", "A", "2026-01-01", None);
         assert_eq!(
@@ -112,9 +161,14 @@ mod tests {
         let approver = "a".repeat(APPROVER_LIMIT);
         let reason = "r".repeat(REASON_LIMIT);
         assert!(check_approver(&approver).is_ok() && check_reason(&reason).is_ok());
-        let body = format!("{} Reason: {reason}", "w".repeat(160));
-        let note = compose_note(&body, &approver, "2026-01-01", None);
+        let body = format!("{} Reason: {reason}", "w".repeat(144));
+        let note = compose_suppression_note(&body, &approver, "2026-01-01", "2026-07-01", None);
         assert!(note.contains(&body), "{note}");
+        assert!(
+            note.ends_with("on 2026-01-01; review by 2026-07-01]"),
+            "{note}"
+        );
+        assert!(note.chars().count() <= NOTE_LIMIT);
         assert!(check_approver(&"a".repeat(APPROVER_LIMIT + 1)).is_err());
         assert!(check_approver("  ").is_err());
         assert!(check_approver("Taro\u{1b}[2J").is_err());
@@ -130,5 +184,11 @@ mod tests {
         assert!(note.ends_with(&format!(
             "[hubfix; plan sha256:{sha}; approved by Taro on 2026-01-01]"
         )));
+        let note =
+            compose_suppression_note("Reason: [x]", "A", "2026-11-22", "2027-05-21", Some(&sha));
+        assert!(note.ends_with(&format!(
+            "[hubfix; plan sha256:{sha}; approved by A on 2026-11-22; review by 2027-05-21]"
+        )));
+        assert_eq!(note_body(&note), "Reason: [x]");
     }
 }

@@ -1,13 +1,17 @@
 //! The Security Hub operations through the SDK: GetFindings with the control filters and
 //! paging of aws-facts.md, BatchUpdateFindings one batch at a time.
 
-use super::{Finding, FindingRef, SecurityHub, Unprocessed, WorkflowStatus, control_of};
+use super::batched_reads::ReadBatcher;
+use super::{
+    Finding, FindingRef, SecurityHub, Unprocessed, UserFields, WorkflowStatus, control_of,
+};
 use crate::aws::{ApiError, Clients, RateLimiter};
 use async_trait::async_trait;
 use aws_sdk_securityhub::Client;
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, AwsSecurityFindingFilters, AwsSecurityFindingIdentifier, MapFilter,
-    MapFilterComparison, NoteUpdate, StringFilter, StringFilterComparison, WorkflowUpdate,
+    MapFilterComparison, NoteUpdate, Resource, StringFilter, StringFilterComparison,
+    WorkflowUpdate,
 };
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -19,6 +23,7 @@ pub struct SdkSecurityHub {
     /// (burst 30); a fleet of runs stays under them instead of being throttled.
     get_findings: RateLimiter,
     batch_update: RateLimiter,
+    reads: ReadBatcher,
 }
 
 fn limits() -> (RateLimiter, RateLimiter) {
@@ -34,6 +39,7 @@ impl SdkSecurityHub {
             client: OnceCell::new(),
             get_findings,
             batch_update,
+            reads: ReadBatcher::default(),
         }
     }
 
@@ -45,6 +51,7 @@ impl SdkSecurityHub {
             client: OnceCell::new_with(Some(client)),
             get_findings,
             batch_update,
+            reads: ReadBatcher::default(),
         }
     }
 
@@ -88,6 +95,27 @@ fn eq(value: &str) -> StringFilter {
         .build()
 }
 
+/// The identifier of a resource whose ARN ends in an internal id (DMS instances, endpoints
+/// and tasks), from the details Security Hub keeps with the finding.
+fn identifier_in_details(resource: &Resource) -> Option<String> {
+    let details = resource.details()?;
+    details
+        .aws_dms_replication_instance()
+        .and_then(|i| i.replication_instance_identifier())
+        .or_else(|| {
+            details
+                .aws_dms_endpoint()
+                .and_then(|e| e.endpoint_identifier())
+        })
+        .or_else(|| {
+            details
+                .aws_dms_replication_task()
+                .and_then(|t| t.replication_task_identifier())
+        })
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+}
+
 fn to_finding(f: &AwsSecurityFinding) -> Finding {
     let resource = f.resources().first();
     let fields = f.product_fields();
@@ -113,6 +141,7 @@ fn to_finding(f: &AwsSecurityFinding) -> Finding {
             .unwrap_or_default()
             .to_owned(),
         resource_id: resource.and_then(|r| r.id()).unwrap_or_default().to_owned(),
+        resource_name: resource.and_then(identifier_in_details),
         region: resource
             .and_then(|r| r.region())
             .or(f.region())
@@ -132,6 +161,10 @@ fn to_finding(f: &AwsSecurityFinding) -> Finding {
         note: f.note().and_then(|n| n.text()).map(str::to_owned),
         created_at: f.created_at().map(str::to_owned),
         updated_at: f.updated_at().map(str::to_owned),
+        user_defined_fields: f
+            .user_defined_fields()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -174,9 +207,36 @@ impl SecurityHub for SdkSecurityHub {
         Ok(found)
     }
 
+    /// Coalesced with the reads other runs ask for meanwhile, 20 ids a request.
     async fn findings_by_id(&self, ids: &[String]) -> Result<Vec<Finding>, ApiError> {
+        self.reads
+            .read(ids, |ids| {
+                let filters = AwsSecurityFindingFilters::builder()
+                    .set_id(Some(ids.iter().map(|i| eq(i)).collect()))
+                    .build();
+                self.get_all(filters)
+            })
+            .await
+    }
+
+    /// Security Hub's map filters compare one key's value (EQUALS, CONTAINS and their NOT_
+    /// forms): there is no "has this key" and no date order, so the caller asks for a text
+    /// every value it wants holds, and compares the values itself.
+    async fn suppressed_findings(
+        &self,
+        field: &str,
+        contains: &str,
+    ) -> Result<Vec<Finding>, ApiError> {
         let filters = AwsSecurityFindingFilters::builder()
-            .set_id(Some(ids.iter().map(|i| eq(i)).collect()))
+            .workflow_status(eq("SUPPRESSED"))
+            .record_state(eq("ACTIVE"))
+            .user_defined_fields(
+                MapFilter::builder()
+                    .key(field)
+                    .value(contains)
+                    .comparison(MapFilterComparison::Contains)
+                    .build(),
+            )
             .build();
         self.get_all(filters).await
     }
@@ -187,6 +247,7 @@ impl SecurityHub for SdkSecurityHub {
         status: WorkflowStatus,
         note: &str,
         updated_by: &str,
+        fields: Option<&UserFields>,
     ) -> Result<Vec<Unprocessed>, ApiError> {
         let client = self.client().await;
         let identifiers = findings
@@ -212,6 +273,9 @@ impl SecurityHub for SdkSecurityHub {
                     .text(note)
                     .updated_by(updated_by)
                     .build(),
+            )
+            .set_user_defined_fields(
+                fields.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
             )
             .send()
             .await

@@ -27,9 +27,26 @@ pub struct RawRunbook {
     /// then key the resource by that name too.
     #[serde(default)]
     pub resource_name: Option<String>,
+    /// What a run may do to resources other than the one it fixes, so that runs of one
+    /// session do not collide: `steps.` paths (no braces) to the ARNs it may delete, and to
+    /// the ARNs it may change, move or restart. Every ARN found under a path counts.
+    #[serde(default)]
+    pub footprint: Option<RawFootprint>,
     /// The steps, walked in order unless a step says `next` or a branch matches.
     #[schemars(with = "Vec<RawStep>")]
     pub steps: Vec<Spanned<RawStep>>,
+}
+
+/// What a run may delete or change besides its own resource.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFootprint {
+    /// Paths to the ARNs the run may delete (its own resource included, if so).
+    #[serde(default)]
+    pub deletes: Vec<String>,
+    /// Paths to the ARNs the run may change, move or restart.
+    #[serde(default)]
+    pub changes: Vec<String>,
 }
 
 /// One step; the key names its kind.
@@ -46,8 +63,8 @@ pub enum RawStep {
     Assert(RawAssert),
     /// Show a text.
     Note(RawNote),
-    /// Mark the finding SUPPRESSED with a signed-off note.
-    Suppress(RawFindingUpdate),
+    /// Mark the finding SUPPRESSED with a signed-off note and a review date.
+    Suppress(RawSuppress),
     /// Mark the finding RESOLVED with a note saying what was changed.
     Resolve(RawFindingUpdate),
     /// Stop the run with an outcome.
@@ -248,6 +265,22 @@ step_struct!(
     /// A text for the operator.
     RawNote {
         text: Text,
+    }
+);
+
+step_struct!(
+    /// Suppress the run's finding: an exception signed off until a review date.
+    RawSuppress {
+        /// The confirm prompt whose yes allows the suppression.
+        #[schemars(with = "String")]
+        approved_by: Spanned<String>,
+        /// The note (at most 512 characters after rendering; approver, date and review date
+        /// are added).
+        note: Text,
+        /// The review date offered by default, in days from the day of the suppression (1
+        /// to 1095): the operator may give another date, never one in the past.
+        #[schemars(with = "u32", range(min = 1, max = 1095))]
+        review_days: Spanned<i64>,
     }
 );
 

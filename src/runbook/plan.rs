@@ -170,6 +170,8 @@ pub enum StepKind {
     Suppress {
         approved_by: usize,
         note: Message,
+        /// The default review date, in days from the suppression.
+        review_days: u32,
     },
     Resolve {
         approved_by: usize,
@@ -246,8 +248,16 @@ pub struct Plan {
     pub resource_type: String,
     /// Where the resource's own name is, once described.
     pub resource_name: Option<Path>,
+    pub footprint: Footprint,
     pub source: PathBuf,
     pub steps: Vec<Step>,
+}
+
+/// Where a run's footprint is in its context: the ARNs it may delete and change.
+#[derive(Debug, Clone, Default)]
+pub struct Footprint {
+    pub deletes: Vec<Path>,
+    pub changes: Vec<Path>,
 }
 
 impl Plan {
@@ -394,6 +404,12 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 /// should take longer is better resumed (`hubfix resume`) than left running for days.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The longest default review period of a suppression (`review_days`): three years.
+pub const MAX_REVIEW_DAYS: u32 = crate::findings::review::MAX_REVIEW_DAYS as u32;
+
+/// Step ids the engine asks under itself: the approver of a suppression and its review date.
+const RESERVED_IDS: [&str; 2] = ["approver", "review_by"];
+
 /// The lengths `generate` may ask for: at least 16 characters, so a generated secret is never
 /// weak, and at most 128, the longest AWS takes for the tokens and passwords hubfix sets
 /// (an ElastiCache AUTH token is 16 to 128 printable characters).
@@ -431,7 +447,8 @@ fn common(step: &RawStep) -> Common<'_> {
         RawStep::Wait(s) => pick!(s),
         RawStep::Assert(s) => pick!(s),
         RawStep::Note(s) => pick!(s),
-        RawStep::Suppress(s) | RawStep::Resolve(s) => pick!(s),
+        RawStep::Suppress(s) => pick!(s),
+        RawStep::Resolve(s) => pick!(s),
         RawStep::End(s) => pick!(s),
     }
 }
@@ -920,10 +937,27 @@ impl Checker<'_> {
             RawStep::Note(n) => StepKind::Note {
                 text: self.message(&n.text, at, false),
             },
-            RawStep::Suppress(s) => StepKind::Suppress {
-                approved_by: self.approval(&s.approved_by),
-                note: self.message(&s.note, at, false),
-            },
+            RawStep::Suppress(s) => {
+                let days = &s.review_days;
+                let review_days = match u32::try_from(days.value) {
+                    Ok(d) if (1..=MAX_REVIEW_DAYS).contains(&d) => d,
+                    _ => {
+                        self.err(
+                            &days.referenced,
+                            format!(
+                                "`review_days: {}` is out of range: a suppression is reviewed 1 to {MAX_REVIEW_DAYS} days after it is made",
+                                days.value
+                            ),
+                        );
+                        1
+                    }
+                };
+                StepKind::Suppress {
+                    approved_by: self.approval(&s.approved_by),
+                    note: self.message(&s.note, at, false),
+                    review_days,
+                }
+            }
             RawStep::Resolve(s) => StepKind::Resolve {
                 approved_by: self.approval(&s.approved_by),
                 note: self.message(&s.note, at, false),
@@ -1120,10 +1154,14 @@ pub fn build(
         if id.value.trim().is_empty() {
             checker.err(&id.referenced, "a step id cannot be empty");
         }
-        if id.value == "approver" {
+        if RESERVED_IDS.contains(&id.value.as_str()) {
             checker.err(
                 &id.referenced,
-                "`approver` is reserved (the engine asks for the approver under that id); choose another step id",
+                format!(
+                    "`{}` is reserved (the engine asks for the approver and the review date of a suppression under the ids {}); choose another step id",
+                    id.value,
+                    RESERVED_IDS.map(|r| format!("`{r}`")).join(" and ")
+                ),
             );
         }
         if let Some(&first) = checker.ids.get(&id.value) {
@@ -1191,6 +1229,34 @@ pub fn build(
                 None
             }
         });
+    let mut footprint = Footprint::default();
+    if let Some(raw_footprint) = &raw.footprint {
+        for (key, texts, into) in [
+            ("deletes", &raw_footprint.deletes, &mut footprint.deletes),
+            ("changes", &raw_footprint.changes, &mut footprint.changes),
+        ] {
+            for text in texts {
+                match Path::parse(text) {
+                    Ok(path)
+                        if path.root() == "steps"
+                            && path.0.get(1).is_some_and(|id| steps.iter().any(|s| &s.id == id)) =>
+                    {
+                        into.push(path)
+                    }
+                    Ok(_) => checker.err(
+                        &raw.control.referenced,
+                        format!(
+                            "`footprint.{key}`: `{text}` must be a `steps.<id>.<field>` path to a step of this runbook"
+                        ),
+                    ),
+                    Err(e) => checker.err(
+                        &raw.control.referenced,
+                        format!("`footprint.{key}`: {e}"),
+                    ),
+                }
+            }
+        }
+    }
     if !checker.errors.is_empty() {
         return Err(checker.errors);
     }
@@ -1200,6 +1266,7 @@ pub fn build(
         severity: raw.severity,
         resource_type: raw.resource_type,
         resource_name,
+        footprint,
         source: file.to_path_buf(),
         steps,
     })

@@ -8,6 +8,10 @@ pub const NAMES: &[&str] = &["note_text", "pem_certificate_file"];
 /// `approver` is reserved); runbooks cannot name it.
 pub const APPROVER: &str = "approver";
 
+/// The check of a suppression's review date, which the engine asks for itself (the prompt
+/// id `review_by` is reserved): a `YYYY-MM-DD` date from today to three years ahead.
+pub const REVIEW_DATE: &str = "review_date";
+
 /// The largest CA chain file read: real bundles (the RDS global bundle) are under 200 KiB.
 pub const MAX_PEM_FILE: u64 = 1 << 20;
 
@@ -16,6 +20,10 @@ pub fn check(name: &str, answer: &str) -> Result<(), String> {
     match name {
         "note_text" => crate::findings::check_reason(answer),
         APPROVER => crate::findings::check_approver(answer),
+        REVIEW_DATE => {
+            crate::findings::review::check_review_date(answer, crate::findings::review::today())
+                .map(|_| ())
+        }
         "pem_certificate_file" => {
             let text = crate::files::read_regular_text(std::path::Path::new(answer), MAX_PEM_FILE)
                 .map_err(|e| format!("cannot use {answer}: {e}"))?;

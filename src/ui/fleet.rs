@@ -8,6 +8,7 @@ use super::Printer;
 use super::printer::safe;
 use crate::engine::{Answer, PromptError, Prompter, Question, Reporter, WaitDisplay};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,14 +17,76 @@ use std::time::Duration;
 pub struct Fleet {
     multi: Option<MultiProgress>,
     printer: Printer,
+    /// The last line: how many runs are done, and the questions waiting for the operator.
+    summary: Option<ProgressBar>,
+    counts: Arc<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    total: usize,
+    done: AtomicUsize,
+    questions: AtomicUsize,
 }
 
 impl Fleet {
-    pub fn new(printer: Printer) -> Self {
+    /// The display of `total` runs.
+    pub fn new(printer: Printer, total: usize) -> Self {
+        let multi = printer.progress().then(MultiProgress::new);
+        let summary = multi.as_ref().map(|m| {
+            let line = m.add(ProgressBar::new_spinner());
+            line.set_style(ProgressStyle::with_template("{msg}").expect("a valid template"));
+            line
+        });
         Fleet {
-            multi: printer.progress().then(MultiProgress::new),
+            multi,
             printer,
+            summary,
+            counts: Arc::new(Counts {
+                total,
+                ..Counts::default()
+            }),
         }
+    }
+
+    /// Every run is over: the summary line goes (the summary table follows).
+    pub fn finish(&self) {
+        if let Some(line) = &self.summary {
+            line.finish_and_clear();
+        }
+    }
+
+    /// The summary line says how many runs are done and how many questions wait.
+    fn show_counts(&self) {
+        let Some(line) = &self.summary else {
+            return;
+        };
+        let done = self.counts.done.load(Ordering::SeqCst);
+        let mut text = format!("{done} of {} done", self.counts.total);
+        match self.counts.questions.load(Ordering::SeqCst) {
+            0 => {}
+            1 => text.push_str(&format!(
+                " · {}",
+                console::style("1 question waiting").yellow().bold()
+            )),
+            n => text.push_str(&format!(
+                " · {}",
+                console::style(format!("{n} questions waiting"))
+                    .yellow()
+                    .bold()
+            )),
+        }
+        line.set_message(text);
+    }
+
+    /// A question is pending (`true`) or answered (`false`).
+    fn question(&self, pending: bool) {
+        if pending {
+            self.counts.questions.fetch_add(1, Ordering::SeqCst);
+        } else {
+            self.counts.questions.fetch_sub(1, Ordering::SeqCst);
+        }
+        self.show_counts();
     }
 
     /// An error about one run, above the lines.
@@ -38,8 +101,10 @@ impl Fleet {
     /// The reporter of one resource's run.
     pub fn reporter(&self, name: &str) -> FleetReporter {
         let name = safe(name).into_owned();
+        self.show_counts();
         let bar = self.multi.as_ref().map(|m| {
-            let bar = m.add(ProgressBar::new_spinner());
+            // Above the summary line.
+            let bar = m.insert_from_back(1, ProgressBar::new_spinner());
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg} [{elapsed}]")
                     .expect("a valid template"),
@@ -68,12 +133,21 @@ impl Fleet {
 
     /// Runs `f` with the lines hidden (for a question). Hidden, not suspended: a suspended
     /// display holds its lock, and every other run updating its line would wait for the answer.
-    fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+    /// `asking`: the resource whose question it is, said on a line of its own first.
+    fn suspend<R>(&self, asking: Option<&str>, f: impl FnOnce() -> R) -> R {
         let Some(m) = &self.multi else {
             return f();
         };
         let _ = m.clear();
         m.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        if let Some(name) = asking {
+            eprintln!(
+                "\n{}",
+                console::style(format!("── a question from {} ──", safe(name)))
+                    .yellow()
+                    .bold()
+            );
+        }
         let result = f();
         m.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         result
@@ -90,6 +164,8 @@ pub struct FleetReporter {
 impl FleetReporter {
     /// The run is over: the line shows its outcome and stops.
     pub fn done(&self, outcome: &str) {
+        self.fleet.counts.done.fetch_add(1, Ordering::SeqCst);
+        self.fleet.show_counts();
         match &self.bar {
             Some(bar) => bar.finish_with_message(safe(outcome).into_owned()),
             None if !self.fleet.printer.is_quiet() => {
@@ -193,20 +269,24 @@ impl Prompter for SharedPrompter {
         // The operator may take a while: let the runtime move other runs off this thread.
         // The approver, named by another run while this one waited its turn, is not asked
         // again: one sign-off for the session.
+        // The question waits its turn while the summary line counts it; it is then asked
+        // with the lines hidden, under a line naming the resource.
+        let asking = question.resource_keys.last().cloned();
         let ask = || {
-            self.fleet.suspend(|| {
-                self.with(|p| match p.approver() {
-                    Some(named) if question.id == "approver" => Ok(Answer::Text(named)),
-                    _ => p.ask(question),
-                })
+            self.with(|p| match p.approver() {
+                Some(named) if question.id == "approver" => Ok(Answer::Text(named)),
+                _ => self.fleet.suspend(asking.as_deref(), || p.ask(question)),
             })
         };
-        match tokio::runtime::Handle::try_current() {
+        self.fleet.question(true);
+        let answer = match tokio::runtime::Handle::try_current() {
             Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
                 tokio::task::block_in_place(ask)
             }
             _ => ask(),
-        }
+        };
+        self.fleet.question(false);
+        answer
     }
 
     fn source(&self) -> String {
@@ -223,5 +303,9 @@ impl Prompter for SharedPrompter {
 
     fn reference(&self, question: &Question) -> Option<serde_json::Value> {
         self.with(|p| p.reference(question))
+    }
+
+    fn changes_start(&mut self) {
+        self.with(|p| p.changes_start());
     }
 }

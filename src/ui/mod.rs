@@ -4,6 +4,7 @@
 mod fleet;
 mod printer;
 mod reporter;
+mod same_answers;
 mod table;
 mod terminal_prompter;
 

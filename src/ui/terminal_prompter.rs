@@ -3,15 +3,18 @@
 //! words from AWS, so their control characters are shown as visible escapes.
 
 use super::printer::safe;
+use super::same_answers::{Reply, SameAnswers};
 use crate::engine::{Answer, PromptError, Prompter, Question, Secret};
 use crate::runbook::PromptKind;
 use dialoguer::theme::ColorfulTheme;
-use dialoguer::{Confirm, Input, Password, Select};
+use dialoguer::{Confirm, Input, MultiSelect, Password, Select};
+use std::collections::HashMap;
 use std::path::Path;
 
 pub struct TerminalPrompter {
     theme: ColorfulTheme,
     approver: Option<String>,
+    same: SameAnswers,
     /// The files secrets were generated into, by prompt id: a saved plan reads them there.
     generated: std::collections::BTreeMap<String, String>,
 }
@@ -21,8 +24,47 @@ impl TerminalPrompter {
         TerminalPrompter {
             theme: ColorfulTheme::default(),
             approver,
+            same: SameAnswers::default(),
             generated: Default::default(),
         }
+    }
+
+    /// Offers the first resource's answers for the others of its control: each answer
+    /// ticked, untick what must be asked per resource. The ticked question ids.
+    fn offer(
+        &self,
+        control: &str,
+        model: &str,
+        others: &[String],
+        answers: &[(String, String)],
+    ) -> Result<Vec<String>, PromptError> {
+        const LISTED: usize = 6;
+        let mut names = others
+            .iter()
+            .take(LISTED)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if others.len() > LISTED {
+            names.push_str(&format!(" and {} more", others.len() - LISTED));
+        }
+        let items: Vec<String> = answers
+            .iter()
+            .map(|(id, answer)| safe(&format!("{id}: {answer}")).into_owned())
+            .collect();
+        let ticks = vec![true; items.len()];
+        let text = format!(
+            "Use the answers given for {model} for the other {} {control} resources ({names})? Space unticks one to ask it for each resource, Enter confirms",
+            others.len()
+        );
+        let chosen = MultiSelect::with_theme(&self.theme)
+            .with_prompt(safe(&text))
+            .items(&items)
+            .defaults(&ticks)
+            .interact_opt()
+            .map_err(|e| io_error("same_answers", e))?
+            .ok_or(PromptError::Interrupted)?;
+        Ok(chosen.into_iter().map(|i| answers[i].0.clone()).collect())
     }
 }
 
@@ -157,7 +199,34 @@ impl TerminalPrompter {
 
 impl Prompter for TerminalPrompter {
     fn ask(&mut self, q: &Question) -> Result<Answer, PromptError> {
+        loop {
+            match self.same.reply(q) {
+                Reply::Ask => break,
+                Reply::Copied(answer, shown) => {
+                    let name = q.resource_keys.last().map_or("", String::as_str);
+                    eprintln!(
+                        "  {} {}: {}",
+                        console::style("↳").dim(),
+                        safe(name),
+                        safe(&shown)
+                    );
+                    return Ok(answer);
+                }
+                Reply::Offer {
+                    control,
+                    model,
+                    others,
+                    answers,
+                } => {
+                    let reuse = self.offer(&control, &model, &others, &answers)?;
+                    self.same.chosen(&control, reuse);
+                }
+            }
+        }
         let answer = self.ask_once(q);
+        if let Ok(given) = &answer {
+            self.same.answered(q, given);
+        }
         // One sign-off per session: the approver, once named, signs every later run too.
         if q.id == "approver"
             && let Ok(Answer::Text(name)) = &answer
@@ -178,6 +247,14 @@ impl Prompter for TerminalPrompter {
     fn reference(&self, q: &Question) -> Option<serde_json::Value> {
         let path = self.generated.get(&q.id)?;
         Some(serde_json::json!({ "file": path }))
+    }
+
+    fn offer_same_answers(&mut self, groups: HashMap<String, Vec<(String, String)>>) {
+        self.same.start(groups);
+    }
+
+    fn changes_start(&mut self) {
+        self.same.stop();
     }
 
     fn approver(&self) -> Option<String> {

@@ -37,7 +37,7 @@ class Aws:
     def client(self, service):
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region, **self.credentials)
 
-    def finding(self, control, title, resource_type, resource_id, status="FAILED", workflow="NEW"):
+    def finding(self, control, title, resource_type, resource_id, status="FAILED", workflow="NEW", details=None):
         now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return {
             "SchemaVersion": "2018-10-08",
@@ -55,7 +55,8 @@ class Aws:
             "RecordState": "ACTIVE",
             "Workflow": {"Status": workflow},
             "Region": self.region,
-            "Resources": [{"Type": resource_type, "Id": resource_id, "Region": self.region, "Partition": "aws"}],
+            "Resources": [{"Type": resource_type, "Id": resource_id, "Region": self.region, "Partition": "aws",
+                           **({"Details": details} if details else {})}],
         }
 
 
@@ -203,10 +204,18 @@ def seed_dms(aws):
 
     public_title = "DMS replication instances should not be public"
     ssl_title = "DMS endpoints should use SSL"
+    # As Security Hub sends them: DMS ARNs end in an internal id, the identifier people know
+    # is in the resource's details.
+    def instance(name):
+        return {"AwsDmsReplicationInstance": {"ReplicationInstanceIdentifier": name}}
+
     return [
-        aws.finding("DMS.1", public_title, "AwsDmsReplicationInstance", arns["demo-public-dms"]),
-        aws.finding("DMS.1", public_title, "AwsDmsReplicationInstance", arns["demo-private-dms"], "PASSED", "RESOLVED"),
-        *(aws.finding("DMS.9", ssl_title, "AwsDmsEndpoint", arns[name])
+        aws.finding("DMS.1", public_title, "AwsDmsReplicationInstance", arns["demo-public-dms"],
+                    details=instance("demo-public-dms")),
+        aws.finding("DMS.1", public_title, "AwsDmsReplicationInstance", arns["demo-private-dms"], "PASSED", "RESOLVED",
+                    details=instance("demo-private-dms")),
+        *(aws.finding("DMS.9", ssl_title, "AwsDmsEndpoint", arns[name],
+                      details={"AwsDmsEndpoint": {"EndpointIdentifier": name}})
           for name in ("demo-source-mysql", "demo-target-postgres", "demo-target-redshift")),
     ]
 
@@ -223,6 +232,10 @@ def main():
         help="seed the resources in this member account (through AssumeRole); the findings go to the credentials' own account",
     )
     parser.add_argument(
+        "--findings-region",
+        help="import the findings in this region of the credentials' own account (the aggregation region); default: --region",
+    )
+    parser.add_argument(
         "--only",
         help="comma-separated services to seed (redshift, elasticache, dms); default: all",
     )
@@ -235,7 +248,7 @@ def main():
         os.environ.setdefault(key, value)
 
     aws = Aws(args.endpoint_url, args.region, args.account)
-    hub = Aws(args.endpoint_url, args.region).client("securityhub")
+    hub = Aws(args.endpoint_url, args.findings_region or args.region).client("securityhub")
     try:
         hub.enable_security_hub(EnableDefaultStandards=False)
     except hub.exceptions.ResourceConflictException:

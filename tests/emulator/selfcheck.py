@@ -173,6 +173,46 @@ class Check:
         assert codes == [["ConcurrentUpdateError"], ["ConcurrentUpdateError"], ["processed"]], codes
         print("ok BatchUpdateFindings")
 
+    def user_defined_fields(self):
+        """UserDefinedFields: validated, stored, replaced whole, filtered with MapFilters."""
+        self.fresh()
+        one, two = ({"Id": f["Id"], "ProductArn": f["ProductArn"]} for f in self.findings[:2])
+        note = {"Text": "suppressed after sign-off", "UpdatedBy": "Taro"}
+        self.hub.batch_update_findings(FindingIdentifiers=[one], Workflow={"Status": "SUPPRESSED"}, Note=note,
+                                       UserDefinedFields={"hubfix:review_by": "2027-06-01", "ticket": "SEC-1"})
+        self.hub.batch_update_findings(FindingIdentifiers=[two], Workflow={"Status": "SUPPRESSED"}, Note=note,
+                                       UserDefinedFields={"hubfix:review_by": "2026-01-31"})
+
+        def got(ident):
+            return self.hub.get_findings(Filters={"Id": [{"Value": ident["Id"], "Comparison": "EQUALS"}]})[
+                "Findings"][0].get("UserDefinedFields")
+
+        assert got(one) == {"hubfix:review_by": "2027-06-01", "ticket": "SEC-1"}, got(one)
+        # The map sent replaces the finding's: a field left out is gone.
+        self.hub.batch_update_findings(FindingIdentifiers=[one], Note=note, UserDefinedFields={"ticket": "SEC-2"})
+        assert got(one) == {"ticket": "SEC-2"}, got(one)
+        # An update without UserDefinedFields leaves them alone.
+        self.hub.batch_update_findings(FindingIdentifiers=[two], Workflow={"Status": "SUPPRESSED"}, Note=note)
+        assert got(two) == {"hubfix:review_by": "2026-01-31"}, got(two)
+        m = lambda v, c, k="hubfix:review_by": {"UserDefinedFields": [  # noqa: E731
+            {"Key": k, "Value": v, "Comparison": c}]}
+        suppressed = {"WorkflowStatus": [{"Value": "SUPPRESSED", "Comparison": "EQUALS"}]}
+        assert self.ids(**suppressed, **m("-", "CONTAINS")) == {"compliant-redshift-cluster"}
+        assert self.ids(**m("2026-01-31", "EQUALS")) == {"compliant-redshift-cluster"}
+        assert self.ids(**m("2026-01-31", "NOT_EQUALS")) == {
+            "test-redshift-cluster", "legacy-redshift-cluster"}
+        assert self.ids(**m("SEC", "CONTAINS", "ticket")) == {"test-redshift-cluster"}
+        assert self.ids(**m("SEC", "NOT_CONTAINS", "ticket")) == {
+            "compliant-redshift-cluster", "legacy-redshift-cluster"}
+        for bad in ({f"k{i}": "v" for i in range(51)}, {"k": ""}, {"k": "   "}, {"": "v"}, {"k" * 129: "v"},
+                    {"k": "v" * 1025}):
+            assert self.error(self.hub.batch_update_findings, FindingIdentifiers=[one], Note=note,
+                              UserDefinedFields=bad) == ("InvalidInputException", 400), list(bad)[:2]
+        assert got(one) == {"ticket": "SEC-2"}, got(one)  # a refused update changed nothing
+        assert self.error(self.hub.get_findings, Filters={"UserDefinedFields": [
+            {"Key": "k", "Value": "v", "Comparison": "PREFIX"}]})[0] == "InvalidInputException"
+        print("ok UserDefinedFields: replaced whole, validated, MapFilters")
+
     def log_and_deny(self):
         self.fresh()
         self.api("/hubfix-test/reset", {})
@@ -926,7 +966,8 @@ def main():
                         raise SystemExit("emulator exited")
                     time.sleep(0.05)
             print(f"emulator answered its first AWS request after {time.monotonic() - started:.2f} s")
-        for step in (check.filters, check.paging, check.batch_update, check.log_and_deny, check.faults,
+        for step in (check.filters, check.paging, check.batch_update, check.user_defined_fields,
+                     check.log_and_deny, check.faults,
                      check.redshift, check.raw,
                      check.elasticache_members, check.elasticache_refusals, check.elasticache_rotate_set,
                      check.elasticache_raw, check.dms_instances, check.dms_modify, check.dms_delete, check.dms_task_flow, check.dms_move,

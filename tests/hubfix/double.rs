@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use hubfix::actions::ActionSpec;
 use hubfix::actions::Api;
 use hubfix::aws::{ApiError, ApiErrorKind};
-use hubfix::findings::{Finding, FindingRef, SecurityHub, Unprocessed, WorkflowStatus};
+use hubfix::findings::{Finding, FindingRef, SecurityHub, Unprocessed, UserFields, WorkflowStatus};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -206,6 +206,8 @@ pub struct Update {
     pub status: WorkflowStatus,
     pub note: String,
     pub updated_by: String,
+    /// The whole `UserDefinedFields` map sent, if any (it replaces the finding's).
+    pub fields: Option<UserFields>,
 }
 
 #[derive(Default)]
@@ -227,6 +229,7 @@ pub fn finding(control: &str, resource: &str) -> Finding {
         severity: "MEDIUM".into(),
         resource_type: "AwsRedshiftCluster".into(),
         resource_id: format!("arn:aws:redshift:ap-northeast-1:123456789012:cluster:{resource}"),
+        resource_name: None,
         region: "ap-northeast-1".into(),
         account: "123456789012".into(),
         workflow_status: "NEW".into(),
@@ -235,6 +238,7 @@ pub fn finding(control: &str, resource: &str) -> Finding {
         note: None,
         created_at: Some("2026-11-01T00:00:00Z".into()),
         updated_at: None,
+        user_defined_fields: UserFields::new(),
     }
 }
 
@@ -280,15 +284,37 @@ impl SecurityHub for FakeHub {
             .filter(|f| ids.contains(&f.id))
             .map(|f| {
                 let mut f = f.clone();
-                if let Some(u) = updates
+                for u in updates
                     .iter()
-                    .rev()
-                    .find(|u| u.findings.iter().any(|r| r.id == f.id))
+                    .filter(|u| u.findings.iter().any(|r| r.id == f.id))
                 {
                     f.workflow_status = u.status.as_str().to_owned();
                     f.note = Some(u.note.clone());
+                    if let Some(fields) = &u.fields {
+                        f.user_defined_fields = fields.clone();
+                    }
                 }
                 f
+            })
+            .collect())
+    }
+
+    /// The findings as the updates left them: SUPPRESSED ones whose field holds the text.
+    async fn suppressed_findings(
+        &self,
+        field: &str,
+        contains: &str,
+    ) -> Result<Vec<Finding>, ApiError> {
+        let ids: Vec<String> = self.findings.iter().map(|f| f.id.clone()).collect();
+        Ok(self
+            .findings_by_id(&ids)
+            .await?
+            .into_iter()
+            .filter(|f| f.workflow_status == "SUPPRESSED")
+            .filter(|f| {
+                f.user_defined_fields
+                    .get(field)
+                    .is_some_and(|v| v.contains(contains))
             })
             .collect())
     }
@@ -299,6 +325,7 @@ impl SecurityHub for FakeHub {
         status: WorkflowStatus,
         note: &str,
         updated_by: &str,
+        fields: Option<&UserFields>,
     ) -> Result<Vec<Unprocessed>, ApiError> {
         assert!(
             findings.len() <= 100,
@@ -310,6 +337,7 @@ impl SecurityHub for FakeHub {
             status,
             note: note.into(),
             updated_by: updated_by.into(),
+            fields: fields.cloned(),
         });
         let mut scripted = self.unprocessed.lock().unwrap();
         Ok(if scripted.is_empty() {

@@ -664,10 +664,15 @@ async fn a_resolution_without_an_approver_is_signed_by_the_caller_identity() {
     assert!(!note.contains("unknown"), "{note}");
 }
 
-/// One sign-off per session: two suppressions in one terminal session ask "Who signed this
-/// off?" once (Enter would take the credentials' identity), and both notes name the answer.
+/// One sign-off per session: two suppressions in one terminal session (the second with the
+/// first one's answers, but for its review date) ask "Who signed this off?" once (Enter would
+/// take the credentials' identity), and both notes name the answer. The review date is asked
+/// with the reason: a date in the past is refused and asked again, Enter takes the runbook's
+/// 180 days; unticked in the offer, it is asked for the second cluster, and the date typed is
+/// used.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_approver_is_asked_once_per_session() {
+    use hubfix::findings::review::{review_date_after, today};
     let (emu, hubfix) = demo();
     emu.add_failing_clusters(&["second-cluster".to_owned()])
         .await;
@@ -676,14 +681,23 @@ async fn the_approver_is_asked_once_per_session() {
     use expectrl::Expect;
     let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
     p.set_expect_timeout(Some(Duration::from_secs(30)));
-    for _ in 0..2 {
-        p.expect("is it intended that enhanced VPC routing is disabled on")
-            .unwrap();
-        p.send("y").unwrap();
-        p.expect("Why must enhanced VPC routing stay disabled?")
-            .unwrap();
-        p.send("Legacy ETL until 2027-03\r").unwrap();
-    }
+    let typed = review_date_after(today(), 45).to_string();
+    p.expect("is it intended that enhanced VPC routing is disabled on")
+        .unwrap();
+    p.send("y").unwrap();
+    p.expect("Why must enhanced VPC routing stay disabled?")
+        .unwrap();
+    p.send("Legacy ETL until 2027-03\r").unwrap();
+    p.expect("Review this exception by").unwrap();
+    p.send("2020-01-01\r").unwrap();
+    p.expect("is in the past").unwrap();
+    p.send("\r").unwrap();
+    // The second cluster: the first one's answers, as offered, but the review date (the
+    // third answer) unticked: asked again.
+    p.expect("Use the answers given for").unwrap();
+    p.send("\x1b[B\x1b[B \r").unwrap();
+    p.expect("Review this exception by").unwrap();
+    p.send(format!("{typed}\r")).unwrap();
     p.expect("Who signed this off?").unwrap();
     p.send("Hanako Sato\r").unwrap();
     // A second question would keep the session open past the timeout.
@@ -691,10 +705,15 @@ async fn the_approver_is_asked_once_per_session() {
         .expect("the session ended without asking for the approver again");
     let status = p.get_process().wait().unwrap();
     assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
-    for cluster in [CLUSTER, "second-cluster"] {
+    let offered = review_date_after(today(), 180).to_string();
+    for (cluster, review_by) in [(CLUSTER, &offered), ("second-cluster", &typed)] {
         let (_, status, note, by) = emu.finding_of(cluster).await;
         assert_eq!(status, "SUPPRESSED", "{cluster}");
         assert_eq!(by, "Hanako Sato", "{cluster}");
         assert!(note.contains("approved by Hanako Sato"), "{note}");
+        assert!(
+            note.ends_with(&format!("; review by {review_by}]")),
+            "{note}"
+        );
     }
 }

@@ -4,7 +4,6 @@
 
 use crate::emulator::{Emulator, dms_filter, seeded};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 const PUBLIC: &str = "demo-public-dms";
 const RECREATE: &str = "controls:\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n";
@@ -272,35 +271,19 @@ async fn killed_right_after_the_delete_it_resumes_and_creates_from_the_journal()
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let runs = hubfix.state_dir().join("runs");
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    let journal = loop {
-        let path = std::fs::read_dir(&runs)
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| e.ok())
-            .map(|e| e.path());
-        // Journaled as started, and received: a kill between the two leaves no delete.
-        if let Some(path) = path
-            && std::fs::read_to_string(&path)
-                .unwrap_or_default()
-                .contains("dms:DeleteReplicationInstance")
-            && emu
-                .actions()
-                .iter()
-                .any(|a| a == "DeleteReplicationInstance")
-        {
-            break path;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no delete within 90 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    // Killed once AWS has the delete: the journal's `call_start` comes before the request is
+    // sent, and a kill between the two (a slow disk sync) would leave nothing deleted.
+    emu.wait_for_request("DeleteReplicationInstance", 1, &mut child);
     child.kill().unwrap();
     child.wait().unwrap();
+    let journal = std::fs::read_dir(hubfix.state_dir().join("runs"))
+        .unwrap()
+        .next()
+        .expect("a journal")
+        .unwrap()
+        .path();
     let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.contains("dms:DeleteReplicationInstance"), "{text}");
     assert!(
         !text.contains("dms:CreateReplicationInstance"),
         "killed before the create"
@@ -325,4 +308,53 @@ async fn killed_right_after_the_delete_it_resumes_and_creates_from_the_journal()
     assert_eq!(after["public"], json!(false));
     assert_eq!(after["carried"], before["carried"]);
     assert_eq!(emu.finding_on(&old_arn).await.1, "RESOLVED");
+}
+
+/// A DMS finding's ARN ends in an internal id: every table says the identifier people know
+/// (from the finding's details), and `--resource` takes it.
+#[test]
+fn dms_resources_go_by_their_identifiers() {
+    let (emu, hubfix) = seeded("dms");
+    let listing = hubfix.run(&["findings", "--control", "DMS.1"]);
+    listing.expect_code(0);
+    let out = listing.stdout();
+    assert!(out.contains("demo-public-dms"), "{out}");
+    let json = hubfix.run(&["findings", "--control", "DMS.9", "--output", "json"]);
+    json.expect_code(0);
+    let found: Value = serde_json::from_str(&json.stdout()).unwrap();
+    let mut names: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource_name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "demo-source-mysql",
+            "demo-target-postgres",
+            "demo-target-redshift"
+        ]
+    );
+
+    let plan = hubfix.run(&[
+        "plan",
+        "--control",
+        "DMS.1",
+        "--resource",
+        "demo-public-dms",
+    ]);
+    plan.expect_code(0);
+    let (out, err) = (plan.stdout(), plan.stderr());
+    // The identifier matched the finding: the plan is for the instance's ARN, with the finding.
+    assert!(
+        out.contains(":rep:") && out.contains("BatchUpdateFindings"),
+        "{out}\n{err}"
+    );
+    assert!(
+        !out.contains("no finding"),
+        "the identifier matched the finding: {out}"
+    );
+    assert!(emu.actions().iter().all(|a| !a.starts_with("Delete")));
 }

@@ -180,3 +180,62 @@ async fn a_bad_pem_file_is_refused_before_any_call_that_changes_anything() {
     }
     assert_eq!(endpoint(&emu, MYSQL).await.1, "none");
 }
+
+/// No collisions in a session: DMS.1 deletes demo-public-dms and recreates its tasks, DMS.9
+/// changes demo-source-mysql, which the task demo-full-load on that instance uses. DMS.1 is
+/// asked first; DMS.9 does not offer demo-public-dms to test from; the two go one after
+/// another (DMS.9 first: DMS.1 changes the tasks' identifiers), said before the changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dms_1_and_a_dms_9_run_on_the_same_tasks_go_one_after_another() {
+    let (emu, hubfix) = seeded("dms");
+    let public = instance_arn(&emu, "demo-public-dms").await;
+    let private = instance_arn(&emu, "demo-private-dms").await;
+    let (mysql, _, _) = endpoint(&emu, MYSQL).await;
+    let dms1 = emu.finding_on(&public).await.0;
+    let dms9 = emu.finding_on(&mysql).await.0;
+    let answers = hubfix.answers(&format!(
+        "controls:\n  DMS.1: {{ intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }}\n  DMS.9: {{ intended: false, ssl_mode: verify-full, ca_certificate: import, ca_pem_file: \"{}\", test_instance: \"{private}\", apply_now: true, rollback: true }}\n",
+        ca_pem()
+    ));
+    let run = hubfix.run(&[
+        "run",
+        "--finding",
+        &dms9,
+        "--finding",
+        &dms1,
+        "--parallel",
+        "4",
+        "--answers",
+        &answers,
+    ]);
+    let err = run.stderr();
+    assert_eq!(run.code(), 0, "{err}");
+    assert!(
+        err.contains("is not offered: DMS.1 demo-public-dms deletes it in this session"),
+        "{err}"
+    );
+    assert!(
+        err.contains("DMS.1 demo-public-dms goes after DMS.9 demo-source-mysql: both touch"),
+        "{err}"
+    );
+    // DMS.1 was asked first, though its finding was given second.
+    let asked_dms1 = err.find("━━ DMS.1").unwrap();
+    let asked_dms9 = err.find("━━ DMS.9").unwrap();
+    assert!(asked_dms1 < asked_dms9, "{err}");
+    // Every request of DMS.9 before the first of DMS.1's changes.
+    let actions = emu.actions();
+    let position = |action: &str| actions.iter().position(|a| a == action);
+    let last_modify = actions
+        .iter()
+        .rposition(|a| a == "ModifyEndpoint" || a == "TestConnection")
+        .unwrap_or_else(|| panic!("{actions:?}"));
+    let first_stop = position("StopReplicationTask").unwrap_or(usize::MAX);
+    let delete = position("DeleteReplicationInstance").unwrap_or_else(|| panic!("{actions:?}"));
+    assert!(
+        last_modify < delete && last_modify < first_stop,
+        "{actions:?}"
+    );
+    let (_, mode, _) = endpoint(&emu, MYSQL).await;
+    assert_eq!(mode, "verify-full");
+    assert_eq!(emu.finding_on(&mysql).await.1, "RESOLVED");
+}

@@ -180,3 +180,113 @@ async fn open_journals_and_lock_files_are_bounded_by_parallel() {
         assert!(emu.enhanced_vpc_routing(cluster).await, "{cluster}");
     }
 }
+
+/// Answer once for many: 20 Redshift.7 findings on a terminal. The first cluster's questions
+/// are asked, then one offer to use its answers for the 19 others (listed); taken as it is,
+/// no other question comes before the changes, and every cluster is fixed.
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_findings_on_a_terminal_take_at_most_six_answers() {
+    use expectrl::Expect;
+    let (emu, hubfix, clusters) = fleet(19).await;
+    let mut cmd = hubfix.command(&["run", "--control", "Redshift.7", "--parallel", "20"]);
+    cmd.env("TERM", "xterm-256color");
+    let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    let prompt = r"Use the answers given for [^\n]*|[^\n]*\(y/n\)";
+    let mut answers = 0;
+    loop {
+        let found = p.expect(expectrl::Regex(prompt)).expect("a question");
+        let text = String::from_utf8_lossy(found.get(0).unwrap()).into_owned();
+        answers += 1;
+        assert!(answers <= 6, "more than 6 answers: {text}");
+        if text.contains("Use the answers given for") {
+            assert!(text.contains("the other 19 Redshift.7 resources"), "{text}");
+            assert!(text.contains("fleet-01"), "the others are listed: {text}");
+            p.send("\r").unwrap();
+            break;
+        }
+        // Not intended; prerequisites met; apply now.
+        p.send(if text.contains("intended") { "n" } else { "y" })
+            .unwrap();
+    }
+    let end = p.expect(expectrl::Eof).expect("the session ends");
+    let rest = String::from_utf8_lossy(end.get(0).unwrap_or_default()).into_owned();
+    assert!(
+        !rest.contains("(y/n)"),
+        "no question after the offer:\n{rest}"
+    );
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
+    assert!(rest.contains("same as test-redshift-cluster"), "{rest}");
+    for cluster in &clusters {
+        assert!(emu.enhanced_vpc_routing(cluster).await, "{cluster}");
+        assert_eq!(emu.finding_of(cluster).await.1, "RESOLVED", "{cluster}");
+    }
+}
+
+/// A question during the changes (ElastiCache.6's "does every client send the token now?",
+/// asked after ROTATE while a Redshift fix runs beside it) is asked on its own, under a line
+/// naming the resource that asks, not inside a progress line; the summary line counts it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_question_during_the_changes_stands_out_and_names_its_resource() {
+    use expectrl::Expect;
+    let emu = Emulator::start();
+    emu.seed("redshift,elasticache");
+    let hubfix = Hubfix::new(&emu);
+    let token = "Valid-token-1234567";
+    let mut cmd = hubfix.command(&[
+        "run",
+        "--control",
+        "Redshift.7",
+        "--control",
+        "ElastiCache.6",
+        "--parallel",
+        "3",
+        "--approver",
+        "Hanako Sato",
+    ]);
+    cmd.env("TERM", "xterm-256color");
+    let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    // A question being asked starts with dialoguer's "?" (an answered one with "✔").
+    let prompt =
+        r"\?\x1b\[0m \x1b\[1m(Use the answers given for|AUTH token for)[^\n]*|[^\n]*\(y/n\)";
+    let during = loop {
+        let found = p.expect(expectrl::Regex(prompt)).expect("a question");
+        let text = String::from_utf8_lossy(found.get(0).unwrap()).into_owned();
+        if text.contains("send the token now?") {
+            break String::from_utf8_lossy(found.before()).into_owned();
+        }
+        if text.contains("AUTH token for") {
+            // Type it (not generate), twice.
+            p.expect("Type it").unwrap();
+            p.send("\r").unwrap();
+            p.expect("AUTH token for").unwrap();
+            p.send(format!("{token}\r")).unwrap();
+            p.expect("Repeat").unwrap();
+            p.send(format!("{token}\r")).unwrap();
+        } else if text.contains("Use the answers given for") {
+            p.send("\r").unwrap();
+        } else {
+            p.send(if text.contains("intended") { "n" } else { "y" })
+                .unwrap();
+        }
+    };
+    // Asked after the changes started, on its own under the resource's name.
+    assert!(
+        during.contains("Making the changes"),
+        "asked during the changes:\n{during}"
+    );
+    assert!(
+        during.contains("── a question from demo-redis-tls ──"),
+        "{during}"
+    );
+    assert!(during.contains("question waiting"), "{during}");
+    p.send("y").unwrap();
+    let end = p.expect(expectrl::Eof).expect("the session ends");
+    let rest = String::from_utf8_lossy(end.get(0).unwrap_or_default()).into_owned();
+    assert!(!rest.contains("(y/n)"), "no other question:\n{rest}");
+    assert!(!rest.contains(token), "the token is never shown");
+    assert!(emu.enhanced_vpc_routing("test-redshift-cluster").await);
+    assert_eq!(emu.finding_of("test-redshift-cluster").await.1, "RESOLVED");
+}

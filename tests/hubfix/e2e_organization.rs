@@ -246,3 +246,97 @@ async fn a_member_dms_replace_killed_after_the_delete_resumes_in_its_account() {
         "nothing was created in the administrator account"
     );
 }
+
+/// Every control at once across the organization: Redshift clusters, DMS instances and
+/// ElastiCache groups in two member accounts, each in its own region, fixed by one
+/// `hubfix run --role-name` in parallel, each in its account and region, with one AssumeRole
+/// per member account; the findings in the administrator account are RESOLVED.
+#[tokio::test(flavor = "multi_thread")]
+async fn clusters_dms_instances_and_cache_groups_of_two_members_are_fixed_in_one_run() {
+    let (emu, hubfix) = seeded("redshift");
+    let places = [(MEMBERS[0], REGIONS[0]), (MEMBERS[1], REGIONS[1])];
+    let mut clusters = Vec::new();
+    for (account, region) in places {
+        emu.seed_at(Some(account), region, "dms,elasticache");
+        clusters.push(emu.member_cluster(Some(account), region, NAME, true).await);
+    }
+    emu.forget_requests();
+    let answers = hubfix.answers(
+        "controls:\n  Redshift.7: { intended: false, prerequisites_met: true, apply_now: true }\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n  ElastiCache.6: { intended: false, auth_token: { env: REDIS_TOKEN }, apply_now: true, clients_updated: true }\n",
+    );
+    let mut args = vec![
+        "--role-name",
+        "hubfix-member",
+        "run",
+        "--control",
+        "Redshift.7",
+        "--control",
+        "DMS.1",
+        "--control",
+        "ElastiCache.6",
+        "--parallel",
+        "8",
+        "--approver",
+        "Security Team",
+        "--answers",
+        &answers,
+    ];
+    for account in MEMBERS {
+        args.extend(["--account", account]);
+    }
+    let out = hubfix
+        .command(&args)
+        .env("REDIS_TOKEN", "Member-token-1234567")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // demo-redis-plain has no in-transit encryption: it stops (exit 3) with nothing changed.
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(count(&emu, "AssumeRole"), 2, "{:?}", emu.actions());
+    for (i, (account, region)) in places.into_iter().enumerate() {
+        assert!(emu.member_routing(Some(account), region, NAME).await);
+        assert_eq!(emu.workflow_of(&clusters[i]).await, "RESOLVED");
+        let config = emu.member_config(account, region).await;
+        let dms = aws_sdk_databasemigration::Client::new(&config);
+        let instances = dms.describe_replication_instances().send().await.unwrap();
+        let public = instances
+            .replication_instances()
+            .iter()
+            .find(|r| r.replication_instance_identifier() == Some("demo-public-dms"))
+            .expect("recreated under its identifier");
+        assert!(!public.publicly_accessible(), "{account}");
+        let cache = aws_sdk_elasticache::Client::new(&config);
+        let groups = cache
+            .describe_replication_groups()
+            .replication_group_id("demo-redis-tls")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            groups.replication_groups()[0].auth_token_enabled(),
+            Some(true),
+            "{account} {region}"
+        );
+    }
+    // Every finding of the fixed resources is RESOLVED in the administrator account.
+    let hub = aws_sdk_securityhub::Client::new(&emu.sdk_config().await);
+    let found = hub.get_findings().send().await.unwrap();
+    for f in found.findings() {
+        let resource = f.resources()[0].id().unwrap_or_default();
+        let status = f
+            .workflow()
+            .and_then(|w| w.status())
+            .map(|s| s.as_str().to_owned());
+        let failed = f.compliance().and_then(|c| c.status()).map(|s| s.as_str()) == Some("FAILED");
+        let member = MEMBERS.iter().any(|m| resource.contains(m));
+        if !member || !failed {
+            continue;
+        }
+        if resource.ends_with("demo-redis-plain") || f.title().unwrap_or_default().contains("SSL") {
+            assert_eq!(status.as_deref(), Some("NEW"), "{resource}");
+        } else {
+            assert_eq!(status.as_deref(), Some("RESOLVED"), "{resource}");
+        }
+    }
+}

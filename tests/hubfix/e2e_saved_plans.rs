@@ -550,3 +550,57 @@ async fn a_plan_of_several_clusters_is_applied_in_parallel_and_a_changed_one_alo
     })
     .await;
 }
+
+/// A suppression is planned with its review date (the runbook's default, kept as the date):
+/// applied later, the note, the review date and the run in the finding's fields are the
+/// planned ones, signed by the plan's approver.
+#[test]
+fn a_suppression_is_applied_with_the_planned_review_date() {
+    let (emu, hubfix) = seeded("redshift");
+    let suppress =
+        "controls:\n  Redshift.7: { intended: true, reason: \"Legacy ETL until 2027-03\" }\n";
+    let (path, plan, sha) = save_plan(
+        &hubfix,
+        &[],
+        &["--control", "Redshift.7"],
+        suppress,
+        &["--approver", "Taro Yamada"],
+    );
+    assert_eq!(plan["approver"], "Taro Yamada");
+    let review_by = plan["targets"][0]["answers"]["review_by"]
+        .as_str()
+        .expect("the review date is planned")
+        .to_owned();
+    emu.forget_requests();
+    apply(&hubfix, &[], &path, &[]).expect_code(0);
+    let calls = assert_sent_as_planned(&emu, &plan);
+    assert_eq!(calls.len(), 1);
+    let note = notes(&emu).pop().unwrap_or_default();
+    assert!(
+        note.ends_with(&format!(
+            "[hubfix; plan sha256:{sha}; approved by Taro Yamada on {}; review by {review_by}]",
+            chrono::Utc::now().format("%Y-%m-%d")
+        )),
+        "{note}"
+    );
+    let run_id = hubfix.last_run_id();
+    assert_eq!(
+        calls[0].1["UserDefinedFields"]["hubfix:run"],
+        json!({"from": "run.id"})
+    );
+    let sent = emu.test_api("GET", "/hubfix-test/requests", Value::Null);
+    let update = sent
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|r| r["action"] == "BatchUpdateFindings")
+        .unwrap();
+    assert_eq!(
+        update["params"]["UserDefinedFields"]["hubfix:run"],
+        run_id.as_str()
+    );
+    assert_eq!(
+        update["params"]["UserDefinedFields"]["hubfix:review_by"],
+        review_by.as_str()
+    );
+}

@@ -179,9 +179,15 @@ impl Emulator {
     /// Seeds the demo resources of `services` in a member account (through AssumeRole; the
     /// findings go to the credentials' own account, as in a delegated administrator).
     pub fn seed_in(&self, account: Option<&str>, services: &str) {
-        let mut member = Vec::new();
+        self.seed_at(account, REGION, services);
+    }
+
+    /// Seeds `services` in `account` and `region`; the findings go to the credentials' own
+    /// account in the aggregation region (`REGION`), as a delegated administrator has them.
+    pub fn seed_at(&self, account: Option<&str>, region: &str, services: &str) {
+        let mut member = vec!["--findings-region", REGION];
         if let Some(account) = account {
-            member = vec!["--account", account];
+            member.extend(["--account", account]);
         }
         let out =
             Command::new(std::env::var("HUBFIX_TEST_PYTHON").unwrap_or_else(|_| "python3".into()))
@@ -190,7 +196,7 @@ impl Emulator {
                     "--endpoint-url",
                     &self.url(),
                     "--region",
-                    REGION,
+                    region,
                     "--only",
                     services,
                 ])

@@ -122,10 +122,17 @@ async fn intended_suppresses_with_the_articles_advice_and_changes_nothing() {
         .text("reason", "vendor replicates over the internet until March");
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Suppressed);
-    assert_eq!(prompter.asked_ids(), ["intended", "reason"]);
+    assert_eq!(prompter.asked_ids(), ["intended", "reason", "review_by"]);
     assert!(changes(&fx).is_empty());
     let updates = fx.hub.updates.lock().unwrap();
     assert_eq!(updates[0].status, WorkflowStatus::Suppressed);
+    // DMS.1 is CRITICAL: its runbook offers a review in 90 days.
+    let review_by =
+        hubfix::findings::review::review_date_after(hubfix::findings::review::today(), 90);
+    assert_eq!(
+        updates[0].fields.as_ref().unwrap()["hubfix:review_by"],
+        review_by.to_string()
+    );
     assert!(updates[0].note.contains("vendor replicates"));
     assert!(report.message.contains("SSL mode"), "{}", report.message);
     assert!(report.message.contains("VPN"), "{}", report.message);

@@ -7,6 +7,7 @@ use crate::fixture::{options, plan};
 use hubfix::engine::{
     Engine, Event, Journal, RecordingReporter, RunOptions, RunReport, ScriptedPrompter, Target,
 };
+use hubfix::findings::review::{review_date_after, today};
 use hubfix::findings::{Unprocessed, WorkflowStatus};
 use hubfix::runbook::{Lang, Outcome};
 use std::path::Path;
@@ -122,13 +123,27 @@ async fn intended_suppresses_with_reason_and_approver_and_changes_nothing() {
         .text("reason", "Legacy ETL until 2027-03");
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Suppressed);
-    assert_eq!(prompter.asked_ids(), ["intended", "reason"]);
+    assert_eq!(prompter.asked_ids(), ["intended", "reason", "review_by"]);
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
     let updates = fx.hub.updates.lock().unwrap();
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0].status, WorkflowStatus::Suppressed);
     assert_eq!(updates[0].findings[0].id, finding("Redshift.7", "c1").id);
     assert_eq!(updates[0].updated_by, "Taro Yamada");
+    // No `review_by` answer: the runbook's 180 days, in the note and in the fields.
+    let review_by = review_date_after(today(), 180).to_string();
+    assert!(
+        updates[0]
+            .note
+            .ends_with(&format!("; review by {review_by}]")),
+        "{}",
+        updates[0].note
+    );
+    let fields = updates[0].fields.clone().expect("user-defined fields");
+    assert_eq!(fields["hubfix:review_by"], review_by);
+    assert_eq!(fields["hubfix:approver"], "Taro Yamada");
+    assert_eq!(fields["hubfix:run"], report.run_id);
+    assert!(report.message.contains(&review_by), "{}", report.message);
     assert!(
         updates[0].note.contains("Legacy ETL until 2027-03"),
         "{}",
@@ -144,6 +159,71 @@ async fn intended_suppresses_with_reason_and_approver_and_changes_nothing() {
             .message
             .contains("plan the move to enhanced VPC routing soon")
     );
+}
+
+/// A review date given is checked and used; the finding's own user-defined fields, read
+/// again right before, are kept beside hubfix's (Security Hub replaces the whole map).
+#[tokio::test(start_paused = true)]
+async fn a_given_review_date_is_used_and_the_findings_own_fields_are_kept() {
+    let mut fx = Fixture::new(false);
+    fx.hub.findings[0].user_defined_fields = [
+        ("ticket".to_owned(), "SEC-42".to_owned()),
+        ("hubfix:reopened_on".to_owned(), "2026-01-05".to_owned()),
+    ]
+    .into();
+    let review_by = review_date_after(today(), 30).to_string();
+    let mut prompter = ScriptedPrompter::new()
+        .yes("intended")
+        .text("reason", "Legacy ETL until 2027-03")
+        .text("review_by", &review_by);
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Suppressed, "{}", report.message);
+    let update = fx.hub.last_update();
+    let fields = update.fields.expect("user-defined fields");
+    assert_eq!(
+        fields.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "hubfix:approver",
+            "hubfix:review_by",
+            "hubfix:run",
+            "ticket"
+        ]
+    );
+    assert_eq!(fields["hubfix:review_by"], review_by);
+    assert_eq!(fields["ticket"], "SEC-42");
+    let answer = fx
+        .journal(&report.run_id)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Answer {
+                step,
+                value,
+                source,
+                ..
+            } if step == "review_by" => Some((value, source)),
+            _ => None,
+        })
+        .expect("the review date is journaled");
+    assert_eq!(answer, (serde_json::json!(review_by), "script".to_owned()));
+}
+
+/// A review date in the past, or not a date, stops the run before anything is changed
+/// (exit 2), resumable at the suppression.
+#[tokio::test(start_paused = true)]
+async fn a_past_or_malformed_review_date_stops_before_the_suppression() {
+    for bad in ["2020-01-01", "next spring", "2027-02-30"] {
+        let fx = Fixture::new(false);
+        let mut prompter = ScriptedPrompter::new()
+            .yes("intended")
+            .text("reason", "Legacy ETL until 2027-03")
+            .text("review_by", bad);
+        let report = fx.run(&mut prompter).await;
+        assert_eq!(report.outcome, Outcome::NeedsInput, "{bad}");
+        assert_eq!(report.exit_status().code(), 2);
+        assert!(report.message.contains("review_by"), "{}", report.message);
+        assert_eq!(report.resume_at.as_deref(), Some("suppress_intended"));
+        assert!(fx.hub.updates.lock().unwrap().is_empty(), "{bad}");
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -28,6 +28,7 @@ pub fn options(state: &Path) -> RunOptions {
         default_wait_timeout: Duration::from_secs(3600),
         caller: None,
         applying: None,
+        deleting: Default::default(),
     }
 }
 

@@ -13,6 +13,7 @@ mod e2e_fleet;
 mod e2e_kill_points;
 mod e2e_organization;
 mod e2e_plan_is_run;
+mod e2e_review;
 mod e2e_saved_plans;
 mod emulator;
 mod engine_dms1;

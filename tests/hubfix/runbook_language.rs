@@ -208,6 +208,43 @@ fn the_approver_step_id_is_reserved() {
 }
 
 #[test]
+fn the_review_date_step_id_is_reserved() {
+    let msg = one_error(&with_steps(&format!(
+        "  - prompt: {{id: review_by, kind: input, text: {{en: q, ja: q}}}}\n{END}"
+    )));
+    assert!(msg.contains("`review_by` is reserved"), "{msg}");
+}
+
+/// A suppression's default review period is required, and from 1 day to 3 years.
+#[test]
+fn a_suppression_needs_a_review_period_in_range() {
+    let suppress = |days: &str| {
+        with_steps(&format!(
+            "  - prompt: {{id: ok, kind: confirm, text: {{en: q, ja: q}}}}\n  - suppress: {{id: s, approved_by: ok, {days}note: {{en: n, ja: n}}}}\n{END}"
+        ))
+    };
+    assert!(
+        load_str(
+            &suppress("review_days: 180, "),
+            Path::new("rb.yaml"),
+            &hubfix::actions::Catalog
+        )
+        .is_ok()
+    );
+    let missing = one_error(&suppress(""));
+    assert!(missing.contains("review_days"), "{missing}");
+    for days in ["0", "-5", "1096", "99999999999"] {
+        let msg = one_error(&suppress(&format!("review_days: {days}, ")));
+        assert!(msg.starts_with("rb.yaml:7:"), "{msg}");
+        assert!(
+            msg.contains(&format!("`review_days: {days}` is out of range"))
+                && msg.contains("1 to 1095 days"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
 fn a_huge_timeout_is_refused_not_a_panic() {
     let msg = one_error(&with_steps(&format!(
         "  - note: {{id: a, timeout: 999999999999999999h, text: {{en: x, ja: y}}}}\n{END}"

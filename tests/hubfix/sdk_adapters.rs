@@ -286,10 +286,89 @@ async fn batch_update_reports_unprocessed_findings() {
         hubfix::findings::WorkflowStatus::Suppressed,
         "note",
         "Taro",
+        None,
     )
     .await
     .unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].finding.id, "b");
     assert_eq!(failed[0].error_code, "FindingNotFound");
+}
+
+/// The review listing asks for active SUPPRESSED findings with the `UserDefinedFields` map
+/// filter, and reads every finding's fields; an update sends the whole map given, and none
+/// when it is not given (the lock leaves the fields alone).
+#[tokio::test]
+async fn review_queries_with_the_map_filter_and_updates_send_the_whole_map() {
+    use aws_sdk_securityhub::operation::get_findings::GetFindingsOutput;
+    use aws_sdk_securityhub::types::{
+        AwsSecurityFinding, MapFilterComparison, StringFilterComparison,
+    };
+    let query = Seen::new();
+    let get = mock!(aws_sdk_securityhub::Client::get_findings)
+        .match_requests(query.keep())
+        .then_output(|| {
+            GetFindingsOutput::builder()
+                .findings(
+                    AwsSecurityFinding::builder()
+                        .id("f1")
+                        .product_arn("p")
+                        .user_defined_fields("hubfix:review_by", "2027-06-01")
+                        .user_defined_fields("ticket", "SEC-1")
+                        .build(),
+                )
+                .build()
+        });
+    let sent = Seen::new();
+    let update = mock!(aws_sdk_securityhub::Client::batch_update_findings)
+        .match_requests(sent.keep())
+        .then_output(|| BatchUpdateFindingsOutput::builder().build());
+    let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&get, &update]);
+    let hub = hubfix::findings::SdkSecurityHub::from_client(client);
+    use hubfix::findings::SecurityHub;
+    let found = hub
+        .suppressed_findings("hubfix:review_by", "-")
+        .await
+        .unwrap();
+    assert_eq!(found[0].user_defined_fields["ticket"], "SEC-1");
+    assert_eq!(
+        found[0].user_defined_fields["hubfix:review_by"],
+        "2027-06-01"
+    );
+    let filters = query.all()[0].filters().cloned().unwrap();
+    let map = &filters.user_defined_fields()[0];
+    assert_eq!(
+        (map.key(), map.value(), map.comparison()),
+        (
+            Some("hubfix:review_by"),
+            Some("-"),
+            Some(&MapFilterComparison::Contains)
+        )
+    );
+    let status = &filters.workflow_status()[0];
+    assert_eq!(status.value(), Some("SUPPRESSED"));
+    assert_eq!(status.comparison(), Some(&StringFilterComparison::Equals));
+    assert_eq!(filters.record_state()[0].value(), Some("ACTIVE"));
+
+    let refs = [hubfix::findings::FindingRef {
+        id: "f1".into(),
+        product_arn: "p".into(),
+    }];
+    let fields = found[0].user_defined_fields.clone();
+    for given in [Some(&fields), None] {
+        hub.batch_update(
+            &refs,
+            hubfix::findings::WorkflowStatus::New,
+            "note",
+            "Taro",
+            given,
+        )
+        .await
+        .unwrap();
+    }
+    let sent = sent.all();
+    let map = sent[0].user_defined_fields().unwrap();
+    assert_eq!(map.len(), 2);
+    assert_eq!(map["ticket"], "SEC-1");
+    assert_eq!(sent[1].user_defined_fields(), None);
 }

@@ -15,6 +15,10 @@ Paging is over the backend's insertion order (stable), NextToken is an offset.
 BatchUpdateFindings: validates like AWS, updates the stored finding in place
 (so GetFindings shows the change) and can be told to fail a finding with the
 retryable ConcurrentUpdateError (POST /hubfix-test/fail-updates).
+UserDefinedFields (at most 50; keys 1..128 and values 1..1024 characters, not
+blank) replace the finding's whole map, as aws-facts.md says AWS does: a client
+that wants to keep fields must read and send them. GetFindings filters them with
+MapFilters (EQUALS, CONTAINS and the NOT_ forms), like ProductFields.
 """
 
 import base64
@@ -168,6 +172,15 @@ def _validate_update(body):
     status = (body.get("Workflow") or {}).get("Status")
     if status is not None and status not in WORKFLOW_STATE:
         raise _invalid(f"Invalid Workflow.Status {status}")
+    fields = body.get("UserDefinedFields")
+    if fields is not None:
+        if not isinstance(fields, dict) or len(fields) > 50:
+            raise _invalid("UserDefinedFields must be a map of at most 50 fields")
+        for key, value in fields.items():
+            if not (isinstance(value, str) and 1 <= len(key) <= 128 and key.strip()):
+                raise _invalid("UserDefinedFields keys must be 1 to 128 characters, not only whitespace")
+            if not (1 <= len(value) <= 1024 and value.strip()):
+                raise _invalid(f"UserDefinedFields.{key} must be 1 to 1024 characters, not only whitespace")
     return identifiers
 
 
@@ -180,9 +193,10 @@ def _apply_update(finding, body, now):
     for key in ("VerificationState", "Confidence", "Criticality", "Types"):
         if key in body:
             finding[key] = body[key]
-    for key in ("Severity", "UserDefinedFields"):
-        if key in body:
-            finding[key] = {**(finding.get(key) or {}), **body[key]}
+    if "Severity" in body:
+        finding["Severity"] = {**(finding.get("Severity") or {}), **body["Severity"]}
+    if "UserDefinedFields" in body:
+        finding["UserDefinedFields"] = dict(body["UserDefinedFields"])
     finding["UpdatedAt"] = now
 
 
