@@ -23,5 +23,6 @@ mod hostile_inputs;
 mod runbook_language;
 mod sdk_adapters;
 mod sdk_dms;
+mod sdk_ec2;
 mod sdk_elasticache;
 mod snapshots;
