@@ -316,12 +316,13 @@ async fn a_cloudformation_managed_cluster_is_named_and_stops_on_no() {
     assert_eq!(report.outcome, Outcome::Stopped);
     assert_eq!(report.exit_status().code(), 3);
     assert_eq!(prompter.asked_ids(), ["intended", "iac_managed_ok"]);
-    let question = &prompter.asked[1].text;
+    let said = fx.reporter.text();
     assert!(
-        question.contains("CloudFormation stack etl-prod")
-            && question.contains("AWS::Redshift::Cluster, EnhancedVpcRouting: true"),
-        "{question}"
+        said.contains("managed by CloudFormation stack etl-prod")
+            && said.contains("AWS::Redshift::Cluster, EnhancedVpcRouting: true"),
+        "{said}"
     );
+    assert!(prompter.asked[1].text.contains("outside stack etl-prod"));
     assert!(report.message.contains("etl-prod"), "{}", report.message);
     assert_eq!(report.resume_at.as_deref(), Some("iac_managed_ok"));
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);

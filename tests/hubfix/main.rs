@@ -6,6 +6,7 @@ mod double_dms;
 mod double_elasticache;
 mod e2e;
 mod e2e_bounds;
+mod e2e_checks;
 mod e2e_dms1;
 mod e2e_dms9;
 mod e2e_elasticache6;
