@@ -370,3 +370,27 @@ async fn an_elasticache_group_managed_by_cloudformation_is_not_changed_on_a_no()
     assert_eq!(count(&emu, "ModifyReplicationGroup"), 0);
     assert_eq!(count(&emu, "ListTagsForResource"), 1);
 }
+
+/// On a terminal the override's default is no: Enter stops before any change.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_enter_at_the_override_question_stops() {
+    use expectrl::Expect;
+    let (emu, hubfix) = seeded("redshift");
+    let vpc = emu.vpc_of(CLUSTER).await;
+    emu.set_dns_hostnames(&vpc, false).await;
+    emu.forget_requests();
+    let mut cmd = hubfix.command(&["run", "--control", "Redshift.7"]);
+    cmd.env("TERM", "xterm-256color");
+    let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
+    p.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    p.expect("is it intended").unwrap();
+    p.send("n").unwrap();
+    p.expect("DNS hostnames are disabled").unwrap();
+    p.expect("Go on anyway?").unwrap();
+    p.send("\r").unwrap();
+    p.expect("DNS hostnames enabled: false").unwrap();
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 3)"), "{status:?}");
+    assert_eq!(count(&emu, "ModifyCluster"), 0);
+    assert!(!emu.enhanced_vpc_routing(CLUSTER).await);
+}
