@@ -235,6 +235,17 @@ async fn ec2_denied_falls_back_to_the_question_and_says_why() {
         .collect();
     assert_eq!(answered, ["intended", "prerequisites_met", "apply_now"]);
 
+    // A plan shows the read that failed and goes on, as the run did.
+    let plan = hubfix.run(&["plan", "--control", "Redshift.7", "--resource", CLUSTER]);
+    plan.expect_code(0);
+    let out = plan.stdout();
+    assert!(
+        out.contains("→ failed: ec2:DescribeVpcAttribute: You are not authorized")
+            && out.contains("→ on failure: checks_unavailable")
+            && out.contains("[21] prerequisites_met (prompt)"),
+        "{out}"
+    );
+
     // Without that answer the run stops before any change, naming the question.
     let (emu, hubfix) = seeded("redshift");
     emu.test_api(
