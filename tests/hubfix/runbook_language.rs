@@ -124,7 +124,7 @@ fn calls_and_their_parameters_are_checked() {
     let msg = one_error(&with_steps(&format!(
         "  - action: {{id: a, call: redshift.delete_cluster}}\n  - action: {{id: b, call: redshift.describe_cluster, params: {{Cluster: x}}}}\n{END}"
     )));
-    assert!(msg.contains("unknown call `redshift.delete_cluster`; the calls are: redshift.describe_cluster, redshift.modify_cluster"), "{msg}");
+    assert!(msg.contains("unknown call `redshift.delete_cluster`; the calls are: redshift.describe_cluster, redshift.describe_cluster_subnet_group, redshift.modify_cluster"), "{msg}");
     assert!(
         msg.contains("takes no parameter `Cluster`; it takes: ClusterIdentifier"),
         "{msg}"
