@@ -281,9 +281,15 @@ pub fn instance_json(i: &ReplicationInstance) -> Value {
     })
 }
 
-/// What `list_tags` answers: `{"Tags": [...]}`, as [`tags_json`] gives them.
+/// What `list_tags` answers: the user's tags, and the CloudFormation stack that manages the
+/// resource (from its `aws:cloudformation:stack-name` tag), `null` when none does.
 pub fn list_tags_json(tags: &[Tag]) -> Value {
-    json!({ "Tags": tags_json(tags) })
+    json!({
+        "Tags": tags_json(tags),
+        "CloudFormationStack": super::tags::cloudformation_stack(
+            tags.iter().map(|t| (t.key(), t.value()))
+        ),
+    })
 }
 
 /// The user's tags, sorted. `aws:` tags are AWS's own (CloudFormation, ...): no create call

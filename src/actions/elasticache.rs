@@ -1,12 +1,14 @@
 //! ElastiCache calls for ElastiCache.6: read a replication group and the engine version of
 //! its member clusters (the version is on the clusters, not the group), and set the AUTH
 //! token with a given update strategy. The token is a secret parameter: never shown, logged
-//! or journaled.
+//! or journaled. Its tags tell whether a CloudFormation stack manages the group.
 
 use super::{ActionSpec, Params, Reconcile, handler};
 use crate::aws::ApiError;
 use aws_sdk_elasticache::Client;
-use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, CacheCluster, ReplicationGroup};
+use aws_sdk_elasticache::types::{
+    AuthTokenUpdateStrategyType, CacheCluster, ReplicationGroup, Tag,
+};
 use serde_json::{Map, Value, json};
 
 pub const DESCRIBE_REPLICATION_GROUP: ActionSpec = ActionSpec {
@@ -30,6 +32,18 @@ pub const DESCRIBE_MEMBER_VERSIONS: ActionSpec = ActionSpec {
     secret_params: &[],
     file_params: &[],
     handler: handler!(ElastiCache, describe_member_versions),
+    shared: None,
+};
+
+pub const LIST_TAGS: ActionSpec = ActionSpec {
+    name: "elasticache.list_tags",
+    operation: "elasticache:ListTagsForResource",
+    mutating: false,
+    reconcile: Reconcile::Read,
+    params: &[("ResourceName", true)],
+    secret_params: &[],
+    file_params: &[],
+    handler: handler!(ElastiCache, list_tags),
     shared: None,
 };
 
@@ -92,6 +106,35 @@ pub async fn describe_replication_group(
             format!("no ElastiCache replication group `{id}`"),
         )),
     }
+}
+
+/// The tags of a resource (by ARN), sorted by key, and the CloudFormation stack that manages
+/// it (`null` when none does).
+pub async fn list_tags(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let out = client
+        .list_tags_for_resource()
+        .resource_name(p.string("ResourceName")?)
+        .send()
+        .await
+        .map_err(|e| ApiError::from_sdk(LIST_TAGS.operation, e))?;
+    Ok(tags_json(out.tag_list()))
+}
+
+/// What `list_tags` answers.
+pub fn tags_json(tags: &[Tag]) -> Value {
+    let sorted: std::collections::BTreeMap<&str, &str> = tags
+        .iter()
+        .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))
+        .collect();
+    json!({
+        "Tags": sorted
+            .into_iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect::<Vec<_>>(),
+        "CloudFormationStack": super::tags::cloudformation_stack(
+            tags.iter().map(|t| (t.key(), t.value()))
+        ),
+    })
 }
 
 /// `5.0.6` → (5, 0, 6); parts that are not numbers count as 0.

@@ -61,6 +61,7 @@ impl AwsApi {
             Handler::Redshift(f) => f(&self.clients.redshift(region).await, p).await,
             Handler::Dms(f) => f(&self.clients.dms(region).await, p).await,
             Handler::ElastiCache(f) => f(&self.clients.elasticache(region).await, p).await,
+            Handler::Ec2(f) => f(&self.clients.ec2(region).await, p).await,
         }
     }
 }

@@ -8,10 +8,12 @@
 
 pub mod dms;
 pub mod dms_endpoints;
+pub mod ec2;
 pub mod elasticache;
 mod live;
 mod params;
 pub mod redshift;
+pub mod tags;
 
 pub use live::{Api, AwsApi};
 pub use params::Params;
@@ -30,6 +32,7 @@ pub enum Handler {
     Redshift(for<'a> fn(&'a aws_sdk_redshift::Client, Params<'a>) -> Reply<'a>),
     Dms(for<'a> fn(&'a aws_sdk_databasemigration::Client, Params<'a>) -> Reply<'a>),
     ElastiCache(for<'a> fn(&'a aws_sdk_elasticache::Client, Params<'a>) -> Reply<'a>),
+    Ec2(for<'a> fn(&'a aws_sdk_ec2::Client, Params<'a>) -> Reply<'a>),
 }
 
 impl std::fmt::Debug for Handler {
@@ -38,6 +41,7 @@ impl std::fmt::Debug for Handler {
             Handler::Redshift(_) => "Handler::Redshift",
             Handler::Dms(_) => "Handler::Dms",
             Handler::ElastiCache(_) => "Handler::ElastiCache",
+            Handler::Ec2(_) => "Handler::Ec2",
         })
     }
 }
@@ -106,7 +110,7 @@ pub struct ActionSpec {
 }
 
 impl ActionSpec {
-    /// The SDK service name: `redshift`, `dms`, `elasticache`.
+    /// The SDK service name: `redshift`, `dms`, `elasticache`, `ec2`.
     pub fn service(&self) -> &'static str {
         self.name.split_once('.').map_or("", |(s, _)| s)
     }
@@ -122,7 +126,10 @@ impl ActionSpec {
 /// Every call, in the order `hubfix schema` and errors list them.
 pub const ALL: &[&ActionSpec] = &[
     &redshift::DESCRIBE_CLUSTER,
+    &redshift::DESCRIBE_CLUSTER_SUBNET_GROUP,
     &redshift::MODIFY_CLUSTER,
+    &ec2::DESCRIBE_VPC_DNS,
+    &ec2::CHECK_S3_ROUTES,
     &dms::DESCRIBE_REPLICATION_INSTANCE,
     &dms::LIST_TAGS,
     &dms::DESCRIBE_INSTANCE_TASKS,
@@ -143,6 +150,7 @@ pub const ALL: &[&ActionSpec] = &[
     &dms_endpoints::DESCRIBE_CONNECTION,
     &elasticache::DESCRIBE_REPLICATION_GROUP,
     &elasticache::DESCRIBE_MEMBER_VERSIONS,
+    &elasticache::LIST_TAGS,
     &elasticache::MODIFY_AUTH_TOKEN,
 ];
 

@@ -1,9 +1,10 @@
-//! Redshift calls: describe a cluster, modify it (enhanced VPC routing).
+//! Redshift calls: describe a cluster and its subnet group, modify it (enhanced VPC
+//! routing).
 
 use super::{ActionSpec, Params, Reconcile, SharedList, handler};
 use crate::aws::ApiError;
 use aws_sdk_redshift::Client;
-use aws_sdk_redshift::types::{Cluster, PendingModifiedValues};
+use aws_sdk_redshift::types::{Cluster, ClusterSubnetGroup, PendingModifiedValues};
 use serde_json::{Map, Value, json};
 
 pub const DESCRIBE_CLUSTER: ActionSpec = ActionSpec {
@@ -21,6 +22,18 @@ pub const DESCRIBE_CLUSTER: ActionSpec = ActionSpec {
         noun: "Redshift cluster",
         list: handler!(Redshift, describe_all_clusters),
     }),
+};
+
+pub const DESCRIBE_CLUSTER_SUBNET_GROUP: ActionSpec = ActionSpec {
+    name: "redshift.describe_cluster_subnet_group",
+    operation: "redshift:DescribeClusterSubnetGroups",
+    mutating: false,
+    reconcile: Reconcile::Read,
+    params: &[("ClusterSubnetGroupName", true)],
+    secret_params: &[],
+    file_params: &[],
+    handler: handler!(Redshift, describe_cluster_subnet_group),
+    shared: None,
 };
 
 pub const MODIFY_CLUSTER: ActionSpec = ActionSpec {
@@ -77,6 +90,11 @@ pub fn cluster_json(c: &Cluster) -> Value {
     insert(&mut m, "NodeType", c.node_type());
     insert(&mut m, "NumberOfNodes", c.number_of_nodes());
     insert(&mut m, "VpcId", c.vpc_id());
+    insert(
+        &mut m,
+        "ClusterSubnetGroupName",
+        c.cluster_subnet_group_name(),
+    );
     insert(&mut m, "AvailabilityZone", c.availability_zone());
     insert(&mut m, "PubliclyAccessible", c.publicly_accessible());
     insert(&mut m, "ClusterNamespaceArn", c.cluster_namespace_arn());
@@ -88,7 +106,45 @@ pub fn cluster_json(c: &Cluster) -> Value {
         "PendingModifiedValues".into(),
         pending_json(c.pending_modified_values()),
     );
+    m.insert(
+        "CloudFormationStack".into(),
+        super::tags::cloudformation_stack(c.tags().iter().map(|t| (t.key(), t.value()))),
+    );
     Value::Object(m)
+}
+
+/// What `describe_cluster_subnet_group` answers: the group's VPC and its subnets.
+pub fn subnet_group_json(g: &ClusterSubnetGroup) -> Value {
+    json!({
+        "ClusterSubnetGroupName": g.cluster_subnet_group_name(),
+        "VpcId": g.vpc_id(),
+        "SubnetGroupStatus": g.subnet_group_status(),
+        "SubnetIds": g
+            .subnets()
+            .iter()
+            .filter_map(|s| s.subnet_identifier())
+            .collect::<Vec<_>>(),
+    })
+}
+
+pub async fn describe_cluster_subnet_group(
+    client: &Client,
+    p: &Params<'_>,
+) -> Result<Value, ApiError> {
+    let name = p.string("ClusterSubnetGroupName")?;
+    let out = client
+        .describe_cluster_subnet_groups()
+        .cluster_subnet_group_name(&name)
+        .send()
+        .await
+        .map_err(|e| ApiError::from_sdk(DESCRIBE_CLUSTER_SUBNET_GROUP.operation, e))?;
+    match out.cluster_subnet_groups().first() {
+        Some(g) => Ok(subnet_group_json(g)),
+        None => Err(ApiError::not_found(
+            DESCRIBE_CLUSTER_SUBNET_GROUP.operation,
+            format!("no Redshift cluster subnet group `{name}`"),
+        )),
+    }
 }
 
 pub async fn describe_cluster(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {

@@ -83,6 +83,10 @@ impl Clients {
         aws_sdk_elasticache::Client::new(&self.config(region).await)
     }
 
+    pub async fn ec2(&self, region: Option<&str>) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.config(region).await)
+    }
+
     pub async fn securityhub(&self, region: Option<&str>) -> aws_sdk_securityhub::Client {
         aws_sdk_securityhub::Client::new(&self.config(region).await)
     }

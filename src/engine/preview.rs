@@ -14,7 +14,8 @@ use serde_json::Value;
 
 /// Prints the plan for one target and returns every request listed; an error when a read
 /// call fails (the resource is missing, access is denied, ...), since a preview of a
-/// resource that cannot be read would mislead.
+/// resource that cannot be read would mislead, unless the step says what a run does then
+/// (`on_failure` other than abort): the failure is shown and the preview goes on.
 pub async fn preview(
     engine: &Engine<'_>,
     plan: &Plan,
@@ -78,12 +79,21 @@ pub async fn preview(
                 match requests.first() {
                     Some(request) if known => {
                         let action = actions::find(call).expect("validated call");
-                        let output = engine
+                        let read = engine
                             .api
                             .call(action, target.region.as_deref(), &request.params)
-                            .await?;
-                        ctx.set_output(&step.id, output.clone());
-                        format!("reads: {described}\n      → {output}")
+                            .await;
+                        match read {
+                            Ok(output) => {
+                                ctx.set_output(&step.id, output.clone());
+                                format!("reads: {described}\n      → {output}")
+                            }
+                            // The runbook handles this failure: the plan shows it and goes on.
+                            Err(e) if step.on_failure != OnFailure::Abort => {
+                                format!("reads: {described}\n      → failed: {e}")
+                            }
+                            Err(e) => return Err(e),
+                        }
                     }
                     _ => format!("would read: {described}"),
                 }

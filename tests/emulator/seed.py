@@ -2,10 +2,13 @@
 """Seed the emulator with a demo account for hubfix.
 
     python3 tests/emulator/seed.py --endpoint-url http://127.0.0.1:PORT [--region ap-northeast-1]
+        [--only redshift,dms] [--account ID] [--stack NAME]
 
 Enables Security Hub, creates the resources of each seeder in SEEDERS and
 imports their findings. To seed another control (DMS, ElastiCache, ...) write
 one `seed_<service>(aws) -> list of findings` function and add it to SEEDERS.
+With --stack every failing resource carries the tag CloudFormation puts on what
+a stack creates (aws:cloudformation:stack-name = NAME).
 """
 
 import argparse
@@ -18,14 +21,16 @@ from datetime import datetime, timezone
 import boto3
 
 ACCOUNT = "123456789012"
+STACK_TAG = "aws:cloudformation:stack-name"
 
 
 class Aws:
     """boto3 clients for one endpoint and region, and finding construction."""
 
-    def __init__(self, endpoint_url, region, account=None):
+    def __init__(self, endpoint_url, region, account=None, stack=None):
         self.endpoint_url, self.region = endpoint_url, region
         self.account = account or ACCOUNT
+        self.stack = stack
         self.credentials = {}
         if account:
             # A member account: moto keeps accounts apart by the credentials AssumeRole gives.
@@ -36,6 +41,10 @@ class Aws:
 
     def client(self, service):
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region, **self.credentials)
+
+    def stack_tags(self, failing=True):
+        """The CloudFormation tag for a failing resource when seeding with --stack, else none."""
+        return [{"Key": STACK_TAG, "Value": self.stack}] if self.stack and failing else []
 
     def finding(self, control, title, resource_type, resource_id, status="FAILED", workflow="NEW", details=None):
         now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -60,11 +69,31 @@ class Aws:
         }
 
 
+def redshift_network(aws, cidr="10.0.0.0/16"):
+    """A VPC that meets enhanced VPC routing's prerequisites: DNS resolution and DNS hostnames
+    enabled, one subnet whose route table (the VPC's main one) a gateway VPC endpoint for S3 in
+    the region serves. Returns (vpc, subnet, route table, endpoint)."""
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    prefix = cidr.rsplit(".", 2)[0]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"{prefix}.1.0/24",
+                               AvailabilityZone=f"{aws.region}a")["Subnet"]["SubnetId"]
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                              {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]
+    endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{aws.region}.s3",
+                                       VpcEndpointType="Gateway",
+                                       RouteTableIds=[main["RouteTableId"]])["VpcEndpoint"]["VpcEndpointId"]
+    return vpc, subnet, main["RouteTableId"], endpoint
+
+
 def seed_redshift(aws):
-    """Redshift.7: enhanced VPC routing. One fixable cluster, one compliant, one suppressed."""
-    ec2, redshift = aws.client("ec2"), aws.client("redshift")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone=f"{aws.region}a")["Subnet"]["SubnetId"]
+    """Redshift.7: enhanced VPC routing. One fixable cluster, one compliant, one suppressed, in a
+    VPC that meets the prerequisites (see redshift_network)."""
+    redshift = aws.client("redshift")
+    vpc, subnet, table, endpoint = redshift_network(aws)
+    print(f"vpc {vpc}: DNS resolution and hostnames on; subnet {subnet} -> route table {table} -> S3 endpoint {endpoint}")
     redshift.create_cluster_subnet_group(
         ClusterSubnetGroupName="hubfix-demo", Description="hubfix demo", SubnetIds=[subnet]
     )
@@ -84,6 +113,7 @@ def seed_redshift(aws):
             MasterUserPassword="Password1",
             ClusterSubnetGroupName="hubfix-demo",
             EnhancedVpcRouting=evr,
+            Tags=aws.stack_tags(status == "FAILED"),
         )
         arn = f"arn:aws:redshift:{aws.region}:{aws.account}:cluster:{name}"
         findings.append(aws.finding("Redshift.7", title, "AwsRedshiftCluster", arn, status, workflow))
@@ -120,6 +150,7 @@ def seed_elasticache(aws):
             TransitEncryptionEnabled=tls,
             AtRestEncryptionEnabled=tls,
             **({"AuthToken": secrets.token_hex(16)} if auth else {}),
+            **({"Tags": aws.stack_tags()} if aws.stack and status == "FAILED" else {}),
         )
         arn = f"arn:aws:elasticache:{aws.region}:{aws.account}:replicationgroup:{name}"
         workflow = "NEW" if status == "FAILED" else "RESOLVED"
@@ -164,6 +195,8 @@ def seed_dms(aws):
             EndpointIdentifier=name, EndpointType=kind, EngineName=engine, ServerName=f"{name}.demo.internal",
             Port=port, DatabaseName="app", Username="dms", Password="Password1", SslMode=ssl,
         )["Endpoint"]["EndpointArn"]
+        if aws.stack and ssl == "none":
+            dms.add_tags_to_resource(ResourceArn=arns[name], Tags=aws.stack_tags())
         print(f"dms endpoint {name} ({kind} {engine}, SslMode={ssl})")
 
     instances = {"demo-public-dms": ("dms.t3.medium", True), "demo-private-dms": ("dms.t3.small", False)}
@@ -174,7 +207,7 @@ def seed_dms(aws):
             ReplicationSubnetGroupIdentifier="hubfix-demo-dms", VpcSecurityGroupIds=[sg],
             KmsKeyId=f"arn:aws:kms:{aws.region}:{aws.account}:key/6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
             PreferredMaintenanceWindow="sat:17:00-sat:17:30", PubliclyAccessible=public,
-            Tags=[{"Key": "owner", "Value": "data-team"}, {"Key": "env", "Value": "demo"}],
+            Tags=[{"Key": "owner", "Value": "data-team"}, {"Key": "env", "Value": "demo"}, *aws.stack_tags(public)],
         )["ReplicationInstance"]["ReplicationInstanceArn"]
         _dms_wait(lambda: dms.describe_replication_instances(Filters=[
             {"Name": "replication-instance-arn", "Values": [arns[name]]}])["ReplicationInstances"][0],
@@ -236,6 +269,10 @@ def main():
         help="import the findings in this region of the credentials' own account (the aggregation region); default: --region",
     )
     parser.add_argument(
+        "--stack",
+        help="tag every failing resource as CloudFormation does for a stack of this name (aws:cloudformation:stack-name)",
+    )
+    parser.add_argument(
         "--only",
         help="comma-separated services to seed (redshift, elasticache, dms); default: all",
     )
@@ -247,7 +284,7 @@ def main():
     for key, value in [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")]:
         os.environ.setdefault(key, value)
 
-    aws = Aws(args.endpoint_url, args.region, args.account)
+    aws = Aws(args.endpoint_url, args.region, args.account, args.stack)
     hub = Aws(args.endpoint_url, args.findings_region or args.region).client("securityhub")
     try:
         hub.enable_security_hub(EnableDefaultStandards=False)

@@ -299,6 +299,50 @@ class Check:
         self.api("/hubfix-test/reset", {})
         print("ok redshift modifying transition")
 
+    def redshift_network(self):
+        """The demo cluster's VPC meets enhanced VPC routing's prerequisites as EC2 shows them,
+        --stack tags the failing resources, and EC2 can be denied (in EC2's own error format)."""
+        self.fresh()
+        ec2 = self.aws.client("ec2")
+        cluster = self.rs.describe_clusters(ClusterIdentifier="test-redshift-cluster")["Clusters"][0]
+        vpc = cluster["VpcId"]
+        group = self.rs.describe_cluster_subnet_groups(ClusterSubnetGroupName=cluster["ClusterSubnetGroupName"])
+        subnets = [s["SubnetIdentifier"] for s in group["ClusterSubnetGroups"][0]["Subnets"]]
+        for attribute, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames")):
+            assert ec2.describe_vpc_attribute(VpcId=vpc, Attribute=attribute)[key]["Value"] is True, attribute
+        vpc_filter = {"Name": "vpc-id", "Values": [vpc]}
+        explicit = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": subnets}])
+        assert explicit["RouteTables"] == [], explicit  # the subnet uses the main table
+        main = ec2.describe_route_tables(Filters=[vpc_filter, {"Name": "association.main", "Values": ["true"]}])
+        table = main["RouteTables"][0]
+        endpoints = ec2.describe_vpc_endpoints(Filters=[
+            vpc_filter, {"Name": "service-name", "Values": [f"com.amazonaws.{REGION}.s3"]},
+            {"Name": "vpc-endpoint-type", "Values": ["Gateway"]}])["VpcEndpoints"]
+        assert [(e["State"], e["RouteTableIds"]) for e in endpoints] == [("available", [table["RouteTableId"]])], endpoints
+        to_s3 = [r for r in table["Routes"] if r.get("DestinationPrefixListId")]
+        assert [r["GatewayId"] for r in to_s3] == [endpoints[0]["VpcEndpointId"]], table["Routes"]
+        assert cluster["Tags"] == [], cluster["Tags"]
+
+        self.api("/hubfix-test/deny", {"service": "ec2", "action": "*"})
+        assert self.error(ec2.describe_route_tables) == ("UnauthorizedOperation", 403)
+        assert self.error(ec2.describe_vpc_attribute, VpcId=vpc, Attribute="enableDnsSupport") == (
+            "UnauthorizedOperation", 403)
+        self.rs.describe_clusters()  # another service is not denied
+        status, _, body = http(self.endpoint + "/hubfix-test/deny", "POST", {"action": "*"})
+        assert status == 400 and "service" in body, (status, body)
+        self.api("/hubfix-test/reset", {})
+        ec2.describe_route_tables()
+
+        self.api("/moto-api/reset", {})
+        self.hub.enable_security_hub()
+        stacked = seed.Aws(self.endpoint, REGION, stack="demo-stack")
+        seed.seed_redshift(stacked)
+        tags = {c["ClusterIdentifier"]: c["Tags"] for c in self.rs.describe_clusters()["Clusters"]}
+        stack_tag = [{"Key": "aws:cloudformation:stack-name", "Value": "demo-stack"}]
+        assert tags == {"test-redshift-cluster": stack_tag, "legacy-redshift-cluster": stack_tag,
+                        "compliant-redshift-cluster": []}, tags
+        print("ok redshift network, stack tags and EC2 denial")
+
     def elasticache_seed(self):
         self.api("/moto-api/reset", {})
         self.hub.enable_security_hub()
@@ -968,7 +1012,7 @@ def main():
             print(f"emulator answered its first AWS request after {time.monotonic() - started:.2f} s")
         for step in (check.filters, check.paging, check.batch_update, check.user_defined_fields,
                      check.log_and_deny, check.faults,
-                     check.redshift, check.raw,
+                     check.redshift, check.redshift_network, check.raw,
                      check.elasticache_members, check.elasticache_refusals, check.elasticache_rotate_set,
                      check.elasticache_raw, check.dms_instances, check.dms_modify, check.dms_delete, check.dms_task_flow, check.dms_move,
                      check.dms_endpoints, check.dms_connections, check.dms_raw):

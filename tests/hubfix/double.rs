@@ -1,5 +1,6 @@
 //! An in-memory AWS double for engine tests: Redshift clusters that go through `modifying`
-//! for a set number of describes, and a Security Hub that records every update.
+//! for a set number of describes, the network they sit in (VPC DNS, routes to S3) as EC2
+//! shows it, and a Security Hub that records every update.
 
 use async_trait::async_trait;
 use hubfix::actions::ActionSpec;
@@ -61,9 +62,42 @@ impl Recorded for FakeAws {
     }
 }
 
+/// The VPC every cluster of the double is in, as EC2 answers for it: one subnet, using the
+/// VPC's main route table.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub dns_support: bool,
+    pub dns_hostnames: bool,
+    /// A gateway VPC endpoint for S3 serves the route table.
+    pub s3_endpoint: bool,
+    /// The target of the table's 0.0.0.0/0 route (`nat-…`, `igw-…`), if it has one.
+    pub default_route: Option<String>,
+    /// The CloudFormation stack the clusters are tagged with.
+    pub stack: Option<String>,
+}
+
+impl Default for Network {
+    /// Every prerequisite of enhanced VPC routing met.
+    fn default() -> Self {
+        Network {
+            dns_support: true,
+            dns_hostnames: true,
+            s3_endpoint: true,
+            default_route: None,
+            stack: None,
+        }
+    }
+}
+
+pub const VPC: &str = "vpc-0abc";
+pub const SUBNET: &str = "subnet-0a1";
+pub const TABLE: &str = "rtb-0main";
+pub const S3_ENDPOINT: &str = "vpce-0s3";
+
 #[derive(Default)]
 pub struct FakeAws {
     pub clusters: Mutex<HashMap<String, Cluster>>,
+    pub network: Mutex<Network>,
     pub calls: CallLog,
     /// Describes a modification stays `modifying` for.
     pub modify_polls: usize,
@@ -92,6 +126,68 @@ impl FakeAws {
         self.clusters.lock().unwrap()[name].clone()
     }
 
+    /// Changes the network the clusters are in.
+    pub fn set_network(&self, change: impl FnOnce(&mut Network)) {
+        change(&mut self.network.lock().unwrap());
+    }
+
+    /// The verdict of `ec2.check_s3_routes`, through the adapter's own evaluation of the
+    /// route table and endpoints EC2 would answer.
+    fn routes(&self, params: &Map<String, Value>) -> Value {
+        use aws_sdk_ec2::types::{Route, RouteTable, RouteTableAssociation, VpcEndpoint};
+        let net = self.network.lock().unwrap().clone();
+        let service = hubfix::actions::ec2::s3_service_name("ap-northeast-1");
+        let mut table = RouteTable::builder()
+            .route_table_id(TABLE)
+            .vpc_id(VPC)
+            .associations(RouteTableAssociation::builder().main(true).build())
+            .routes(
+                Route::builder()
+                    .destination_cidr_block("10.0.0.0/16")
+                    .gateway_id("local")
+                    .build(),
+            );
+        if let Some(target) = &net.default_route {
+            let route = Route::builder().destination_cidr_block("0.0.0.0/0");
+            let route = if target.starts_with("nat-") {
+                route.nat_gateway_id(target)
+            } else {
+                route.gateway_id(target)
+            };
+            table = table.routes(route.build());
+        }
+        let endpoints: Vec<VpcEndpoint> = net
+            .s3_endpoint
+            .then(|| {
+                VpcEndpoint::builder()
+                    .vpc_endpoint_id(S3_ENDPOINT)
+                    .vpc_id(VPC)
+                    .service_name(&service)
+                    .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Gateway)
+                    .state(aws_sdk_ec2::types::State::from("available"))
+                    .route_table_ids(TABLE)
+                    .build()
+            })
+            .into_iter()
+            .collect();
+        let subnets: Vec<String> = params["SubnetIds"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        hubfix::actions::ec2::s3_routes_json(
+            params["VpcId"].as_str().unwrap_or_default(),
+            &service,
+            &subnets,
+            params["PubliclyAccessible"].as_bool().unwrap_or(false),
+            &[table.build()],
+            &endpoints,
+        )
+    }
+
     fn describe(&self, name: &str) -> Result<Value, ApiError> {
         let mut clusters = self.clusters.lock().unwrap();
         let c = clusters.get_mut(name).ok_or_else(|| {
@@ -116,7 +212,16 @@ impl FakeAws {
             .cluster_identifier(name)
             .cluster_status(&c.status)
             .enhanced_vpc_routing(c.evr)
-            .vpc_id("vpc-0abc")
+            .vpc_id(VPC)
+            .cluster_subnet_group_name("c-subnets")
+            .set_tags(self.network.lock().unwrap().stack.as_ref().map(|stack| {
+                vec![
+                    aws_sdk_redshift::types::Tag::builder()
+                        .key("aws:cloudformation:stack-name")
+                        .value(stack)
+                        .build(),
+                ]
+            }))
             .node_type("ra3.xlplus")
             .number_of_nodes(2)
             .publicly_accessible(false)
@@ -167,12 +272,35 @@ impl Api for FakeAws {
                 ),
             ));
         }
-        let name = params["ClusterIdentifier"]
-            .as_str()
+        let name = params
+            .get("ClusterIdentifier")
+            .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
         match action.name {
             "redshift.describe_cluster" => self.describe(&name),
+            "redshift.describe_cluster_subnet_group" => {
+                let group = aws_sdk_redshift::types::ClusterSubnetGroup::builder()
+                    .cluster_subnet_group_name("c-subnets")
+                    .vpc_id(VPC)
+                    .subnet_group_status("Complete")
+                    .subnets(
+                        aws_sdk_redshift::types::Subnet::builder()
+                            .subnet_identifier(SUBNET)
+                            .build(),
+                    )
+                    .build();
+                Ok(hubfix::actions::redshift::subnet_group_json(&group))
+            }
+            "ec2.describe_vpc_dns" => {
+                let net = self.network.lock().unwrap();
+                Ok(hubfix::actions::ec2::vpc_dns_json(
+                    params["VpcId"].as_str().unwrap_or_default(),
+                    Some(net.dns_support),
+                    Some(net.dns_hostnames),
+                ))
+            }
+            "ec2.check_s3_routes" => Ok(self.routes(params)),
             "redshift.modify_cluster" => {
                 {
                     let mut clusters = self.clusters.lock().unwrap();

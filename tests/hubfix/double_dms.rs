@@ -257,10 +257,11 @@ impl FakeDms {
         FakeDms {
             instances: Mutex::new(vec![Instance {
                 described,
-                // CloudFormation's tag is AWS's own: never carried over.
+                // An `aws:` tag is AWS's own: never carried over. (Not the stack's name: that
+                // one makes DMS.1 ask whether to change a stack's resource.)
                 tags: vec![
                     tag("owner", "data-team"),
-                    tag("aws:cloudformation:stack-name", "dms"),
+                    tag("aws:cloudformation:logical-id", "ReplicationInstance"),
                     tag("env", "prod"),
                 ],
                 polls_left: 0,
@@ -692,9 +693,14 @@ impl Api for FakeDms {
                     .instance(op, &p.string("ReplicationInstance")?)?
                     .shown())
             }
-            "dms.list_tags" => Ok(dms::list_tags_json(
-                &self.instance(op, &p.string("ResourceArn")?)?.tags,
-            )),
+            "dms.list_tags" => {
+                let arn = p.string("ResourceArn")?;
+                // The double's endpoints carry no tags.
+                if self.endpoints.lock().unwrap().iter().any(|e| e.arn == arn) {
+                    return Ok(dms::list_tags_json(&[]));
+                }
+                Ok(dms::list_tags_json(&self.instance(op, &arn)?.tags))
+            }
             "dms.describe_instance_tasks" => {
                 self.tick();
                 let instance = p.string("ReplicationInstanceArn")?;

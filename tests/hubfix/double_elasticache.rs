@@ -135,6 +135,8 @@ impl Api for FakeElastiCache {
             |m: &str| ApiError::new(ApiErrorKind::Invalid, op, "InvalidParameterValue", m);
         match action.name {
             "elasticache.describe_replication_group" => Ok(self.describe()),
+            // The double's group carries no tags.
+            "elasticache.list_tags" => Ok(elasticache::tags_json(&[])),
             "elasticache.describe_member_versions" => {
                 let version = self.group().version;
                 let mut clusters = Vec::new();

@@ -139,7 +139,11 @@ fn a_dry_run_shows_every_step_and_sends_nothing_that_changes() {
             out.contains("check in VPC vpc-"),
             "the read call filled in the VPC: {out}"
         );
-        assert!(out.contains("→ otherwise: prerequisites"), "{out}");
+        assert!(out.contains("→ otherwise: subnet_group"), "{out}");
+        assert!(
+            out.contains("reads: ec2:DescribeRouteTables") && out.contains("✓ subnet-"),
+            "the prerequisites were read: {out}"
+        );
         assert!(
             out.contains("\"Status\":\"SUPPRESSED\"") && out.contains("\"Status\":\"RESOLVED\""),
             "{out}"
@@ -170,9 +174,9 @@ async fn an_operator_answers_the_real_prompts_in_a_terminal() {
     p.expect("is it intended that enhanced VPC routing is disabled on test-redshift-cluster?")
         .unwrap();
     p.send("n").unwrap();
-    p.expect("Are the routes and DNS settings above in place?")
+    // The prerequisites are read, not asked.
+    p.expect("Every prerequisite of enhanced VPC routing is met")
         .unwrap();
-    p.send("y").unwrap();
     p.expect(r#"redshift:ModifyCluster {"ClusterIdentifier":"test-redshift-cluster","EnhancedVpcRouting":true}"#).unwrap();
     p.expect("Apply the change now?").unwrap();
     p.send("y").unwrap();
@@ -195,7 +199,7 @@ async fn escape_at_a_prompt_stops_with_exit_3_and_a_resumable_journal() {
     p.set_expect_timeout(Some(Duration::from_secs(60)));
     p.expect("is it intended").unwrap();
     p.send("n").unwrap();
-    p.expect("in place?").unwrap();
+    p.expect("Apply the change now?").unwrap();
     p.send("\x1b").unwrap();
     p.expect("stopped").unwrap();
     let status = p.get_process().wait().unwrap();
@@ -203,7 +207,7 @@ async fn escape_at_a_prompt_stops_with_exit_3_and_a_resumable_journal() {
     assert!(mutating(&emu.actions()).is_empty());
     let runs = hubfix.run(&["runs"]);
     assert!(
-        runs.stdout().contains("stopped") && runs.stdout().contains("prerequisites_met"),
+        runs.stdout().contains("stopped") && runs.stdout().contains("apply_now"),
         "{}",
         runs.stdout()
     );

@@ -62,6 +62,14 @@ async fn member_findings_are_fixed_in_their_own_account_and_region() {
     // One AssumeRole per member account (each then checked with GetCallerIdentity).
     assert_eq!(count(&emu, "AssumeRole"), 2, "{:?}", emu.actions());
     assert_eq!(count(&emu, "ModifyCluster"), 4);
+    // The prerequisites were read through EC2 in each cluster's own account and region:
+    // elsewhere its VPC does not exist and the run would have fallen back to the question.
+    assert_eq!(count(&emu, "DescribeRouteTables"), 4);
+    assert!(
+        !run.stderr().contains("could not be read through EC2"),
+        "{}",
+        run.stderr()
+    );
     for (account, region, id) in &findings {
         assert!(
             emu.member_routing(Some(account), region, NAME).await,

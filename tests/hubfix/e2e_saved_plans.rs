@@ -113,14 +113,16 @@ async fn a_saved_plan_is_applied_exactly_and_signed_with_its_sha256() {
     assert_eq!(target["finding"], finding.as_str());
     assert_eq!(target["account"], "123456789012");
     assert_eq!(target["region"], "ap-northeast-1");
+    // The prerequisites were read and met: their question was not asked.
     assert_eq!(
         target["answers"],
-        json!({"intended": false, "prerequisites_met": true, "apply_now": true})
+        json!({"intended": false, "apply_now": true})
     );
-    assert_eq!(
-        target["fingerprint"],
-        json!({"steps.cluster.EnhancedVpcRouting": false})
-    );
+    // What the conditions and calls read: the setting, and the prerequisites read by EC2.
+    let fingerprint = &target["fingerprint"];
+    assert_eq!(fingerprint["steps.cluster.EnhancedVpcRouting"], false);
+    assert_eq!(fingerprint["steps.vpc_dns.EnableDnsHostnames"], true);
+    assert_eq!(fingerprint["steps.routes.AllRouted"], true);
     assert_eq!(target["outcome"], "fixed");
 
     emu.forget_requests();

@@ -189,6 +189,21 @@ impl Emulator {
         if let Some(account) = account {
             member.extend(["--account", account]);
         }
+        self.seed_in_region(services, region, &member);
+    }
+
+    /// Seeds the demo resources of `services` as if a CloudFormation stack of this name had
+    /// created every failing one (seed.py's `--stack`: the `aws:cloudformation:stack-name` tag).
+    pub fn seed_stack(&self, services: &str, stack: &str) {
+        self.seed_with(services, &["--stack", stack]);
+    }
+
+    /// Runs seed.py for `services` with more of its options.
+    pub fn seed_with(&self, services: &str, more: &[&str]) {
+        self.seed_in_region(services, REGION, more);
+    }
+
+    fn seed_in_region(&self, services: &str, region: &str, more: &[&str]) {
         let out =
             Command::new(std::env::var("HUBFIX_TEST_PYTHON").unwrap_or_else(|_| "python3".into()))
                 .arg(emulator_dir().join("seed.py"))
@@ -200,7 +215,7 @@ impl Emulator {
                     "--only",
                     services,
                 ])
-                .args(&member)
+                .args(more)
                 .env("AWS_ACCESS_KEY_ID", "testing")
                 .env("AWS_SECRET_ACCESS_KEY", "testing")
                 .output()
@@ -264,8 +279,9 @@ impl Emulator {
     }
 
     /// A cluster without enhanced VPC routing in `account` and `region` (the credentials'
-    /// account with `None`), and, with `finding`, a failed Redshift.7 finding for it in the
-    /// credentials' (administrator) account. Returns the finding id.
+    /// account with `None`), in a VPC there that meets its prerequisites, and, with `finding`,
+    /// a failed Redshift.7 finding for it in the credentials' (administrator) account.
+    /// Returns the finding id.
     pub async fn member_cluster(
         &self,
         account: Option<&str>,
@@ -274,8 +290,10 @@ impl Emulator {
         finding: bool,
     ) -> String {
         let config = self.config_in(account, region).await;
+        self.redshift_network(&config, "hubfix-net").await;
         aws_sdk_redshift::Client::new(&config)
             .create_cluster()
+            .cluster_subnet_group_name("hubfix-net")
             .cluster_identifier(name)
             .node_type("ra3.xlplus")
             .cluster_type("single-node")
@@ -340,6 +358,156 @@ impl Emulator {
             .and_then(|w| w.status())
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default()
+    }
+
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk_config().await)
+    }
+
+    /// A VPC that meets enhanced VPC routing's prerequisites, as seed.py's `redshift_network`
+    /// makes it (DNS resolution and hostnames on, one subnet whose main route table an S3
+    /// gateway endpoint of the region serves), and a cluster subnet group `group` in it, in
+    /// the account and region of `config`. Returns the VPC id.
+    pub async fn redshift_network(&self, config: &aws_config::SdkConfig, group: &str) -> String {
+        use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, VpcEndpointType};
+        let ec2 = aws_sdk_ec2::Client::new(config);
+        let region = config.region().unwrap().to_string();
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.9.0.0/16")
+            .send()
+            .await
+            .unwrap()
+            .vpc()
+            .unwrap()
+            .vpc_id()
+            .unwrap()
+            .to_owned();
+        let on = || AttributeBooleanValue::builder().value(true).build();
+        for support in [true, false] {
+            let modify = ec2.modify_vpc_attribute().vpc_id(&vpc);
+            let modify = if support {
+                modify.enable_dns_support(on())
+            } else {
+                modify.enable_dns_hostnames(on())
+            };
+            modify.send().await.unwrap();
+        }
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block("10.9.1.0/24")
+            .availability_zone(format!("{region}a"))
+            .send()
+            .await
+            .unwrap()
+            .subnet()
+            .unwrap()
+            .subnet_id()
+            .unwrap()
+            .to_owned();
+        let filter = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
+        let tables = ec2
+            .describe_route_tables()
+            .filters(filter("vpc-id", &vpc))
+            .filters(filter("association.main", "true"))
+            .send()
+            .await
+            .unwrap();
+        let main = tables.route_tables()[0].route_table_id().unwrap();
+        ec2.create_vpc_endpoint()
+            .vpc_id(&vpc)
+            .service_name(format!("com.amazonaws.{region}.s3"))
+            .vpc_endpoint_type(VpcEndpointType::Gateway)
+            .route_table_ids(main)
+            .send()
+            .await
+            .unwrap();
+        aws_sdk_redshift::Client::new(config)
+            .create_cluster_subnet_group()
+            .cluster_subnet_group_name(group)
+            .description("hubfix test")
+            .subnet_ids(subnet)
+            .send()
+            .await
+            .unwrap();
+        vpc
+    }
+
+    /// The VPC of a cluster of the credentials' account.
+    pub async fn vpc_of(&self, cluster: &str) -> String {
+        let out = self
+            .redshift()
+            .await
+            .describe_clusters()
+            .cluster_identifier(cluster)
+            .send()
+            .await
+            .unwrap();
+        out.clusters()[0].vpc_id().unwrap().to_owned()
+    }
+
+    /// Turns DNS hostnames on or off in a VPC of the credentials' account.
+    pub async fn set_dns_hostnames(&self, vpc: &str, on: bool) {
+        self.ec2()
+            .await
+            .modify_vpc_attribute()
+            .vpc_id(vpc)
+            .enable_dns_hostnames(
+                aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                    .value(on)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Deletes the VPC endpoints of a VPC of the credentials' account: its subnets lose their
+    /// route to S3 (the demo's have no NAT or internet gateway).
+    pub async fn remove_vpc_endpoints(&self, vpc: &str) {
+        let ec2 = self.ec2().await;
+        let out = ec2
+            .describe_vpc_endpoints()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("vpc-id")
+                    .values(vpc)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let ids: Vec<String> = out
+            .vpc_endpoints()
+            .iter()
+            .filter_map(|e| e.vpc_endpoint_id().map(str::to_owned))
+            .collect();
+        assert!(!ids.is_empty(), "no VPC endpoint in {vpc}");
+        ec2.delete_vpc_endpoints()
+            .set_vpc_endpoint_ids(Some(ids))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Tags a cluster of the credentials' account as CloudFormation tags what a stack creates.
+    pub async fn tag_with_stack(&self, cluster: &str, stack: &str) {
+        self.redshift()
+            .await
+            .create_tags()
+            .resource_name(format!(
+                "arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:{cluster}"
+            ))
+            .tags(
+                aws_sdk_redshift::types::Tag::builder()
+                    .key("aws:cloudformation:stack-name")
+                    .value(stack)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
     }
 
     pub async fn redshift(&self) -> aws_sdk_redshift::Client {

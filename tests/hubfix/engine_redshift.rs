@@ -95,11 +95,9 @@ impl Fixture {
     }
 }
 
+/// The fix: the double's network meets every prerequisite, so none is asked.
 fn fix_answers() -> ScriptedPrompter {
-    ScriptedPrompter::new()
-        .no("intended")
-        .yes("prerequisites_met")
-        .yes("apply_now")
+    ScriptedPrompter::new().no("intended").yes("apply_now")
 }
 
 #[tokio::test(start_paused = true)]
@@ -243,8 +241,187 @@ async fn intended_without_a_finding_offers_no_suppression_and_changes_nothing() 
 }
 
 #[tokio::test(start_paused = true)]
+async fn prerequisites_read_through_ec2_are_not_asked_when_met() {
+    let fx = Fixture::new(false);
+    let mut prompter = fix_answers();
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert_eq!(prompter.asked_ids(), ["intended", "apply_now"]);
+    assert_eq!(
+        fx.aws.operations()[..5],
+        [
+            "redshift:DescribeClusters",
+            "redshift:DescribeClusterSubnetGroups",
+            "ec2:DescribeVpcAttribute",
+            "ec2:DescribeRouteTables",
+            "redshift:ModifyCluster",
+        ]
+    );
+    let said = fx.reporter.text();
+    assert!(
+        said.contains("✓ subnet-0a1 → rtb-0main (main) → vpce-0s3 (S3)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Every prerequisite of enhanced VPC routing is met"),
+        "{said}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unmet_prerequisite_stops_before_any_change_naming_the_check_and_the_fix() {
+    let fx = Fixture::new(false);
+    fx.aws.set_network(|n| n.dns_hostnames = false);
+    let mut prompter = ScriptedPrompter::new()
+        .no("intended")
+        .no("prerequisites_override")
+        .yes("apply_now");
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Stopped);
+    assert_eq!(report.exit_status().code(), 3);
+    assert_eq!(prompter.asked_ids(), ["intended", "prerequisites_override"]);
+    assert!(
+        report.message.contains("DNS hostnames enabled: false"),
+        "{}",
+        report.message
+    );
+    let said = fx.reporter.text();
+    assert!(
+        said.contains("✗ DNS hostnames are disabled on VPC vpc-0abc"),
+        "{said}"
+    );
+    assert!(said.contains("--enable-dns-hostnames"), "{said}");
+    assert!(!said.contains("DNS resolution is disabled"), "{said}");
+    assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
+    assert!(fx.hub.updates.lock().unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_subnet_without_a_route_to_s3_is_named_with_its_route_table() {
+    let fx = Fixture::new(false);
+    // A private cluster: an internet gateway does not take it to S3.
+    fx.aws.set_network(|n| {
+        n.s3_endpoint = false;
+        n.default_route = Some("igw-0pub".into());
+    });
+    let mut prompter = ScriptedPrompter::new()
+        .no("intended")
+        .no("prerequisites_override");
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Stopped);
+    let said = fx.reporter.text();
+    assert!(
+        said.contains("✗ subnet-0a1 → rtb-0main (main) → 0.0.0.0/0 → igw-0pub"),
+        "{said}"
+    );
+    assert!(
+        said.contains("✗ No route to S3 from subnet(s) subnet-0a1 (route table rtb-0main)"),
+        "{said}"
+    );
+    assert!(
+        report.message.contains("without a route to S3: subnet-0a1"),
+        "{}",
+        report.message
+    );
+    assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
+
+    // Through a NAT gateway, the private cluster reaches S3: nothing is asked.
+    let fx = Fixture::new(false);
+    fx.aws.set_network(|n| {
+        n.s3_endpoint = false;
+        n.default_route = Some("nat-0priv".into());
+    });
+    let mut prompter = fix_answers();
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert_eq!(prompter.asked_ids(), ["intended", "apply_now"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_override_goes_on_and_is_recorded_in_the_journal_and_the_note() {
+    let fx = Fixture::new(false);
+    fx.aws.set_network(|n| n.dns_support = false);
+    let mut prompter = ScriptedPrompter::new()
+        .no("intended")
+        .yes("prerequisites_override")
+        .yes("apply_now");
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert!(fx.aws.cluster("c1").evr);
+    let events = fx.journal(&report.run_id);
+    assert!(events.iter().any(|e| matches!(e,
+        Event::Answer { step, value, .. } if step == "prerequisites_override" && *value == serde_json::json!(true))));
+    let updates = fx.hub.updates.lock().unwrap();
+    let resolved = updates.last().unwrap();
+    assert_eq!(resolved.status, WorkflowStatus::Resolved);
+    assert!(
+        resolved
+            .note
+            .contains("overridden by the operator: DNS resolution false"),
+        "{}",
+        resolved.note
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn ec2_denied_falls_back_to_the_question_saying_why() {
+    let fx = Fixture::new(false);
+    fx.aws
+        .deny
+        .lock()
+        .unwrap()
+        .push("ec2:DescribeVpcAttribute".into());
+    let mut prompter = fix_answers().yes("prerequisites_met");
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert_eq!(
+        prompter.asked_ids(),
+        ["intended", "prerequisites_met", "apply_now"]
+    );
+    let said = fx.reporter.text();
+    assert!(said.contains("ec2:DescribeVpcAttribute"), "{said}");
+    assert!(said.contains("grant the IAM permission"), "{said}");
+    assert!(said.contains("could not be read through EC2"), "{said}");
+    // The resolution does not claim an override that never happened.
+    let updates = fx.hub.updates.lock().unwrap();
+    assert!(!updates.last().unwrap().note.contains("overridden"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cloudformation_managed_cluster_is_named_and_stops_on_no() {
+    let fx = Fixture::new(false);
+    fx.aws.set_network(|n| n.stack = Some("etl-prod".into()));
+    let mut prompter = fix_answers().no("iac_managed_ok");
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Stopped);
+    assert_eq!(report.exit_status().code(), 3);
+    assert_eq!(prompter.asked_ids(), ["intended", "iac_managed_ok"]);
+    let said = fx.reporter.text();
+    assert!(
+        said.contains("managed by CloudFormation stack etl-prod")
+            && said.contains("AWS::Redshift::Cluster, EnhancedVpcRouting: true"),
+        "{said}"
+    );
+    assert!(prompter.asked[1].text.contains("outside stack etl-prod"));
+    assert!(report.message.contains("etl-prod"), "{}", report.message);
+    assert_eq!(report.resume_at.as_deref(), Some("iac_managed_ok"));
+    assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
+
+    let fx = Fixture::new(false);
+    fx.aws.set_network(|n| n.stack = Some("etl-prod".into()));
+    let report = fx.run(&mut fix_answers().yes("iac_managed_ok")).await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+}
+
+#[tokio::test(start_paused = true)]
 async fn no_to_prerequisites_stops_with_exit_3_and_next_steps() {
     let fx = Fixture::new(false);
+    // EC2 cannot be read: the operator is asked.
+    fx.aws
+        .deny
+        .lock()
+        .unwrap()
+        .push("ec2:DescribeRouteTables".into());
     let mut prompter = ScriptedPrompter::new()
         .no("intended")
         .no("prerequisites_met");
@@ -297,10 +474,7 @@ async fn fix_enables_waits_through_modifying_verifies_and_resolves() {
     let mut prompter = fix_answers();
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
-    assert_eq!(
-        prompter.asked_ids(),
-        ["intended", "prerequisites_met", "apply_now"]
-    );
+    assert_eq!(prompter.asked_ids(), ["intended", "apply_now"]);
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 1);
     assert!(fx.aws.cluster("c1").evr);
     // The change was seen in progress before it was seen finished.
@@ -414,7 +588,7 @@ async fn a_missing_answer_stops_with_exit_2_before_any_change() {
     let mut prompter = ScriptedPrompter::new().no("intended");
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.exit_status().code(), 2);
-    assert!(report.message.contains("prerequisites_met"));
+    assert!(report.message.contains("apply_now"), "{}", report.message);
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
 }
 

@@ -1,9 +1,12 @@
 //! The SDK adapters against aws-smithy-mocks: what the SDK returns becomes the JSON the
 //! runbooks read, errors are sorted, and a wait over mocked responses runs in virtual time.
 
+use aws_sdk_redshift::operation::describe_cluster_subnet_groups::{
+    DescribeClusterSubnetGroupsInput, DescribeClusterSubnetGroupsOutput,
+};
 use aws_sdk_redshift::operation::describe_clusters::DescribeClustersOutput;
 use aws_sdk_redshift::operation::modify_cluster::ModifyClusterOutput;
-use aws_sdk_redshift::types::{Cluster, PendingModifiedValues};
+use aws_sdk_redshift::types::{Cluster, ClusterSubnetGroup, PendingModifiedValues, Subnet, Tag};
 use aws_sdk_securityhub::operation::batch_update_findings::BatchUpdateFindingsOutput;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use hubfix::actions::{Params, redshift};
@@ -84,6 +87,83 @@ async fn describe_cluster_becomes_the_json_runbooks_read() {
         out["PendingModifiedValues"],
         json!({"EnhancedVpcRouting": true})
     );
+    assert_eq!(out["CloudFormationStack"], Value::Null);
+}
+
+#[test]
+fn a_cluster_a_stack_created_names_its_stack_and_subnet_group() {
+    let c = Cluster::builder()
+        .cluster_identifier("c1")
+        .cluster_subnet_group_name("etl-subnets")
+        .tags(Tag::builder().key("team").value("etl").build())
+        .tags(
+            Tag::builder()
+                .key("aws:cloudformation:stack-name")
+                .value("etl-prod")
+                .build(),
+        )
+        .build();
+    let out = redshift::cluster_json(&c);
+    assert_eq!(out["CloudFormationStack"], "etl-prod");
+    assert_eq!(out["ClusterSubnetGroupName"], "etl-subnets");
+}
+
+#[tokio::test]
+async fn describe_cluster_subnet_group_gives_its_vpc_and_subnets() {
+    let seen = Seen::new();
+    let rule = mock!(aws_sdk_redshift::Client::describe_cluster_subnet_groups)
+        .match_requests(seen.keep())
+        .then_output(|| {
+            DescribeClusterSubnetGroupsOutput::builder()
+                .cluster_subnet_groups(
+                    ClusterSubnetGroup::builder()
+                        .cluster_subnet_group_name("etl-subnets")
+                        .vpc_id("vpc-1")
+                        .subnet_group_status("Complete")
+                        .subnets(Subnet::builder().subnet_identifier("subnet-a").build())
+                        .subnets(Subnet::builder().subnet_identifier("subnet-b").build())
+                        .build(),
+                )
+                .build()
+        });
+    let client = mock_client!(aws_sdk_redshift, [&rule]);
+    let spec = &redshift::DESCRIBE_CLUSTER_SUBNET_GROUP;
+    let p = params(json!({"ClusterSubnetGroupName": "etl-subnets"}));
+    let out = redshift::describe_cluster_subnet_group(&client, &Params::new(spec, &p))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        json!({"ClusterSubnetGroupName": "etl-subnets", "VpcId": "vpc-1",
+               "SubnetGroupStatus": "Complete", "SubnetIds": ["subnet-a", "subnet-b"]})
+    );
+    assert_eq!(
+        seen.all(),
+        [DescribeClusterSubnetGroupsInput::builder()
+            .cluster_subnet_group_name("etl-subnets")
+            .build()
+            .unwrap()]
+    );
+
+    for (status, code, kind) in [
+        (
+            400,
+            "ClusterSubnetGroupNotFoundFault",
+            ApiErrorKind::NotFound,
+        ),
+        (403, "AccessDenied", ApiErrorKind::AccessDenied),
+    ] {
+        let rule = mock!(aws_sdk_redshift::Client::describe_cluster_subnet_groups)
+            .then_http_response(move || xml_error(status, code, "refused"));
+        let client = mock_client!(aws_sdk_redshift, [&rule]);
+        let err = redshift::describe_cluster_subnet_group(&client, &Params::new(spec, &p))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.kind, err.code.as_str(), err.operation.as_str()),
+            (kind, code, spec.operation)
+        );
+    }
 }
 
 #[tokio::test]

@@ -307,7 +307,7 @@ async fn an_empty_answer_or_resource_not_found_is_not_found() {
 }
 
 #[tokio::test]
-async fn list_tags_gives_the_users_tags_sorted_without_aws_ones() {
+async fn list_tags_gives_the_users_tags_sorted_without_aws_ones_and_the_stack() {
     let seen = Seen::new();
     let rule = mock!(Client::list_tags_for_resource)
         .match_requests(seen.keep())
@@ -329,7 +329,7 @@ async fn list_tags_gives_the_users_tags_sorted_without_aws_ones() {
             {"Key": "empty", "Value": ""},
             {"Key": "env", "Value": "prod"},
             {"Key": "owner", "Value": "data-team"},
-        ]})
+        ], "CloudFormationStack": "dms"})
     );
     assert_eq!(
         seen.all(),

@@ -10,12 +10,15 @@ use aws_sdk_elasticache::operation::describe_cache_clusters::{
 use aws_sdk_elasticache::operation::describe_replication_groups::{
     DescribeReplicationGroupsInput, DescribeReplicationGroupsOutput,
 };
+use aws_sdk_elasticache::operation::list_tags_for_resource::{
+    ListTagsForResourceInput, ListTagsForResourceOutput,
+};
 use aws_sdk_elasticache::operation::modify_replication_group::{
     ModifyReplicationGroupInput, ModifyReplicationGroupOutput,
 };
 use aws_sdk_elasticache::types::{
     AuthTokenUpdateStatus, AuthTokenUpdateStrategyType, CacheCluster, ReplicationGroup,
-    ReplicationGroupPendingModifiedValues,
+    ReplicationGroupPendingModifiedValues, Tag,
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use hubfix::actions::{ActionSpec, Handler, Params, elasticache};
@@ -352,6 +355,60 @@ async fn no_group_in_the_modify_answer_is_an_empty_object() {
     assert_eq!(out, json!({}));
 }
 
+#[tokio::test]
+async fn list_tags_names_the_cloudformation_stack_of_the_group() {
+    let seen = Seen::new();
+    let rule = mock!(Client::list_tags_for_resource)
+        .match_requests(seen.keep())
+        .then_output(|| {
+            ListTagsForResourceOutput::builder()
+                .tag_list(Tag::builder().key("team").value("cache").build())
+                .tag_list(
+                    Tag::builder()
+                        .key("aws:cloudformation:stack-name")
+                        .value("cache-prod")
+                        .build(),
+                )
+                .build()
+        });
+    let client = mock_client!(aws_sdk_elasticache, [&rule]);
+    let out = call(
+        &client,
+        &elasticache::LIST_TAGS,
+        json!({"ResourceName": ARN}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        seen.all(),
+        [ListTagsForResourceInput::builder()
+            .resource_name(ARN)
+            .build()
+            .unwrap()]
+    );
+    assert_eq!(
+        out,
+        json!({
+            "Tags": [
+                {"Key": "aws:cloudformation:stack-name", "Value": "cache-prod"},
+                {"Key": "team", "Value": "cache"},
+            ],
+            "CloudFormationStack": "cache-prod",
+        })
+    );
+    let untagged = mock!(Client::list_tags_for_resource)
+        .then_output(|| ListTagsForResourceOutput::builder().build());
+    let client = mock_client!(aws_sdk_elasticache, [&untagged]);
+    let out = call(
+        &client,
+        &elasticache::LIST_TAGS,
+        json!({"ResourceName": ARN}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out, json!({"Tags": [], "CloudFormationStack": null}));
+}
+
 /// Every ElastiCache call of the catalog, with parameters it accepts.
 fn every_elasticache_call() -> Vec<(&'static ActionSpec, Value)> {
     vec![
@@ -363,6 +420,7 @@ fn every_elasticache_call() -> Vec<(&'static ActionSpec, Value)> {
             &elasticache::DESCRIBE_MEMBER_VERSIONS,
             json!({"CacheClusterIds": ["r1-001"]}),
         ),
+        (&elasticache::LIST_TAGS, json!({"ResourceName": ARN})),
         (
             &elasticache::MODIFY_AUTH_TOKEN,
             json!({"ReplicationGroupId": "r1", "AuthToken": TOKEN,
@@ -405,6 +463,7 @@ async fn every_elasticache_call_sorts_its_errors_by_code() {
             mock!(Client::describe_replication_groups).then_http_response(answer),
             mock!(Client::describe_cache_clusters).then_http_response(answer),
             mock!(Client::modify_replication_group).then_http_response(answer),
+            mock!(Client::list_tags_for_resource).then_http_response(answer),
         ];
         let client = mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, &rules);
         for (spec, p) in every_elasticache_call() {

@@ -51,6 +51,8 @@ const FILTERS: &[(&str, &str)] = &[
     (r"\bvpc-[0-9a-f]{17}\b", "vpc-xxxxxxxxxxxxxxxxx"),
     (r"\bsg-[0-9a-f]{17}\b", "sg-xxxxxxxxxxxxxxxxx"),
     (r"\bsubnet-[0-9a-f]{17}\b", "subnet-xxxxxxxxxxxxxxxxx"),
+    (r"\brtb-[0-9a-f]{17}\b", "rtb-xxxxxxxxxxxxxxxxx"),
+    (r"\bvpce-[0-9a-f]{17}\b", "vpce-xxxxxxxxxxxxxxxxx"),
     // Elapsed time of waits: `(0s)`, `[3s]`.
     (r"\((\d+)s\)", "(Ns)"),
     (r"\[(\d+)s\]", "[Ns]"),

@@ -18,7 +18,10 @@ has neither, so this WSGI middleware wraps the app moto's server builds:
                                   that action answers an AccessDenied error until
                                   reset (with params_contain, only a request whose
                                   parameters contain that text, e.g. one account's
-                                  role ARN in AssumeRole)
+                                  role ARN in AssumeRole); {"service": "ec2",
+                                  "action": "*"} denies every action of a service.
+                                  EC2 answers as EC2 does: UnauthorizedOperation
+                                  under Response/Errors
   POST /hubfix-test/fail-updates  {"finding_id": ID, "times": N}: the next N
                                   BatchUpdateFindings of ID are unprocessed
                                   with ConcurrentUpdateError
@@ -123,6 +126,16 @@ def _params(environ, protocol):
 
 def _denial(service, action, protocol, code, status):
     message = f"User: arn:aws:iam::{ACCOUNT}:user/test is not authorized to perform: {service}:{action}"
+    if service == "ec2":
+        # EC2's own query protocol: errors under Response/Errors, AccessDenied is
+        # UnauthorizedOperation (HTTP 403 on AWS).
+        body = (
+            f"<Response><Errors><Error><Code>{code or 'UnauthorizedOperation'}</Code>"
+            f"<Message>You are not authorized to perform this operation. {message}</Message></Error></Errors>"
+            f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
+        )
+        return Response(body, status or 403, content_type="text/xml")
+    status = status or 400
     if protocol == "query":
         body = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{code or 'AccessDenied'}</Code>"
@@ -169,8 +182,11 @@ def control(request):
         if route == ("POST", "/hubfix-test/deny"):
             if not isinstance(body.get("action"), str):
                 return _bad('expected {"action": "ModifyCluster"}')
-            state.denied[body["action"]] = (body.get("service"), body.get("code"), int(body.get("status", 400)),
-                                            body.get("params_contain"))
+            if body["action"] == "*" and not isinstance(body.get("service"), str):
+                return _bad('"action": "*" denies every action of one service: add "service", e.g. "ec2"')
+            key = body["action"] if body["action"] != "*" else f"*{body['service']}"
+            status = int(body["status"]) if body.get("status") is not None else None
+            state.denied[key] = (body.get("service"), body.get("code"), status, body.get("params_contain"))
             return _ok()
         if route == ("GET", "/hubfix-test/redshift-changes"):
             return _ok(list(state.redshift_changes))
@@ -219,7 +235,7 @@ class Middleware:
             state.requests.append(
                 {"service": service, "action": action, "method": environ["REQUEST_METHOD"], "path": path, "params": params}
             )
-            rule = state.denied.get(action)
+            rule = state.denied.get(action) or state.denied.get(f"*{service}")
         if rule and rule[0] in (None, service) and (rule[3] is None or rule[3] in json.dumps(params)):
             return _denial(service, action, protocol, rule[1], rule[2])(environ, start_response)
         fault = state.take_fault(action)
