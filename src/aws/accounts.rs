@@ -125,21 +125,12 @@ impl Accounts {
                 caller: caller.to_owned(),
             });
         };
-        let cell = self
-            .assumed
-            .lock()
-            .await
-            .entry(account.to_owned())
-            .or_default()
-            .clone();
-        let assumed = cell
-            .get_or_init(|| self.assume(&role_arn, account))
-            .await
-            .clone()?;
+        let assumed = self.clients_with_role(&role_arn, account).await?;
         Ok((assumed, Some(role_arn)))
     }
 
-    /// The clients of a role journaled by an earlier session (`hubfix resume`), assumed again.
+    /// The clients of `role_arn` in `account`, assumed once per session and shared (also a
+    /// role journaled by an earlier session, for `hubfix resume`).
     pub async fn clients_with_role(
         &self,
         role_arn: &str,

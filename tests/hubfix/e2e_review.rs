@@ -6,7 +6,6 @@
 //! past or not a date is refused before anything is sent (exit 2).
 
 use crate::emulator::{Emulator, Hubfix, seeded};
-use aws_sdk_securityhub::types::{AwsSecurityFindingFilters, StringFilter, StringFilterComparison};
 use hubfix::findings::review::{review_date_after, today};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -34,24 +33,7 @@ async fn read_finding(
     emu: &Emulator,
     resource: &str,
 ) -> (String, String, BTreeMap<String, String>) {
-    let out = emu
-        .securityhub()
-        .await
-        .get_findings()
-        .filters(
-            AwsSecurityFindingFilters::builder()
-                .resource_id(
-                    StringFilter::builder()
-                        .value(resource)
-                        .comparison(StringFilterComparison::Equals)
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let f = &out.findings()[0];
+    let f = emu.finding_record(resource).await;
     (
         f.workflow()
             .and_then(|w| w.status())

@@ -548,6 +548,27 @@ impl Emulator {
 
     /// The finding on a resource ARN: (id, workflow status, note text, note author).
     pub async fn finding_on(&self, arn: &str) -> (String, String, String, String) {
+        let f = self.finding_record(arn).await;
+        (
+            f.id().unwrap().to_owned(),
+            f.workflow()
+                .and_then(|w| w.status())
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            f.note()
+                .map(|n| n.text().unwrap_or_default().to_owned())
+                .unwrap_or_default(),
+            f.note()
+                .map(|n| n.updated_by().unwrap_or_default().to_owned())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The (first) finding on the resource `arn`, as Security Hub returns it.
+    pub async fn finding_record(
+        &self,
+        arn: &str,
+    ) -> aws_sdk_securityhub::types::AwsSecurityFinding {
         use aws_sdk_securityhub::types::{
             AwsSecurityFindingFilters, StringFilter, StringFilterComparison,
         };
@@ -568,20 +589,7 @@ impl Emulator {
             .send()
             .await
             .unwrap();
-        let f = &out.findings()[0];
-        (
-            f.id().unwrap().to_owned(),
-            f.workflow()
-                .and_then(|w| w.status())
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            f.note()
-                .map(|n| n.text().unwrap_or_default().to_owned())
-                .unwrap_or_default(),
-            f.note()
-                .map(|n| n.updated_by().unwrap_or_default().to_owned())
-                .unwrap_or_default(),
-        )
+        out.findings()[0].clone()
     }
 
     /// Creates clusters without enhanced VPC routing (in the demo's subnet group, so seed the
