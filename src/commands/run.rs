@@ -434,15 +434,12 @@ async fn run_fleet(
     let mut started = std::collections::HashMap::new();
     // Each run says when it is over; a run waits for the earlier runs it shares a resource
     // with (a run that ends in a panic says so by dropping its sender).
-    let (ends, ended): (Vec<_>, Vec<_>) = (0..ready.len())
-        .map(|_| tokio::sync::watch::channel(false))
-        .unzip();
-    let mut ends: Vec<Option<tokio::sync::watch::Sender<bool>>> =
-        ends.into_iter().map(Some).collect();
+    // `waits` names earlier runs only, whose ends are known by then.
+    let mut ended: Vec<tokio::sync::watch::Receiver<bool>> = Vec::new();
     for (order, (plan, prepared, api)) in ready.into_iter().enumerate() {
-        let end = ends[order].take().expect("one sender per run");
-        let after: Vec<tokio::sync::watch::Receiver<bool>> =
-            waits[order].iter().map(|&i| ended[i].clone()).collect();
+        let (end, this_ended) = tokio::sync::watch::channel(false);
+        let after: Vec<_> = waits[order].iter().map(|&i| ended[i].clone()).collect();
+        ended.push(this_ended);
         let identity = (
             order,
             prepared.target().clone(),

@@ -63,18 +63,13 @@ impl Fleet {
         };
         let done = self.counts.done.load(Ordering::SeqCst);
         let mut text = format!("{done} of {} done", self.counts.total);
-        match self.counts.questions.load(Ordering::SeqCst) {
-            0 => {}
-            1 => text.push_str(&format!(
-                " · {}",
-                console::style("1 question waiting").yellow().bold()
-            )),
-            n => text.push_str(&format!(
-                " · {}",
-                console::style(format!("{n} questions waiting"))
-                    .yellow()
-                    .bold()
-            )),
+        let waiting = match self.counts.questions.load(Ordering::SeqCst) {
+            0 => None,
+            1 => Some("1 question waiting".to_owned()),
+            n => Some(format!("{n} questions waiting")),
+        };
+        if let Some(waiting) = waiting {
+            text.push_str(&format!(" · {}", console::style(waiting).yellow().bold()));
         }
         line.set_message(text);
     }
