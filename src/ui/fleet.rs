@@ -63,15 +63,19 @@ impl Fleet {
         };
         let done = self.counts.done.load(Ordering::SeqCst);
         let mut text = format!("{done} of {} done", self.counts.total);
-        let waiting = match self.counts.questions.load(Ordering::SeqCst) {
-            0 => None,
-            1 => Some("1 question waiting".to_owned()),
-            n => Some(format!("{n} questions waiting")),
-        };
-        if let Some(waiting) = waiting {
+        if let Some(waiting) = self.waiting() {
             text.push_str(&format!(" · {}", console::style(waiting).yellow().bold()));
         }
         line.set_message(text);
+    }
+
+    /// "1 question waiting" (the one being asked counts), or nothing.
+    fn waiting(&self) -> Option<String> {
+        match self.counts.questions.load(Ordering::SeqCst) {
+            0 => None,
+            1 => Some("1 question waiting".to_owned()),
+            n => Some(format!("{n} questions waiting")),
+        }
     }
 
     /// A question is pending (`true`) or answered (`false`).
@@ -128,7 +132,9 @@ impl Fleet {
 
     /// Runs `f` with the lines hidden (for a question). Hidden, not suspended: a suspended
     /// display holds its lock, and every other run updating its line would wait for the answer.
-    /// `asking`: the resource whose question it is, said on a line of its own first.
+    /// `asking`: the resource whose question it is, said on a line of its own first with the
+    /// summary line's count (the summary line itself is hidden with the others meanwhile, and
+    /// may not have been drawn since the question came: drawing is rate-limited).
     fn suspend<R>(&self, asking: Option<&str>, f: impl FnOnce() -> R) -> R {
         let Some(m) = &self.multi else {
             return f();
@@ -136,9 +142,10 @@ impl Fleet {
         let _ = m.clear();
         m.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         if let Some(name) = asking {
+            let waiting = self.waiting().map(|w| format!(" · {w}")).unwrap_or_default();
             eprintln!(
                 "\n{}",
-                console::style(format!("── a question from {} ──", safe(name)))
+                console::style(format!("── a question from {} ──{waiting}", safe(name)))
                     .yellow()
                     .bold()
             );
