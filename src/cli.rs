@@ -42,6 +42,11 @@ impl TypedValueParser for PollMs {
 pub struct Checked(fn(&str) -> Result<(), String>);
 
 /// An approver's name that fits a finding note.
+/// The most runs `--parallel` allows at once: a whole organization's findings of one control in
+/// one wave. Each running run holds its journal and a connection or two; the rate limiters,
+/// not this number, bound the calls a second.
+const MAX_PARALLEL: i64 = 500;
+
 pub const APPROVER: Checked = Checked(crate::findings::check_approver);
 /// A reason that fits a finding note.
 pub const REASON: Checked = Checked(crate::findings::check_reason);
@@ -202,7 +207,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME", value_parser = APPROVER)]
     pub approver: Option<String>,
     /// How many resources to change at once, once every question is answered.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=MAX_PARALLEL))]
     pub parallel: u16,
 }
 
@@ -249,7 +254,7 @@ pub enum Command {
         #[arg(long, value_name = "NAME", value_parser = APPROVER)]
         approver: Option<String>,
         /// How many resources to change at once.
-        #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+        #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=MAX_PARALLEL))]
         parallel: u16,
     },
     /// Suppress findings after sign-off, without a runbook.
