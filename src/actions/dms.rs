@@ -544,9 +544,26 @@ pub fn tasks_json(tasks: &[(ReplicationTask, Vec<Tag>)], endpoints: &[Endpoint])
             .filter_map(|t| t.replication_task_identifier().map(str::to_owned))
             .collect()
     };
+    // The endpoints the tasks use, each with the tasks that use it: what a new instance
+    // must reach before the tasks can run there.
+    let mut endpoint_tasks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for t in &tasks {
+        let mut ends = [t.source_endpoint_arn(), t.target_endpoint_arn()];
+        if ends[0] == ends[1] {
+            ends[1] = None;
+        }
+        for arn in ends.into_iter().flatten() {
+            endpoint_tasks
+                .entry(arn)
+                .or_default()
+                .push(t.replication_task_identifier().unwrap_or("?"));
+        }
+    }
     json!({
         "Tasks": list,
         "Count": tasks.len(),
+        "EndpointArns": endpoint_tasks.keys().collect::<Vec<_>>(),
+        "EndpointTasks": endpoint_tasks,
         "Arns": arns(&tasks),
         "Identifiers": ids(&tasks),
         "RunningArns": arns(&running),
