@@ -122,7 +122,7 @@ pub const DESCRIBE_CONNECTIONS: ActionSpec = ActionSpec {
     params: &[
         ("ReplicationInstanceArn", true),
         ("EndpointArns", true),
-        ("EndpointTasks", false),
+        ("Endpoints", false),
     ],
     secret_params: &[],
     file_params: &[],
@@ -384,7 +384,7 @@ pub async fn describe_connection(client: &Client, p: &Params<'_>) -> Result<Valu
 pub async fn describe_connections(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
     let instance = p.string("ReplicationInstanceArn")?;
     let endpoints = p.strings("EndpointArns")?;
-    let tasks = p.opt_object("EndpointTasks")?.unwrap_or_default();
+    let named = p.objects("Endpoints")?;
     let found = client
         .describe_connections()
         .filters(filter("endpoint-arn", &endpoints))
@@ -401,18 +401,19 @@ pub async fn describe_connections(client: &Client, p: &Params<'_>) -> Result<Val
         Err(e) if e.kind == ApiErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(e),
     };
-    Ok(connections_json(&instance, &endpoints, &connections, &tasks))
+    Ok(connections_json(&instance, &endpoints, &connections, &named))
 }
 
 /// What `describe_connections` answers: one result per endpoint, in the order given (an
 /// endpoint with no test from the instance is `untested`), the tasks that use each one (from
-/// `tasks`, endpoint ARN → task identifiers), and `Status`: `testing` while any test has no
-/// result, else `failed` when any failed, else `successful`.
+/// `named`: `{EndpointArn, EndpointIdentifier, Tasks}` as `describe_instance_tasks` lists
+/// them), and `Status`: `testing` while any test has no result, else `failed` when any
+/// failed, else `successful`.
 pub fn connections_json(
     instance: &str,
     endpoints: &[String],
     connections: &[Connection],
-    tasks: &serde_json::Map<String, Value>,
+    named: &[serde_json::Map<String, Value>],
 ) -> Value {
     let mut results = Vec::new();
     let (mut summary, mut failed_summary) = (Vec::new(), Vec::new());
@@ -424,14 +425,18 @@ pub fn connections_json(
                 && c.replication_instance_arn().is_none_or(|i| i == instance)
         });
         let status = c.and_then(|c| c.status()).unwrap_or("untested");
+        let known = named
+            .iter()
+            .find(|n| n.get("EndpointArn").and_then(Value::as_str) == Some(arn.as_str()));
         let id = c
             .and_then(|c| c.endpoint_identifier())
+            .or_else(|| known?.get("EndpointIdentifier")?.as_str())
             .unwrap_or(arn.as_str());
         let message = c
             .and_then(|c| c.last_failure_message())
             .filter(|_| status == "failed");
-        let used_by: Vec<&str> = tasks
-            .get(arn)
+        let used_by: Vec<&str> = known
+            .and_then(|n| n.get("Tasks"))
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();

@@ -377,9 +377,9 @@ impl FakeDms {
                     .build(),
             );
         }
-        let tasks = p.opt_object("EndpointTasks")?.unwrap_or_default();
+        let named = p.objects("Endpoints")?;
         Ok(dms_endpoints::connections_json(
-            &instance, &endpoints, &found, &tasks,
+            &instance, &endpoints, &found, &named,
         ))
     }
 

@@ -289,7 +289,8 @@ async fn replace_stops_when_the_private_instance_cannot_reach_an_endpoint_and_re
     // "No" to deleting it: the private instance is kept for the next try.
     let (new_arn, kept) = snapshot(&emu, "demo-private-copy").await.expect("kept");
     assert_eq!(kept["public"], json!(false));
-    assert_ne!(emu.finding_on(&old_arn).await.1, "RESOLVED");
+    // Not resolved: held for this run until the resume finishes.
+    assert_eq!(emu.finding_on(&old_arn).await.1, "NOTIFIED");
 
     // The network is fixed (the failure rule and the request log are cleared).
     emu.forget_requests();
@@ -334,6 +335,7 @@ async fn replace_deletes_the_new_instance_on_request_after_a_failed_test() {
     let count = |a: &str| actions.iter().filter(|x| *x == a).count();
     assert_eq!(count("DeleteReplicationInstance"), 1, "only the new one: {actions:?}");
     assert_eq!(count("MoveReplicationTask"), 0, "{actions:?}");
+    assert_eq!(emu.finding_on(&old_arn).await.1, "NEW", "put back");
     // Nothing to resume: the run ended for good.
     let again = hubfix.run(&["resume", &hubfix.last_run_id()]);
     assert_ne!(again.code(), 0);
@@ -379,7 +381,7 @@ async fn recreate_names_the_tasks_that_will_not_run_when_an_endpoint_is_unreacha
         ]
     );
     assert!(!emu.actions().contains(&"StartReplicationTask".to_owned()));
-    assert_ne!(emu.finding_on(&old_arn).await.1, "RESOLVED");
+    assert_eq!(emu.finding_on(&old_arn).await.1, "NOTIFIED");
 
     emu.forget_requests();
     let resumed = hubfix.run(&["resume", &hubfix.last_run_id(), "--answers", &answers]);

@@ -480,8 +480,12 @@ async fn instance_tasks_give_every_page_with_definitions_tags_and_one_state() {
             "Tasks": [task_t1_json(), task_t2_json()],
             "Count": 2,
             // What a new instance must reach before the tasks run there, and who uses each.
-            "EndpointArns": [SRC, TGT],
-            "EndpointTasks": {SRC: ["t1", "t2"], TGT: ["t1", "t2"]},
+            // By identifier; TGT, which DescribeEndpoints did not name, goes by its ARN.
+            "EndpointArns": [TGT, SRC],
+            "Endpoints": [
+                {"EndpointArn": TGT, "EndpointIdentifier": TGT, "Tasks": ["t1", "t2"]},
+                {"EndpointArn": SRC, "EndpointIdentifier": "src", "Tasks": ["t1", "t2"]},
+            ],
             "Arns": [T1, T2],
             "Identifiers": ["t1", "t2"],
             "RunningArns": [T1],
@@ -539,7 +543,7 @@ async fn no_tasks_is_state_none_and_no_other_call() {
     assert_eq!(
         out,
         json!({
-            "Tasks": [], "Count": 0, "EndpointArns": [], "EndpointTasks": {}, "Arns": [], "Identifiers": [], "RunningArns": [],
+            "Tasks": [], "Count": 0, "EndpointArns": [], "Endpoints": [], "Arns": [], "Identifiers": [], "RunningArns": [],
             "RunningIdentifiers": [], "State": "none", "Summary": "(no replication tasks)",
         })
     );
@@ -1512,7 +1516,10 @@ async fn the_connection_tests_of_several_endpoints_are_read_at_once() {
     let p = json!({
         "ReplicationInstanceArn": INSTANCE,
         "EndpointArns": [SRC, TGT],
-        "EndpointTasks": {SRC: ["t1"], TGT: ["t1", "t2"]},
+        "Endpoints": [
+            {"EndpointArn": SRC, "EndpointIdentifier": "src", "Tasks": ["t1"]},
+            {"EndpointArn": TGT, "EndpointIdentifier": "tgt", "Tasks": ["t1", "t2"]},
+        ],
     });
     let first = call(&client, &dms_endpoints::DESCRIBE_CONNECTIONS, p.clone())
         .await
