@@ -401,7 +401,12 @@ pub async fn describe_connections(client: &Client, p: &Params<'_>) -> Result<Val
         Err(e) if e.kind == ApiErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(e),
     };
-    Ok(connections_json(&instance, &endpoints, &connections, &named))
+    Ok(connections_json(
+        &instance,
+        &endpoints,
+        &connections,
+        &named,
+    ))
 }
 
 /// What `describe_connections` answers: one result per endpoint, in the order given (an

@@ -460,12 +460,9 @@ impl FakeDms {
                 Ok(dms_endpoints::endpoint_json(&e.described()))
             }
             "dms.test_connection"
-                if !self
-                    .endpoints
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .any(|e| Some(e.arn.as_str()) == p.value("EndpointArn").and_then(Value::as_str)) =>
+                if !self.endpoints.lock().unwrap().iter().any(|e| {
+                    Some(e.arn.as_str()) == p.value("EndpointArn").and_then(Value::as_str)
+                }) =>
             {
                 self.test_from(op, &p)
             }

@@ -219,7 +219,10 @@ async fn replace_moves_the_tasks_to_a_new_private_instance_then_deletes_the_old_
         "MoveReplicationTask",
         "DeleteReplicationInstance",
     ] {
-        assert!(last_test < first(change), "{change} after the tests: {actions:?}");
+        assert!(
+            last_test < first(change),
+            "{change} after the tests: {actions:?}"
+        );
     }
     let out = format!("{}\n{}", run.stdout(), run.stderr());
     assert!(
@@ -251,7 +254,9 @@ async fn replace_stops_when_the_private_instance_cannot_reach_an_endpoint_and_re
     run.expect_code(1);
     let out = format!("{}\n{}", run.stdout(), run.stderr());
     assert!(
-        out.contains(&format!("✗ demo-target-postgres (demo-full-load): failed — {NO_ROUTE}")),
+        out.contains(&format!(
+            "✗ demo-target-postgres (demo-full-load): failed — {NO_ROUTE}"
+        )),
         "the failing endpoint with DMS's message:\n{out}"
     );
     assert!(
@@ -265,7 +270,9 @@ async fn replace_stops_when_the_private_instance_cannot_reach_an_endpoint_and_re
     assert!(out.contains("then `hubfix resume"), "{out}");
     // The public instance is still there, public, with its tasks as they were (the CDC
     // task still running: it is stopped only to be moved).
-    let (arn, still) = snapshot(&emu, PUBLIC).await.expect("the public instance stays");
+    let (arn, still) = snapshot(&emu, PUBLIC)
+        .await
+        .expect("the public instance stays");
     assert_eq!(arn, old_arn);
     assert_eq!(still, before);
     assert_eq!(
@@ -299,10 +306,17 @@ async fn replace_stops_when_the_private_instance_cannot_reach_an_endpoint_and_re
     resumed.expect_code(0);
     let actions = emu.actions();
     let count = |a: &str| actions.iter().filter(|x| *x == a).count();
-    assert_eq!(count("TestConnection"), ENDPOINTS, "tested again: {actions:?}");
+    assert_eq!(
+        count("TestConnection"),
+        ENDPOINTS,
+        "tested again: {actions:?}"
+    );
     assert_eq!(count("CreateReplicationInstance"), 0, "{actions:?}");
     assert_eq!(count("MoveReplicationTask"), 2, "{actions:?}");
-    assert!(snapshot(&emu, PUBLIC).await.is_none(), "the public instance is gone");
+    assert!(
+        snapshot(&emu, PUBLIC).await.is_none(),
+        "the public instance is gone"
+    );
     let (arn, after) = snapshot(&emu, "demo-private-copy").await.unwrap();
     assert_eq!(arn, new_arn);
     assert_eq!(after["carried"], before["carried"]);
@@ -328,18 +342,31 @@ async fn replace_deletes_the_new_instance_on_request_after_a_failed_test() {
     run.expect_code(1);
     let out = format!("{}\n{}", run.stdout(), run.stderr());
     assert!(out.contains("demo-private-copy is deleted"), "{out}");
-    assert!(snapshot(&emu, "demo-private-copy").await.is_none(), "deleted");
-    let (arn, still) = snapshot(&emu, PUBLIC).await.expect("the public instance stays");
+    assert!(
+        snapshot(&emu, "demo-private-copy").await.is_none(),
+        "deleted"
+    );
+    let (arn, still) = snapshot(&emu, PUBLIC)
+        .await
+        .expect("the public instance stays");
     assert_eq!((arn.as_str(), &still), (old_arn.as_str(), &before));
     let actions = emu.actions();
     let count = |a: &str| actions.iter().filter(|x| *x == a).count();
-    assert_eq!(count("DeleteReplicationInstance"), 1, "only the new one: {actions:?}");
+    assert_eq!(
+        count("DeleteReplicationInstance"),
+        1,
+        "only the new one: {actions:?}"
+    );
     assert_eq!(count("MoveReplicationTask"), 0, "{actions:?}");
     assert_eq!(emu.finding_on(&old_arn).await.1, "NEW", "put back");
     // Nothing to resume: the run ended for good.
     let again = hubfix.run(&["resume", &hubfix.last_run_id()]);
     assert_ne!(again.code(), 0);
-    assert!(again.stderr().contains("nothing to resume"), "{}", again.stderr());
+    assert!(
+        again.stderr().contains("nothing to resume"),
+        "{}",
+        again.stderr()
+    );
 }
 
 /// recreate can only test once the public instance is gone: a failure says which tasks will
@@ -353,7 +380,8 @@ async fn recreate_names_the_tasks_that_will_not_run_when_an_endpoint_is_unreacha
     let answers = hubfix.answers(RECREATE);
     let plan = hubfix.run(&["plan", "--control", "DMS.1"]);
     assert!(
-        plan.stdout().contains("`replace` tests them from the new instance before anything is"),
+        plan.stdout()
+            .contains("`replace` tests them from the new instance before anything is"),
         "the deletion text says replace can test first:\n{}",
         plan.stdout()
     );
@@ -361,11 +389,15 @@ async fn recreate_names_the_tasks_that_will_not_run_when_an_endpoint_is_unreacha
     run.expect_code(1);
     let out = format!("{}\n{}", run.stdout(), run.stderr());
     assert!(
-        out.contains(&format!("✗ demo-target-postgres (demo-full-load): failed — {NO_ROUTE}")),
+        out.contains(&format!(
+            "✗ demo-target-postgres (demo-full-load): failed — {NO_ROUTE}"
+        )),
         "{out}"
     );
     assert!(
-        out.contains("these tasks will not run until their endpoints can be reached from it: demo-full-load."),
+        out.contains(
+            "these tasks will not run until their endpoints can be reached from it: demo-full-load."
+        ),
         "{out}"
     );
     let (new_arn, after) = snapshot(&emu, PUBLIC).await.expect("recreated");
@@ -388,7 +420,11 @@ async fn recreate_names_the_tasks_that_will_not_run_when_an_endpoint_is_unreacha
     resumed.expect_code(0);
     let actions = emu.actions();
     let count = |a: &str| actions.iter().filter(|x| *x == a).count();
-    assert_eq!(count("TestConnection"), ENDPOINTS, "tested again: {actions:?}");
+    assert_eq!(
+        count("TestConnection"),
+        ENDPOINTS,
+        "tested again: {actions:?}"
+    );
     assert_eq!(count("CreateReplicationTask"), 0, "{actions:?}");
     // (The describe shows a started task `running`, as DMS does a moment later.)
     let (arn, _) = snapshot(&emu, PUBLIC).await.unwrap();

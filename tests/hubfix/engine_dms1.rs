@@ -542,7 +542,10 @@ async fn recreate_with_an_unreachable_endpoint_names_the_tasks_that_will_not_run
     assert_eq!(fx.aws.count("dms:StartReplicationTask"), 0);
     assert!(!fx.hub.statuses().contains(&WorkflowStatus::Resolved));
     let said = fx.said();
-    assert!(said.contains("`replace` tests them"), "told before the delete: {said}");
+    assert!(
+        said.contains("`replace` tests them"),
+        "told before the delete: {said}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -553,7 +556,8 @@ async fn an_instance_without_tasks_has_no_connection_to_test() {
     assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
     assert_eq!(fx.aws.count("dms:TestConnection"), 0);
     assert!(
-        fx.said().contains("no replication tasks: there is no endpoint connection to test"),
+        fx.said()
+            .contains("no replication tasks: there is no endpoint connection to test"),
         "{}",
         fx.said()
     );
