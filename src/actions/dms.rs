@@ -544,9 +544,44 @@ pub fn tasks_json(tasks: &[(ReplicationTask, Vec<Tag>)], endpoints: &[Endpoint])
             .filter_map(|t| t.replication_task_identifier().map(str::to_owned))
             .collect()
     };
+    // The endpoints the tasks use, each with the tasks that use it: what a new instance
+    // must reach before the tasks can run there. By identifier (then ARN), so the order does
+    // not depend on the ids in the ARNs.
+    let mut endpoint_tasks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for t in &tasks {
+        let mut ends = [t.source_endpoint_arn(), t.target_endpoint_arn()];
+        if ends[0] == ends[1] {
+            ends[1] = None;
+        }
+        for arn in ends.into_iter().flatten() {
+            endpoint_tasks
+                .entry(arn)
+                .or_default()
+                .push(t.replication_task_identifier().unwrap_or("?"));
+        }
+    }
+    let identifier = |arn: &str| -> String {
+        endpoints
+            .iter()
+            .find(|e| e.endpoint_arn() == Some(arn))
+            .and_then(|e| e.endpoint_identifier())
+            .unwrap_or(arn)
+            .to_owned()
+    };
+    let mut used: Vec<(String, &str, Vec<&str>)> = endpoint_tasks
+        .into_iter()
+        .map(|(arn, ts)| (identifier(arn), arn, ts))
+        .collect();
+    used.sort();
+    let used_json: Vec<Value> = used
+        .iter()
+        .map(|(id, arn, ts)| json!({"EndpointArn": arn, "EndpointIdentifier": id, "Tasks": ts}))
+        .collect();
     json!({
         "Tasks": list,
         "Count": tasks.len(),
+        "EndpointArns": used.iter().map(|(_, arn, _)| arn).collect::<Vec<_>>(),
+        "Endpoints": used_json,
         "Arns": arns(&tasks),
         "Identifiers": ids(&tasks),
         "RunningArns": arns(&running),

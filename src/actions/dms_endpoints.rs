@@ -114,6 +114,22 @@ pub const DESCRIBE_CONNECTION: ActionSpec = ActionSpec {
     shared: None,
 };
 
+pub const DESCRIBE_CONNECTIONS: ActionSpec = ActionSpec {
+    name: "dms.describe_connections",
+    operation: "dms:DescribeConnections",
+    mutating: false,
+    reconcile: Reconcile::Read,
+    params: &[
+        ("ReplicationInstanceArn", true),
+        ("EndpointArns", true),
+        ("Endpoints", false),
+    ],
+    secret_params: &[],
+    file_params: &[],
+    handler: handler!(Dms, describe_connections),
+    shared: None,
+};
+
 /// What DMS.9 can do for an endpoint's engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SslSupport {
@@ -362,6 +378,126 @@ pub async fn describe_connection(client: &Client, p: &Params<'_>) -> Result<Valu
             "no connection test for this endpoint and instance",
         )),
     }
+}
+
+/// The connection tests from one instance to several endpoints, in one request.
+pub async fn describe_connections(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
+    let instance = p.string("ReplicationInstanceArn")?;
+    let endpoints = p.strings("EndpointArns")?;
+    let named = p.objects("Endpoints")?;
+    let found = client
+        .describe_connections()
+        .filters(filter("endpoint-arn", &endpoints))
+        .filters(filter(
+            "replication-instance-arn",
+            std::slice::from_ref(&instance),
+        ))
+        .send()
+        .await
+        .map_err(sdk(&DESCRIBE_CONNECTIONS));
+    let connections = match found {
+        Ok(out) => out.connections().to_vec(),
+        // No test of these endpoints from this instance yet.
+        Err(e) if e.kind == ApiErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(connections_json(
+        &instance,
+        &endpoints,
+        &connections,
+        &named,
+    ))
+}
+
+/// What `describe_connections` answers: one result per endpoint, in the order given (an
+/// endpoint with no test from the instance is `untested`), the tasks that use each one (from
+/// `named`: `{EndpointArn, EndpointIdentifier, Tasks}` as `describe_instance_tasks` lists
+/// them), and `Status`: `testing` while any test has no result, else `failed` when any
+/// failed, else `successful`.
+pub fn connections_json(
+    instance: &str,
+    endpoints: &[String],
+    connections: &[Connection],
+    named: &[serde_json::Map<String, Value>],
+) -> Value {
+    let mut results = Vec::new();
+    let (mut summary, mut failed_summary) = (Vec::new(), Vec::new());
+    let (mut failed_arns, mut failed_ids, mut failed_tasks) = (Vec::new(), Vec::new(), Vec::new());
+    let mut any_pending = false;
+    for arn in endpoints {
+        let c = connections.iter().find(|c| {
+            c.endpoint_arn() == Some(arn.as_str())
+                && c.replication_instance_arn().is_none_or(|i| i == instance)
+        });
+        let status = c.and_then(|c| c.status()).unwrap_or("untested");
+        let known = named
+            .iter()
+            .find(|n| n.get("EndpointArn").and_then(Value::as_str) == Some(arn.as_str()));
+        let id = c
+            .and_then(|c| c.endpoint_identifier())
+            .or_else(|| known?.get("EndpointIdentifier")?.as_str())
+            .unwrap_or(arn.as_str());
+        let message = c
+            .and_then(|c| c.last_failure_message())
+            .filter(|_| status == "failed");
+        let used_by: Vec<&str> = known
+            .and_then(|n| n.get("Tasks"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let (mark, tail) = match status {
+            "successful" => ("✓", String::new()),
+            "failed" => (
+                "✗",
+                format!(" — {}", message.unwrap_or("no message from DMS")),
+            ),
+            _ => {
+                any_pending = true;
+                ("…", String::new())
+            }
+        };
+        let users = if used_by.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", used_by.join(", "))
+        };
+        let line = format!("{mark} {id}{users}: {status}{tail}");
+        if status == "failed" {
+            failed_arns.push(arn.clone());
+            failed_ids.push(id.to_owned());
+            for t in &used_by {
+                if !failed_tasks.contains(t) {
+                    failed_tasks.push(*t);
+                }
+            }
+            failed_summary.push(line.clone());
+        }
+        summary.push(line);
+        results.push(json!({
+            "EndpointArn": arn,
+            "EndpointIdentifier": id,
+            "Status": status,
+            "LastFailureMessage": message,
+            "Tasks": used_by,
+        }));
+    }
+    failed_tasks.sort_unstable();
+    let status = if any_pending {
+        "testing"
+    } else if failed_arns.is_empty() {
+        "successful"
+    } else {
+        "failed"
+    };
+    json!({
+        "Status": status,
+        "Connections": results,
+        "FailedArns": failed_arns,
+        "FailedIdentifiers": failed_ids,
+        "FailedTasks": failed_tasks,
+        "Summary": summary.join("\n"),
+        "FailedSummary": failed_summary.join("\n"),
+    })
 }
 
 /// A certificate of that identifier is there already (imported by an earlier try or run):

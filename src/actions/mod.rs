@@ -148,6 +148,7 @@ pub const ALL: &[&ActionSpec] = &[
     &dms_endpoints::MODIFY_ENDPOINT_SSL,
     &dms_endpoints::TEST_CONNECTION,
     &dms_endpoints::DESCRIBE_CONNECTION,
+    &dms_endpoints::DESCRIBE_CONNECTIONS,
     &elasticache::DESCRIBE_REPLICATION_GROUP,
     &elasticache::DESCRIBE_MEMBER_VERSIONS,
     &elasticache::LIST_TAGS,

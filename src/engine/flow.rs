@@ -7,7 +7,9 @@ use crate::runbook::Outcome;
 /// What a step that went through asks of the walk.
 pub(super) enum Flow {
     Next,
-    End(Outcome, String),
+    /// The outcome, the final message, and the step a failed end lets `hubfix resume` go on
+    /// from.
+    End(Outcome, String, Option<String>),
 }
 
 /// Why a step did not go through.

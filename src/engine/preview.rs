@@ -145,7 +145,7 @@ pub async fn preview(
                 )
             }
             StepKind::Note { text } => format!("shows: {}", text.render(lang, &ctx.value)),
-            StepKind::End { outcome, text } => format!(
+            StepKind::End { outcome, text, .. } => format!(
                 "ends ({}): {}",
                 outcome.name(),
                 text.render(lang, &ctx.value)

@@ -84,7 +84,13 @@ impl ResumePoint {
             .iter()
             .rposition(|r| matches!(&r.event, Event::StepStart { step: s, .. } if *s == step))
             .unwrap_or(records.len());
-        let completed_call = records[cut..].iter().find_map(|r| match &r.event {
+        // A step that ended well and is resumed at all the same (a failed `end` with
+        // `resume_at`) runs again whole: what it sent before is not its answer now.
+        let ran_whole = records[cut..].iter().any(|r| {
+            matches!(&r.event, Event::StepEnd { step: s, result, .. } if *s == step && result == "ok")
+        });
+        let after = if ran_whole { &[][..] } else { &records[cut..] };
+        let completed_call = after.iter().find_map(|r| match &r.event {
             Event::ApiCall {
                 step: s,
                 ok: true,
@@ -93,7 +99,7 @@ impl ResumePoint {
             } if *s == step => Some(result.clone()),
             _ => None,
         });
-        let completed_items = records[cut..]
+        let completed_items = after
             .iter()
             .filter_map(|r| match &r.event {
                 Event::ApiCall {
@@ -152,7 +158,7 @@ impl ResumePoint {
             }
         }
         let mut uncertain: Vec<Option<usize>> = Vec::new();
-        for record in &records[cut..] {
+        for record in after {
             match &record.event {
                 Event::CallStart { step: s, item, .. } if *s == step => uncertain.push(*item),
                 Event::ApiCall { step: s, item, .. } if *s == step => {

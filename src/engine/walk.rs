@@ -371,13 +371,14 @@ impl<'r, 'e> Walk<'r, 'e> {
                         }
                     }
                 }
-                Ok(Flow::End(outcome, message)) => {
+                Ok(Flow::End(outcome, message, resume_from)) => {
                     let _ = self
                         .recorder
                         .step_end(&self.ctx, &step.id, "ok", None, None);
                     let resume_at = (outcome == Outcome::Stopped)
                         .then(|| self.asker.last_prompt().cloned())
-                        .flatten();
+                        .flatten()
+                        .or(resume_from);
                     return WalkEnd::Ended(self.end(outcome, message, resume_at).await);
                 }
                 Err(failure) => {
@@ -498,12 +499,17 @@ impl<'r, 'e> Walk<'r, 'e> {
                 self.reporter().say(&text.render(lang, &self.ctx.value));
                 Ok(Flow::Next)
             }
-            StepKind::End { outcome, text } => {
+            StepKind::End {
+                outcome,
+                text,
+                resume_at,
+            } => {
                 if let Some(check) = &self.check {
                     check.at_end(*outcome, self.changed)?;
                 }
                 let message = text.render(lang, &self.ctx.value);
-                Ok(Flow::End(*outcome, message))
+                let resume_at = resume_at.map(|i| self.plan.steps[i].id.clone());
+                Ok(Flow::End(*outcome, message, resume_at))
             }
             StepKind::Action {
                 call,

@@ -316,5 +316,11 @@ step_struct!(
     RawEnd {
         outcome: RawOutcome,
         text: Text,
+        /// For a `failed` end: the step `hubfix resume` goes on from, run again whole even
+        /// if it ran before (e.g. a test to repeat once the cause is fixed). Without it a
+        /// failed end is final.
+        #[serde(default)]
+        #[schemars(with = "Option<String>")]
+        resume_at: Option<Spanned<String>>,
     }
 );

@@ -180,6 +180,8 @@ pub enum StepKind {
     End {
         outcome: Outcome,
         text: Message,
+        /// A failed end that `hubfix resume` goes on from this step (by index).
+        resume_at: Option<usize>,
     },
 }
 
@@ -971,6 +973,15 @@ impl Checker<'_> {
                     RawOutcome::Failed => Outcome::Failed,
                 },
                 text: self.message(&e.text, at, false),
+                resume_at: e.resume_at.as_ref().and_then(|r| {
+                    if !matches!(e.outcome, RawOutcome::Failed) {
+                        self.err(
+                            &r.referenced,
+                            "`resume_at` is for `outcome: failed` only: a stopped run resumes at its last question".to_owned(),
+                        );
+                    }
+                    self.target(r, "`resume_at`")
+                }),
             },
         }
     }

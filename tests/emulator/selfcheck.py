@@ -915,10 +915,30 @@ class Check:
             "InvalidResourceStateFault", 400)
         assert self.error(self.dms.test_connection, ReplicationInstanceArn=inst, EndpointArn=pg + "X") == (
             "ResourceNotFoundFault", 400)
-        for bad in ({"message": "x"}, {"endpoint_arn": pg, "times": 0}):
+        # A failure only from private instances, or only from one instance: the public one still gets through.
+        self.api("/hubfix-test/config", {"dms_connection_polls": 0, "dms_create_polls": 0})
+        private = self.dms_create_instance("private", PubliclyAccessible=False)
+        other = self.dms_create_instance("other-private", PubliclyAccessible=False)
+        self.api("/hubfix-test/dms-connection-fails", {"endpoint_arn": pg, "message": "no route", "from_private": True})
+        self.api("/hubfix-test/dms-connection-fails", {"endpoint_arn": mysql, "replication_instance": "private",
+                                                  "message": "filtered"})
+
+        def tested(instance, endpoint):
+            self.dms.test_connection(ReplicationInstanceArn=instance, EndpointArn=endpoint)
+            c = self.dms_connection(instance, endpoint)
+            return c["Status"], c.get("LastFailureMessage")
+        results = [tested(i, e) for i in (inst, private["ReplicationInstanceArn"], other["ReplicationInstanceArn"])
+                   for e in (pg, mysql)]
+        assert results == [("successful", None), ("successful", None),
+                           ("failed", "no route"), ("failed", "filtered"),
+                           ("failed", "no route"), ("successful", None)], results
+        self.api("/hubfix-test/reset", {})
+        for bad in ({"message": "x"}, {"endpoint_arn": pg, "times": 0}, {"endpoint_arn": pg, "from_private": "yes"},
+                    {"endpoint_arn": pg, "replication_instance": 1}, {"endpoint_arn": pg, "instance": "x"}):
             assert http(self.endpoint + "/hubfix-test/dms-connection-fails", "POST", bad)[0] == 400, bad
         assert http(self.endpoint + "/hubfix-test/config", "POST", {"dms_no_such_polls": 1})[0] == 400
-        print("ok dms TestConnection: repeatable, testing polls, connection-fails hook, refusals")
+        print("ok dms TestConnection: repeatable, testing polls, connection-fails hook (also only from private "
+              "instances or from one instance), refusals")
 
     def dms_raw_call(self, action, body):
         status, headers, text = self.signed("dms", "POST", "/", json.dumps(body), {

@@ -18,6 +18,7 @@ use aws_sdk_databasemigration::types::{
 use hubfix::actions::{ActionSpec, Api, Params, dms, dms_endpoints};
 use hubfix::aws::{ApiError, ApiErrorKind};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 #[derive(Debug, Clone)]
@@ -126,12 +127,17 @@ pub struct FakeDms {
     /// Describes a transition (create, delete, stop, move) takes.
     pub polls: usize,
     next_id: Mutex<u32>,
+    /// Connection tests of endpoints the double does not model (DMS.1's): (instance ARN,
+    /// endpoint ARN) → describes left before the result.
+    pub tests: Mutex<BTreeMap<(String, String), usize>>,
+    /// Endpoints the instances being tested cannot reach, with DMS's message.
+    pub unreachable: Mutex<BTreeMap<String, String>>,
 }
 
 pub const ZONE: &str = "ap-northeast-1a";
 const VPC: &str = "vpc-0abc";
-const SOURCE: &str = "arn:aws:dms:ap-northeast-1:123456789012:endpoint:SRC";
-const TARGET: &str = "arn:aws:dms:ap-northeast-1:123456789012:endpoint:TGT";
+pub const SOURCE: &str = "arn:aws:dms:ap-northeast-1:123456789012:endpoint:SRC";
+pub const TARGET: &str = "arn:aws:dms:ap-northeast-1:123456789012:endpoint:TGT";
 
 fn tag(key: &str, value: &str) -> Tag {
     Tag::builder().key(key).value(value).build()
@@ -272,6 +278,8 @@ impl FakeDms {
             calls: CallLog::default(),
             polls: 2,
             next_id: Mutex::new(0),
+            tests: Mutex::new(BTreeMap::new()),
+            unreachable: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -302,6 +310,77 @@ impl FakeDms {
             String::new(),
         ));
         dms
+    }
+
+    /// Connection tests of the endpoint fail with `message` (for DMS.1: from the new
+    /// private instance, the only one it tests from).
+    pub fn unreachable(self, endpoint: &str, message: &str) -> Self {
+        self.unreachable
+            .lock()
+            .unwrap()
+            .insert(endpoint.to_owned(), message.to_owned());
+        self
+    }
+
+    /// A test of an endpoint the double does not model, from an available instance.
+    fn test_from(&self, op: &str, p: &Params<'_>) -> Result<Value, ApiError> {
+        let instance = self.instance(op, &p.string("ReplicationInstanceArn")?)?;
+        if instance.status() != "available" {
+            return Err(err(
+                ApiErrorKind::InvalidState,
+                op,
+                "InvalidResourceStateFault",
+                "the instance is not available",
+            ));
+        }
+        let endpoint = p.string("EndpointArn")?;
+        self.tests
+            .lock()
+            .unwrap()
+            .insert((instance.arn().to_owned(), endpoint.clone()), self.polls);
+        let started = Connection::builder()
+            .status("testing")
+            .endpoint_arn(endpoint)
+            .replication_instance_arn(instance.arn())
+            .build();
+        Ok(dms_endpoints::test_connection_json(Some(&started)))
+    }
+
+    /// The tests of these endpoints from one instance, each a describe nearer its result.
+    fn tests_of(&self, p: &Params<'_>) -> Result<Value, ApiError> {
+        let instance = p.string("ReplicationInstanceArn")?;
+        let endpoints = p.strings("EndpointArns")?;
+        let mut tests = self.tests.lock().unwrap();
+        let unreachable = self.unreachable.lock().unwrap();
+        let mut found = Vec::new();
+        for e in &endpoints {
+            let Some(left) = tests.get_mut(&(instance.clone(), e.clone())) else {
+                continue;
+            };
+            let status = if *left > 0 {
+                *left -= 1;
+                "testing"
+            } else if unreachable.contains_key(e) {
+                "failed"
+            } else {
+                "successful"
+            };
+            found.push(
+                Connection::builder()
+                    .status(status)
+                    .set_last_failure_message(
+                        unreachable.get(e).cloned().filter(|_| status == "failed"),
+                    )
+                    .endpoint_arn(e)
+                    .endpoint_identifier(e.rsplit(':').next().unwrap_or_default().to_lowercase())
+                    .replication_instance_arn(&instance)
+                    .build(),
+            );
+        }
+        let named = p.objects("Endpoints")?;
+        Ok(dms_endpoints::connections_json(
+            &instance, &endpoints, &found, &named,
+        ))
     }
 
     pub fn endpoint(&self) -> EndpointState {
@@ -380,6 +459,14 @@ impl FakeDms {
                 }
                 Ok(dms_endpoints::endpoint_json(&e.described()))
             }
+            "dms.test_connection"
+                if !self.endpoints.lock().unwrap().iter().any(|e| {
+                    Some(e.arn.as_str()) == p.value("EndpointArn").and_then(Value::as_str)
+                }) =>
+            {
+                self.test_from(op, &p)
+            }
+            "dms.describe_connections" => self.tests_of(&p),
             "dms.test_connection" => {
                 if self.endpoint().refuse_test {
                     return Err(err(

@@ -8,6 +8,17 @@ use serde_json::{Value, json};
 const PUBLIC: &str = "demo-public-dms";
 const RECREATE: &str = "controls:\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n";
 const REPLACE: &str = "controls:\n  DMS.1: { intended: false, strategy: replace, new_identifier: demo-private-copy, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n";
+/// Replace, and after a failed connection test from the new instance: keep it (`false`) or
+/// delete it (`true`).
+fn replace_then_delete_private(delete: bool) -> String {
+    format!(
+        "controls:\n  DMS.1: {{ intended: false, strategy: replace, new_identifier: demo-private-copy, stop_tasks: true, restart_tasks: true, confirm_delete: true, delete_private: {delete} }}\n"
+    )
+}
+/// What DMS says when the private instance cannot reach the database.
+const NO_ROUTE: &str = "Test connection failed for endpoint 'demo-target-postgres': Connection timed out (no route from the replication instance's subnets)";
+/// The seeded tasks' endpoints: demo-full-load uses the first two, demo-cdc the others.
+const ENDPOINTS: usize = 4;
 
 /// Everything DMS.1 must carry over, read with the SDK: settings, tags, and each task's
 /// definition (by identifier). `None` when the instance does not exist.
@@ -195,6 +206,235 @@ async fn replace_moves_the_tasks_to_a_new_private_instance_then_deletes_the_old_
     assert!(
         !actions.contains(&"DeleteReplicationTask".to_owned()),
         "{actions:?}"
+    );
+    // One connection test per endpoint of the tasks, all before a task is stopped or moved
+    // and before the public instance is deleted.
+    let count = |a: &str| actions.iter().filter(|x| *x == a).count();
+    assert_eq!(count("TestConnection"), ENDPOINTS, "{actions:?}");
+    let first = |a: &str| actions.iter().position(|x| x == a).unwrap();
+    let last_test = actions.iter().rposition(|x| x == "TestConnection").unwrap();
+    assert!(first("CreateReplicationInstance") < first("TestConnection"));
+    for change in [
+        "StopReplicationTask",
+        "MoveReplicationTask",
+        "DeleteReplicationInstance",
+    ] {
+        assert!(
+            last_test < first(change),
+            "{change} after the tests: {actions:?}"
+        );
+    }
+    let out = format!("{}\n{}", run.stdout(), run.stderr());
+    assert!(
+        out.contains("demo-private-copy reaches every endpoint of the tasks"),
+        "{out}"
+    );
+    assert_eq!(emu.finding_on(&old_arn).await.1, "RESOLVED");
+}
+
+/// The public instance reached demo-target-postgres; the private one cannot. Nothing moves
+/// and nothing is deleted; the new instance is kept on request, and once the network is
+/// fixed `hubfix resume` tests again and finishes the replacement.
+#[tokio::test(flavor = "multi_thread")]
+async fn replace_stops_when_the_private_instance_cannot_reach_an_endpoint_and_resume_tests_again() {
+    let (emu, hubfix) = seeded("dms");
+    let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
+    let postgres = emu.dms_endpoint_arn("demo-target-postgres").await;
+    emu.unreachable_from_private(&postgres, NO_ROUTE);
+    let answers = hubfix.answers(&replace_then_delete_private(false));
+    let run = hubfix.run(&[
+        "run",
+        "--control",
+        "DMS.1",
+        "--answers",
+        &answers,
+        "--approver",
+        "Taro Yamada",
+    ]);
+    run.expect_code(1);
+    let out = format!("{}\n{}", run.stdout(), run.stderr());
+    assert!(
+        out.contains(&format!(
+            "✗ demo-target-postgres (demo-full-load): failed — {NO_ROUTE}"
+        )),
+        "the failing endpoint with DMS's message:\n{out}"
+    );
+    assert!(
+        !out.contains("✗ demo-source-mysql"),
+        "only the endpoint that failed: {out}"
+    );
+    assert!(
+        out.contains("The new private instance demo-private-copy is kept"),
+        "{out}"
+    );
+    assert!(out.contains("then `hubfix resume"), "{out}");
+    // The public instance is still there, public, with its tasks as they were (the CDC
+    // task still running: it is stopped only to be moved).
+    let (arn, still) = snapshot(&emu, PUBLIC)
+        .await
+        .expect("the public instance stays");
+    assert_eq!(arn, old_arn);
+    assert_eq!(still, before);
+    assert_eq!(
+        task_statuses(&emu, &old_arn).await,
+        [
+            ("demo-cdc".into(), "running".into()),
+            ("demo-full-load".into(), "ready".into())
+        ]
+    );
+    let actions = emu.actions();
+    let count = |a: &str| actions.iter().filter(|x| *x == a).count();
+    assert_eq!(count("TestConnection"), ENDPOINTS, "{actions:?}");
+    for untouched in [
+        "DeleteReplicationInstance",
+        "MoveReplicationTask",
+        "StopReplicationTask",
+        "StartReplicationTask",
+    ] {
+        assert_eq!(count(untouched), 0, "{untouched}: {actions:?}");
+    }
+    // "No" to deleting it: the private instance is kept for the next try.
+    let (new_arn, kept) = snapshot(&emu, "demo-private-copy").await.expect("kept");
+    assert_eq!(kept["public"], json!(false));
+    // Not resolved: held for this run until the resume finishes.
+    assert_eq!(emu.finding_on(&old_arn).await.1, "NOTIFIED");
+
+    // The network is fixed (the failure rule and the request log are cleared).
+    emu.forget_requests();
+    let run_id = hubfix.last_run_id();
+    let resumed = hubfix.run(&["resume", &run_id, "--answers", &answers]);
+    resumed.expect_code(0);
+    let actions = emu.actions();
+    let count = |a: &str| actions.iter().filter(|x| *x == a).count();
+    assert_eq!(
+        count("TestConnection"),
+        ENDPOINTS,
+        "tested again: {actions:?}"
+    );
+    assert_eq!(count("CreateReplicationInstance"), 0, "{actions:?}");
+    assert_eq!(count("MoveReplicationTask"), 2, "{actions:?}");
+    assert!(
+        snapshot(&emu, PUBLIC).await.is_none(),
+        "the public instance is gone"
+    );
+    let (arn, after) = snapshot(&emu, "demo-private-copy").await.unwrap();
+    assert_eq!(arn, new_arn);
+    assert_eq!(after["carried"], before["carried"]);
+    assert_eq!(
+        task_statuses(&emu, &new_arn).await,
+        [
+            ("demo-cdc".into(), "running".into()),
+            ("demo-full-load".into(), "stopped".into())
+        ]
+    );
+    assert_eq!(emu.finding_on(&old_arn).await.1, "RESOLVED");
+}
+
+/// A yes to deleting the new instance after a failed test: it goes, the public one stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn replace_deletes_the_new_instance_on_request_after_a_failed_test() {
+    let (emu, hubfix) = seeded("dms");
+    let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
+    let postgres = emu.dms_endpoint_arn("demo-target-postgres").await;
+    emu.unreachable_from_private(&postgres, NO_ROUTE);
+    let answers = hubfix.answers(&replace_then_delete_private(true));
+    let run = hubfix.run(&["run", "--control", "DMS.1", "--answers", &answers]);
+    run.expect_code(1);
+    let out = format!("{}\n{}", run.stdout(), run.stderr());
+    assert!(out.contains("demo-private-copy is deleted"), "{out}");
+    assert!(
+        snapshot(&emu, "demo-private-copy").await.is_none(),
+        "deleted"
+    );
+    let (arn, still) = snapshot(&emu, PUBLIC)
+        .await
+        .expect("the public instance stays");
+    assert_eq!((arn.as_str(), &still), (old_arn.as_str(), &before));
+    let actions = emu.actions();
+    let count = |a: &str| actions.iter().filter(|x| *x == a).count();
+    assert_eq!(
+        count("DeleteReplicationInstance"),
+        1,
+        "only the new one: {actions:?}"
+    );
+    assert_eq!(count("MoveReplicationTask"), 0, "{actions:?}");
+    assert_eq!(emu.finding_on(&old_arn).await.1, "NEW", "put back");
+    // Nothing to resume: the run ended for good.
+    let again = hubfix.run(&["resume", &hubfix.last_run_id()]);
+    assert_ne!(again.code(), 0);
+    assert!(
+        again.stderr().contains("nothing to resume"),
+        "{}",
+        again.stderr()
+    );
+}
+
+/// recreate can only test once the public instance is gone: a failure says which tasks will
+/// not run, starts none, and `hubfix resume` tests again and finishes.
+#[tokio::test(flavor = "multi_thread")]
+async fn recreate_names_the_tasks_that_will_not_run_when_an_endpoint_is_unreachable() {
+    let (emu, hubfix) = seeded("dms");
+    let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
+    let postgres = emu.dms_endpoint_arn("demo-target-postgres").await;
+    emu.unreachable_from_private(&postgres, NO_ROUTE);
+    let answers = hubfix.answers(RECREATE);
+    let plan = hubfix.run(&["plan", "--control", "DMS.1"]);
+    assert!(
+        plan.stdout()
+            .contains("`replace` tests them from the new instance before anything is"),
+        "the deletion text says replace can test first:\n{}",
+        plan.stdout()
+    );
+    let run = hubfix.run(&["run", "--control", "DMS.1", "--answers", &answers]);
+    run.expect_code(1);
+    let out = format!("{}\n{}", run.stdout(), run.stderr());
+    assert!(
+        out.contains(&format!(
+            "✗ demo-target-postgres (demo-full-load): failed — {NO_ROUTE}"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "these tasks will not run until their endpoints can be reached from it: demo-full-load."
+        ),
+        "{out}"
+    );
+    let (new_arn, after) = snapshot(&emu, PUBLIC).await.expect("recreated");
+    assert_ne!(new_arn, old_arn);
+    assert_eq!(after["public"], json!(false));
+    assert_eq!(after["carried"], before["carried"]);
+    // Recreated, and none started.
+    assert_eq!(
+        task_statuses(&emu, &new_arn).await,
+        [
+            ("demo-cdc".into(), "ready".into()),
+            ("demo-full-load".into(), "ready".into())
+        ]
+    );
+    assert!(!emu.actions().contains(&"StartReplicationTask".to_owned()));
+    assert_eq!(emu.finding_on(&old_arn).await.1, "NOTIFIED");
+
+    emu.forget_requests();
+    let resumed = hubfix.run(&["resume", &hubfix.last_run_id(), "--answers", &answers]);
+    resumed.expect_code(0);
+    let actions = emu.actions();
+    let count = |a: &str| actions.iter().filter(|x| *x == a).count();
+    assert_eq!(
+        count("TestConnection"),
+        ENDPOINTS,
+        "tested again: {actions:?}"
+    );
+    assert_eq!(count("CreateReplicationTask"), 0, "{actions:?}");
+    // (The describe shows a started task `running`, as DMS does a moment later.)
+    let (arn, _) = snapshot(&emu, PUBLIC).await.unwrap();
+    assert_eq!(arn, new_arn);
+    assert_eq!(
+        task_statuses(&emu, &new_arn).await,
+        [
+            ("demo-cdc".into(), "running".into()),
+            ("demo-full-load".into(), "ready".into())
+        ]
     );
     assert_eq!(emu.finding_on(&old_arn).await.1, "RESOLVED");
 }

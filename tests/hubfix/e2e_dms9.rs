@@ -225,10 +225,19 @@ async fn a_dms_1_and_a_dms_9_run_on_the_same_tasks_go_one_after_another() {
     // Every request of DMS.9 before the first of DMS.1's changes.
     let actions = emu.actions();
     let position = |action: &str| actions.iter().position(|a| a == action);
+    // DMS.9 tests its endpoint once; DMS.1 then tests every endpoint of its tasks (4) from
+    // the recreated instance.
+    let tests: Vec<usize> = (0..actions.len())
+        .filter(|&i| actions[i] == "TestConnection")
+        .collect();
+    assert_eq!(tests.len(), 1 + 4, "{actions:?}");
     let last_modify = actions
         .iter()
-        .rposition(|a| a == "ModifyEndpoint" || a == "TestConnection")
-        .unwrap_or_else(|| panic!("{actions:?}"));
+        .rposition(|a| a == "ModifyEndpoint")
+        .unwrap_or_else(|| panic!("{actions:?}"))
+        .max(tests[0]);
+    let create = position("CreateReplicationInstance").unwrap_or_else(|| panic!("{actions:?}"));
+    assert!(create < tests[1], "{actions:?}");
     let first_stop = position("StopReplicationTask").unwrap_or(usize::MAX);
     let delete = position("DeleteReplicationInstance").unwrap_or_else(|| panic!("{actions:?}"));
     assert!(

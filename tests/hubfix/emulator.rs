@@ -165,6 +165,29 @@ impl Emulator {
         self.test_api("POST", "/hubfix-test/reset", serde_json::json!({}));
     }
 
+    /// The ARN of the DMS endpoint `identifier`.
+    pub async fn dms_endpoint_arn(&self, identifier: &str) -> String {
+        let out = self
+            .dms()
+            .await
+            .describe_endpoints()
+            .filters(dms_filter("endpoint-id", identifier))
+            .send()
+            .await
+            .unwrap();
+        out.endpoints()[0].endpoint_arn().unwrap().to_owned()
+    }
+
+    /// Until the next reset, DMS connection tests of the endpoint from an instance that is
+    /// not publicly accessible fail with `message`; the public instance still reaches it.
+    pub fn unreachable_from_private(&self, endpoint_arn: &str, message: &str) {
+        self.test_api(
+            "POST",
+            "/hubfix-test/dms-connection-fails",
+            serde_json::json!({"endpoint_arn": endpoint_arn, "message": message, "from_private": true}),
+        );
+    }
+
     /// Seeds the Redshift demo: a failing Redshift.7 cluster with its finding, plus a
     /// compliant cluster and an already suppressed finding that listing must leave out.
     pub fn seed_demo(&self) {

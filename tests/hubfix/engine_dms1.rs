@@ -2,7 +2,7 @@
 //! in-memory DMS with scripted answers; waits run in virtual time.
 
 use crate::double::Recorded;
-use crate::double_dms::{FakeDms, public_instance};
+use crate::double_dms::{FakeDms, TARGET, public_instance};
 use crate::fixture::{Fixture, finding_on};
 use aws_sdk_databasemigration::types::Tag;
 use hubfix::actions::dms;
@@ -63,6 +63,7 @@ const CHANGES: &[&str] = &[
     "dms:DeleteReplicationInstance",
     "dms:CreateReplicationInstance",
     "dms:CreateReplicationTask",
+    "dms:TestConnection",
     "dms:MoveReplicationTask",
     "dms:StartReplicationTask",
 ];
@@ -165,6 +166,9 @@ async fn recreate_stops_deletes_recreates_restarts_and_resolves() {
             "dms:CreateReplicationInstance",
             "dms:CreateReplicationTask",
             "dms:CreateReplicationTask",
+            // The tasks' two endpoints, from the new instance, before any task starts.
+            "dms:TestConnection",
+            "dms:TestConnection",
             "dms:StartReplicationTask",
         ]
     );
@@ -319,8 +323,11 @@ async fn replace_creates_moves_then_deletes_and_tasks_keep_their_progress() {
     assert_eq!(
         changes(&fx),
         [
-            "dms:StopReplicationTask",
             "dms:CreateReplicationInstance",
+            // Both endpoints reached from the new instance before t1 stops.
+            "dms:TestConnection",
+            "dms:TestConnection",
+            "dms:StopReplicationTask",
             "dms:MoveReplicationTask",
             "dms:MoveReplicationTask",
             "dms:DeleteReplicationInstance",
@@ -428,4 +435,130 @@ async fn resumed_after_the_delete_it_creates_the_instance_from_the_journal() {
     );
     assert_eq!(fx.aws.count("dms:CreateReplicationInstance"), 1);
     assert_private_copy(&fx, "dms1");
+}
+
+const NO_ROUTE: &str = "Connection timed out: no route to host";
+
+fn unreachable_target(tasks: &[(&str, &str)]) -> Fixture<FakeDms> {
+    Fixture::new(
+        FakeDms::with_public_instance(tasks).unreachable(TARGET, NO_ROUTE),
+        "DMS.1",
+        finding_on("DMS.1", "AwsDmsReplicationInstance", ARN),
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn replace_with_an_unreachable_endpoint_moves_nothing_and_keeps_the_new_instance() {
+    let fx = unreachable_target(&[("t1", "running"), ("t2", "stopped")]);
+    let mut prompter = replace().no("delete_private");
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Failed, "{}", report.message);
+    assert_eq!(report.exit_status().code(), 1);
+    assert_eq!(report.resume_at.as_deref(), Some("test_private"));
+    assert_eq!(
+        changes(&fx),
+        [
+            "dms:CreateReplicationInstance",
+            "dms:TestConnection",
+            "dms:TestConnection"
+        ],
+        "nothing stopped, moved or deleted"
+    );
+    let said = fx.said();
+    assert!(
+        said.contains(&format!("✗ tgt (t1, t2): failed — {NO_ROUTE}")),
+        "{said}"
+    );
+    assert!(!said.contains("✗ src"), "{said}");
+    let question = prompter.asked.last().unwrap();
+    assert_eq!(question.id, "delete_private");
+    assert_eq!(question.default, Some(json!(false)));
+    assert!(report.message.contains("is kept"), "{}", report.message);
+    assert!(
+        report
+            .message
+            .contains(&format!("hubfix resume {}", report.run_id)),
+        "{}",
+        report.message
+    );
+    // Both instances; the tasks on the public one as they were.
+    assert_eq!(fx.aws.instances().len(), 2);
+    for t in fx.aws.tasks() {
+        assert_eq!(t.instance(), ARN);
+    }
+    let t1 = fx.aws.tasks().into_iter().find(|t| t.id() == "t1").unwrap();
+    assert_eq!(t1.status(), "running");
+    assert!(
+        !fx.hub.statuses().contains(&WorkflowStatus::Resolved),
+        "the finding is not resolved"
+    );
+
+    // The network is fixed: resume tests again (not the recorded failure) and finishes.
+    fx.aws.unreachable.lock().unwrap().clear();
+    let report = fx
+        .resume(
+            &report.run_id,
+            &mut ScriptedPrompter::new().yes("confirm_delete"),
+        )
+        .await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert_eq!(fx.aws.count("dms:TestConnection"), 4, "tested again");
+    assert_eq!(fx.aws.count("dms:CreateReplicationInstance"), 1);
+    assert_private_copy(&fx, "dms1-private");
+    assert_eq!(fx.aws.instances().len(), 1, "the public instance is gone");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_yes_deletes_the_new_instance_after_a_failed_test_and_ends_for_good() {
+    let fx = unreachable_target(&[("t1", "stopped")]);
+    let report = fx.run(&mut replace().yes("delete_private")).await;
+    assert_eq!(report.outcome, Outcome::Failed, "{}", report.message);
+    assert_eq!(report.resume_at, None);
+    assert_eq!(
+        changes(&fx),
+        [
+            "dms:CreateReplicationInstance",
+            "dms:TestConnection",
+            "dms:TestConnection",
+            "dms:DeleteReplicationInstance",
+        ]
+    );
+    let instances = fx.aws.instances();
+    assert_eq!(instances.len(), 1);
+    assert_eq!(instances[0].arn(), ARN, "only the new instance is deleted");
+}
+
+#[tokio::test(start_paused = true)]
+async fn recreate_with_an_unreachable_endpoint_names_the_tasks_that_will_not_run() {
+    let fx = unreachable_target(&[("t1", "running"), ("t2", "stopped")]);
+    let report = fx.run(&mut recreate()).await;
+    assert_eq!(report.outcome, Outcome::Failed, "{}", report.message);
+    assert_eq!(report.resume_at.as_deref(), Some("test_private"));
+    assert!(
+        report.message.contains("can be reached from it: t1, t2."),
+        "{}",
+        report.message
+    );
+    assert_eq!(fx.aws.count("dms:StartReplicationTask"), 0);
+    assert!(!fx.hub.statuses().contains(&WorkflowStatus::Resolved));
+    let said = fx.said();
+    assert!(
+        said.contains("`replace` tests them"),
+        "told before the delete: {said}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_instance_without_tasks_has_no_connection_to_test() {
+    let fx = fixture(&[]);
+    let mut prompter = replace();
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert_eq!(fx.aws.count("dms:TestConnection"), 0);
+    assert!(
+        fx.said()
+            .contains("no replication tasks: there is no endpoint connection to test"),
+        "{}",
+        fx.said()
+    );
 }

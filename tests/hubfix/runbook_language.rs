@@ -493,3 +493,25 @@ fn the_state_a_saved_plan_rests_on_is_what_conditions_and_calls_read() {
         assert_eq!(&field.key(), key);
     }
 }
+
+/// A failed end may name the step `hubfix resume` goes on from; the step must exist, and no
+/// other outcome takes it (a stopped run resumes at its last question).
+#[test]
+fn resume_at_names_a_step_and_only_on_a_failed_end() {
+    let steps = |outcome: &str, target: &str| {
+        with_steps(&format!(
+            "  - prompt:\n      id: q\n      kind: confirm\n      text: {{en: q, ja: q}}\n      branches:\n        - when: answers.q\n          next: done\n  - end: {{id: again, outcome: {outcome}, resume_at: {target}, text: {{en: e, ja: e}}}}\n{END}"
+        ))
+    };
+    loads(&steps("failed", "q"));
+    let msg = one_error(&steps("failed", "nowhere"));
+    assert!(
+        msg.contains("`resume_at` names no step: `nowhere`"),
+        "{msg}"
+    );
+    let msg = one_error(&steps("stopped", "q"));
+    assert!(
+        msg.contains("`resume_at` is for `outcome: failed` only"),
+        "{msg}"
+    );
+}

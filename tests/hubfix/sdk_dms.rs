@@ -479,6 +479,13 @@ async fn instance_tasks_give_every_page_with_definitions_tags_and_one_state() {
         json!({
             "Tasks": [task_t1_json(), task_t2_json()],
             "Count": 2,
+            // What a new instance must reach before the tasks run there, and who uses each.
+            // By identifier; TGT, which DescribeEndpoints did not name, goes by its ARN.
+            "EndpointArns": [TGT, SRC],
+            "Endpoints": [
+                {"EndpointArn": TGT, "EndpointIdentifier": TGT, "Tasks": ["t1", "t2"]},
+                {"EndpointArn": SRC, "EndpointIdentifier": "src", "Tasks": ["t1", "t2"]},
+            ],
             "Arns": [T1, T2],
             "Identifiers": ["t1", "t2"],
             "RunningArns": [T1],
@@ -536,7 +543,7 @@ async fn no_tasks_is_state_none_and_no_other_call() {
     assert_eq!(
         out,
         json!({
-            "Tasks": [], "Count": 0, "Arns": [], "Identifiers": [], "RunningArns": [],
+            "Tasks": [], "Count": 0, "EndpointArns": [], "Endpoints": [], "Arns": [], "Identifiers": [], "RunningArns": [],
             "RunningIdentifiers": [], "State": "none", "Summary": "(no replication tasks)",
         })
     );
@@ -1475,6 +1482,95 @@ async fn a_connection_test_is_started_then_read_back() {
     );
 }
 
+/// The tests from one instance to several endpoints, in one request: each endpoint's result
+/// with DMS's message and the tasks that use it; `testing` until every one has a result.
+#[tokio::test]
+async fn the_connection_tests_of_several_endpoints_are_read_at_once() {
+    let read_seen = Seen::new();
+    let connection = |arn: &str, id: &str, status: &str, message: Option<&str>| {
+        Connection::builder()
+            .endpoint_arn(arn)
+            .endpoint_identifier(id)
+            .replication_instance_arn(INSTANCE)
+            .status(status)
+            .set_last_failure_message(message.map(str::to_owned))
+            .build()
+    };
+    let read = mock!(Client::describe_connections)
+        .match_requests(read_seen.keep())
+        .sequence()
+        .output(move || {
+            DescribeConnectionsOutput::builder()
+                .connections(connection(SRC, "src", "successful", None))
+                .connections(connection(TGT, "tgt", "testing", None))
+                .build()
+        })
+        .output(move || {
+            DescribeConnectionsOutput::builder()
+                .connections(connection(SRC, "src", "successful", None))
+                .connections(connection(TGT, "tgt", "failed", Some("no route to host")))
+                .build()
+        })
+        .build();
+    let client = mock_client!(aws_sdk_databasemigration, [&read]);
+    let p = json!({
+        "ReplicationInstanceArn": INSTANCE,
+        "EndpointArns": [SRC, TGT],
+        "Endpoints": [
+            {"EndpointArn": SRC, "EndpointIdentifier": "src", "Tasks": ["t1"]},
+            {"EndpointArn": TGT, "EndpointIdentifier": "tgt", "Tasks": ["t1", "t2"]},
+        ],
+    });
+    let first = call(&client, &dms_endpoints::DESCRIBE_CONNECTIONS, p.clone())
+        .await
+        .unwrap();
+    assert_eq!(first["Status"], "testing");
+    let out = call(&client, &dms_endpoints::DESCRIBE_CONNECTIONS, p)
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        json!({
+            "Status": "failed",
+            "Connections": [
+                {"EndpointArn": SRC, "EndpointIdentifier": "src", "Status": "successful", "LastFailureMessage": null, "Tasks": ["t1"]},
+                {"EndpointArn": TGT, "EndpointIdentifier": "tgt", "Status": "failed", "LastFailureMessage": "no route to host", "Tasks": ["t1", "t2"]},
+            ],
+            "FailedArns": [TGT],
+            "FailedIdentifiers": ["tgt"],
+            "FailedTasks": ["t1", "t2"],
+            "Summary": "✓ src (t1): successful\n✗ tgt (t1, t2): failed — no route to host",
+            "FailedSummary": "✗ tgt (t1, t2): failed — no route to host",
+        })
+    );
+    assert_eq!(
+        read_seen.all()[0],
+        DescribeConnectionsInput::builder()
+            .filters(filter("endpoint-arn", &[SRC, TGT]))
+            .filters(filter("replication-instance-arn", &[INSTANCE]))
+            .build()
+            .unwrap()
+    );
+}
+
+/// Before any test has a record DMS answers ResourceNotFoundFault: still testing.
+#[tokio::test]
+async fn connection_tests_not_recorded_yet_are_still_testing() {
+    let rule = mock!(Client::describe_connections)
+        .then_http_response(|| json_error("ResourceNotFoundFault", "No connections found"));
+    let client = mock_client!(aws_sdk_databasemigration, [&rule]);
+    let out = call(
+        &client,
+        &dms_endpoints::DESCRIBE_CONNECTIONS,
+        json!({"ReplicationInstanceArn": INSTANCE, "EndpointArns": [SRC]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["Status"], "testing");
+    assert_eq!(out["Connections"][0]["Status"], "untested");
+    assert_eq!(out["Summary"], format!("… {SRC}: untested"));
+}
+
 #[tokio::test]
 async fn no_connection_test_is_not_found() {
     let rule = mock!(Client::describe_connections)
@@ -1548,6 +1644,10 @@ fn every_dms_call() -> Vec<(&'static ActionSpec, Value)> {
         ),
         (&dms_endpoints::TEST_CONNECTION, pair.clone()),
         (&dms_endpoints::DESCRIBE_CONNECTION, pair),
+        (
+            &dms_endpoints::DESCRIBE_CONNECTIONS,
+            json!({"ReplicationInstanceArn": INSTANCE, "EndpointArns": [SRC, TGT]}),
+        ),
     ]
 }
 
@@ -1626,6 +1726,9 @@ async fn not_found_is_an_error_except_for_lists_where_it_means_none() {
         if lists.contains(&spec.name) {
             let out = result.unwrap();
             assert_eq!(out["Count"], 0, "{}", spec.name);
+        } else if spec.name == dms_endpoints::DESCRIBE_CONNECTIONS.name {
+            // No test recorded yet: every endpoint still waits for its result.
+            assert_eq!(result.unwrap()["Status"], "testing");
         } else {
             let err = result.unwrap_err();
             assert_eq!(err.kind, ApiErrorKind::NotFound, "{}", spec.name);

@@ -21,7 +21,8 @@ next N describes that show the resource (N from POST /hubfix-test/config;
   task      creating -> ready, starting -> running     1 describe (0 if dms_task_polls is 0)
             stopping -> stopped, deleting -> gone, moving -> stopped on the target  dms_task_polls (2)
   connection testing -> successful | failed  dms_connection_polls (2); failed while
-            POST /hubfix-test/dms-connection-fails says so for the endpoint
+            POST /hubfix-test/dms-connection-fails says so for the endpoint (and, with
+            `from_private` or `replication_instance`, for the instance tested from)
 Every DMS request runs under state.lock. moto's state manager no longer drives
 DMS instance and connection states.
 """
@@ -704,7 +705,8 @@ def test_connection(self):
     connection = FakeConnection(instance.arn, endpoint.endpoint_arn, instance.id, endpoint.endpoint_identifier)
     connection.hubfix_failure = None
     backend.connections.append(connection)
-    _begin(connection, "testing", _polls("dms_connection_polls"), _tested(state.take_dms_connection_failure(pair[1])))
+    _begin(connection, "testing", _polls("dms_connection_polls"), _tested(state.take_dms_connection_failure(
+        pair[1], instance.arn, instance.id, instance.publicly_accessible)))
     return _respond("Connection", connection)
 
 

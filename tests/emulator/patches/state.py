@@ -15,7 +15,7 @@ requests = []  # every AWS request seen: {"service", "action", "method", "path"}
 denied = {}  # action, or "*<service>" -> (service or None, error code or None, HTTP status or None, params_contain or None)
 fail_updates = {}  # finding id -> remaining ConcurrentUpdateError answers
 elasticache_auth = {}  # replication group id -> accepted AUTH changes: {"strategy", "token_sha256", "apply_immediately"}
-dms_connection_fails = {}  # endpoint ARN -> [failure message, tests left or None for every test]
+dms_connection_fails = {}  # endpoint ARN -> {"message", "times" (tests left, None: every test), "from_private", "instance"}
 redshift_changes = []  # timed modifications: {"cluster", "requested_at", "ready_at"} (epoch seconds)
 faults = {}  # action -> {"fault": "hang"|"drop", "skip": N, "times": N, "seconds": S}
 
@@ -58,16 +58,24 @@ def take_fail_update(finding_id):
         return False
 
 
-def take_dms_connection_failure(endpoint_arn):
-    """The failure message for this endpoint's next TestConnection (counting one down), or None."""
+def take_dms_connection_failure(endpoint_arn, instance_arn, instance_id, public):
+    """The failure message for this test of the endpoint from this instance (counting one down), or None.
+
+    A rule with `from_private` fails only tests from an instance that is not publicly
+    accessible; one with `instance` only tests from that instance (ARN or identifier).
+    """
     with lock:
         rule = dms_connection_fails.get(endpoint_arn)
         if rule is None:
             return None
-        message, left = rule
+        if rule["from_private"] and public:
+            return None
+        if rule["instance"] is not None and rule["instance"] not in (instance_arn, instance_id):
+            return None
+        left = rule["times"]
         if left is not None:
             if left <= 1:
                 del dms_connection_fails[endpoint_arn]
             else:
-                rule[1] = left - 1
-        return message
+                rule["times"] = left - 1
+        return rule["message"]

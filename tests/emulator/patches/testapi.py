@@ -210,9 +210,14 @@ def control(request):
             return _ok()
         if route == ("POST", "/hubfix-test/dms-connection-fails"):
             arn, times = body.get("endpoint_arn"), body.get("times")
-            if not isinstance(arn, str) or not (times is None or isinstance(times, int) and times > 0):
-                return _bad('expected {"endpoint_arn": ARN, "message": "...", "times": N (optional)}')
-            state.dms_connection_fails[arn] = [str(body.get("message") or dms.DEFAULT_CONNECTION_FAILURE), times]
+            from_private, instance = body.get("from_private", False), body.get("replication_instance")
+            unknown = set(body) - {"endpoint_arn", "message", "times", "from_private", "replication_instance"}
+            if (unknown or not isinstance(arn, str) or not (times is None or isinstance(times, int) and times > 0)
+                    or not isinstance(from_private, bool) or not (instance is None or isinstance(instance, str))):
+                return _bad('expected {"endpoint_arn": ARN, "message": "...", "times": N, "from_private": true|false, '
+                            '"replication_instance": ARN or identifier} (all but endpoint_arn optional)')
+            state.dms_connection_fails[arn] = {"message": str(body.get("message") or dms.DEFAULT_CONNECTION_FAILURE),
+                                               "times": times, "from_private": from_private, "instance": instance}
             return _ok()
     return _bad(f"no such test API route: {request.method} {request.path}", 404)
 
