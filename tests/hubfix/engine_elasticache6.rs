@@ -167,7 +167,7 @@ async fn without_tls_it_upgrades_then_turns_tls_on_then_sets_the_token() {
     assert!(
         resolved
             .note
-            .contains("upgraded to Redis 7.1.0, TLS required, Redis AUTH enabled"),
+            .contains("upgraded to Redis 7.1, TLS required, Redis AUTH enabled"),
         "{}",
         resolved.note
     );
@@ -197,7 +197,7 @@ async fn stopping_after_the_upgrade_resolves_the_finding_as_out_of_scope() {
     let resolved = updates.last().unwrap();
     assert_eq!(resolved.status, WorkflowStatus::Resolved);
     assert!(
-        resolved.note.contains("upgraded to Redis 7.0.0")
+        resolved.note.contains("upgraded to Redis 7.0")
             && resolved.note.contains("out of the control's scope"),
         "{}",
         resolved.note
@@ -302,7 +302,7 @@ async fn below_5_0_6_with_tls_it_upgrades_first_then_sets_the_token() {
             .last()
             .unwrap()
             .note
-            .contains("upgraded to Redis 7.1.0 and Redis AUTH enabled"),
+            .contains("upgraded to Redis 7.1 and Redis AUTH enabled"),
         "{}",
         updates.last().unwrap().note
     );
