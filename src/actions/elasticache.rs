@@ -415,10 +415,7 @@ pub async fn modify_engine_version_seen(
 }
 
 /// Turns in-transit encryption on, or changes its mode.
-pub async fn modify_transit_encryption(
-    client: &Client,
-    p: &Params<'_>,
-) -> Result<Value, ApiError> {
+pub async fn modify_transit_encryption(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
     let mode = p.string("TransitEncryptionMode")?;
     let out = client
         .modify_replication_group()
@@ -452,7 +449,8 @@ pub async fn modify_transit_encryption_seen(
         return Ok(Value::Null);
     };
     let described = group_json(g);
-    let pending = described["PendingModifiedValues"]["TransitEncryptionMode"].as_str() == Some(&mode);
+    let pending =
+        described["PendingModifiedValues"]["TransitEncryptionMode"].as_str() == Some(&mode);
     let applied = described["TransitEncryptionEnabled"] == json!(true)
         && described["TransitEncryptionMode"].as_str() == Some(&mode);
     Ok(if (g.status() == Some("modifying") && pending) || applied {

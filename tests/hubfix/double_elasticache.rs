@@ -273,12 +273,7 @@ impl Api for FakeElastiCache {
                 let mut g = self.busy_or_group(op)?;
                 let mode = params["TransitEncryptionMode"].as_str().unwrap().to_owned();
                 let combination = |m: &str| {
-                    ApiError::new(
-                        ApiErrorKind::Invalid,
-                        op,
-                        "InvalidParameterCombination",
-                        m,
-                    )
+                    ApiError::new(ApiErrorKind::Invalid, op, "InvalidParameterCombination", m)
                 };
                 if version(&g.version) < (7, 0, 0) {
                     return Err(combination("TLS in place needs Redis OSS 7.0 or later"));

@@ -246,7 +246,8 @@ fn plain_answers(hubfix: &Hubfix, more: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn from_5_0_6_without_tls_upgrade_then_tls_then_auth_with_a_pause_for_the_clients_and_resume() {
+async fn from_5_0_6_without_tls_upgrade_then_tls_then_auth_with_a_pause_for_the_clients_and_resume()
+{
     let (emu, hubfix) = seeded("elasticache");
     let paused = hubfix.run_with(
         &[("REDIS_TOKEN", TOKEN)],
@@ -257,7 +258,10 @@ async fn from_5_0_6_without_tls_upgrade_then_tls_then_auth_with_a_pause_for_the_
             "--control",
             "ElastiCache.6",
             "--answers",
-            &plain_answers(&hubfix, "continue_after_upgrade: true, clients_on_tls: false"),
+            &plain_answers(
+                &hubfix,
+                "continue_after_upgrade: true, clients_on_tls: false",
+            ),
             "--approver",
             "Taro Yamada",
         ],
@@ -288,7 +292,10 @@ async fn from_5_0_6_without_tls_upgrade_then_tls_then_auth_with_a_pause_for_the_
             vec!["7.1.0".to_owned(), "7.1.0".to_owned()]
         )
     );
-    assert!(auth_history(&emu, PLAIN).0.is_empty(), "no AUTH before TLS is required");
+    assert!(
+        auth_history(&emu, PLAIN).0.is_empty(),
+        "no AUTH before TLS is required"
+    );
     let (_, status, _, _) = emu.finding_on(&arn(PLAIN)).await;
     assert_ne!(status, "RESOLVED");
     let run_id = hubfix.last_run_id();
@@ -363,7 +370,10 @@ async fn an_operator_may_stop_after_the_upgrade_and_the_finding_is_resolved_as_o
     );
     assert_eq!(
         plain_state(&emu).await,
-        ((false, None, false), vec!["7.1.0".to_owned(), "7.1.0".to_owned()])
+        (
+            (false, None, false),
+            vec!["7.1.0".to_owned(), "7.1.0".to_owned()]
+        )
     );
     let (_, status, note, _) = emu.finding_on(&arn(PLAIN)).await;
     assert_eq!(status, "RESOLVED");
@@ -394,7 +404,10 @@ fn no_to_the_upgrade_changes_nothing() {
     assert!(out.contains("from a backup"), "{out}");
     assert!(out.contains("Stopped: nothing was changed"), "{out}");
     assert!(!emu.actions().contains(&"ModifyReplicationGroup".to_owned()));
-    assert!(emu.actions().contains(&"DescribeCacheEngineVersions".to_owned()));
+    assert!(
+        emu.actions()
+            .contains(&"DescribeCacheEngineVersions".to_owned())
+    );
 }
 
 #[test]

@@ -249,8 +249,7 @@ async fn a_question_during_the_changes_stands_out_and_names_its_resource() {
     let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
     p.set_expect_timeout(Some(Duration::from_secs(60)));
     // A question being asked starts with dialoguer's "?" (an answered one with "✔").
-    let prompt =
-        r"\?\x1b\[0m \x1b\[1m(Use the answers given for|AUTH token for|Redis 7.x version to upgrade)[^\n]*|[^\n]*\(y/n\)";
+    let prompt = r"\?\x1b\[0m \x1b\[1m(Use the answers given for|AUTH token for|Redis 7.x version to upgrade)[^\n]*|[^\n]*\(y/n\)";
     let during = loop {
         let found = p.expect(expectrl::Regex(prompt)).expect("a question");
         let text = String::from_utf8_lossy(found.get(0).unwrap()).into_owned();

@@ -85,7 +85,11 @@ async fn without_tls_a_no_to_the_upgrade_changes_nothing_and_stops_with_exit_3()
         "{}",
         report.message
     );
-    for way in ["a Redis AUTH token needs it", "from a backup", "You may stop after phase 1"] {
+    for way in [
+        "a Redis AUTH token needs it",
+        "from a backup",
+        "You may stop after phase 1",
+    ] {
         assert!(fx.said().contains(way), "{way}: {}", fx.said());
     }
     // The versions offered: the 7.x ones, newest first and by default.
@@ -225,7 +229,14 @@ async fn clients_not_on_tls_pause_and_resume_asks_again_then_requires_tls() {
             Change::Tls("preferred".into())
         ]
     );
-    assert!(fx.hub.updates.lock().unwrap().iter().all(|u| u.status != WorkflowStatus::Resolved));
+    assert!(
+        fx.hub
+            .updates
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|u| u.status != WorkflowStatus::Resolved)
+    );
 
     let mut resumed_answers = ScriptedPrompter::new()
         .yes("clients_on_tls")
@@ -236,7 +247,12 @@ async fn clients_not_on_tls_pause_and_resume_asks_again_then_requires_tls() {
     assert_eq!(resumed.outcome, Outcome::Fixed, "{}", resumed.message);
     assert_eq!(
         resumed_answers.asked_ids(),
-        ["clients_on_tls", "auth_token", "apply_now", "clients_updated"]
+        [
+            "clients_on_tls",
+            "auth_token",
+            "apply_now",
+            "clients_updated"
+        ]
     );
     assert_eq!(
         fx.aws.group().upgrades,
@@ -257,7 +273,11 @@ async fn no_7x_version_offered_stops_before_any_change() {
     let mut prompter = ScriptedPrompter::new().no("intended");
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Stopped);
-    assert!(report.message.contains("no Redis 7.x"), "{}", report.message);
+    assert!(
+        report.message.contains("no Redis 7.x"),
+        "{}",
+        report.message
+    );
     assert_eq!(prompter.asked_ids(), ["intended"]);
     assert_eq!(fx.aws.count(MODIFY), 0);
 }

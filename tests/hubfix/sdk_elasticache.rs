@@ -626,11 +626,31 @@ async fn a_lost_upgrade_or_tls_change_is_seen_only_when_the_group_shows_it() {
             .build()
     };
     let cases = [
-        (tls_group("modifying", false, None, Some("preferred")), "preferred", true),
-        (tls_group("available", true, Some("preferred"), None), "preferred", true),
-        (tls_group("available", true, Some("preferred"), None), "required", false),
-        (tls_group("available", false, None, None), "preferred", false),
-        (tls_group("modifying", true, Some("preferred"), Some("required")), "required", true),
+        (
+            tls_group("modifying", false, None, Some("preferred")),
+            "preferred",
+            true,
+        ),
+        (
+            tls_group("available", true, Some("preferred"), None),
+            "preferred",
+            true,
+        ),
+        (
+            tls_group("available", true, Some("preferred"), None),
+            "required",
+            false,
+        ),
+        (
+            tls_group("available", false, None, None),
+            "preferred",
+            false,
+        ),
+        (
+            tls_group("modifying", true, Some("preferred"), Some("required")),
+            "required",
+            true,
+        ),
     ];
     for (g, mode, seen) in cases {
         let shown = g.clone();
@@ -640,8 +660,10 @@ async fn a_lost_upgrade_or_tls_change_is_seen_only_when_the_group_shows_it() {
                 .build()
         });
         let client = mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, [&rule]);
-        let p = params(json!({"ReplicationGroupId": "r1", "TransitEncryptionEnabled": true,
-                              "TransitEncryptionMode": mode, "ApplyImmediately": true}));
+        let p = params(
+            json!({"ReplicationGroupId": "r1", "TransitEncryptionEnabled": true,
+                              "TransitEncryptionMode": mode, "ApplyImmediately": true}),
+        );
         let out = elasticache::modify_transit_encryption_seen(
             &client,
             &Params::new(&elasticache::MODIFY_TRANSIT_ENCRYPTION, &p),
@@ -670,14 +692,24 @@ async fn a_lost_upgrade_or_tls_change_is_seen_only_when_the_group_shows_it() {
                 )
                 .build()
         });
-        let client = mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, [&describe, &members]);
-        let p = params(json!({"ReplicationGroupId": "r1", "EngineVersion": "7.1", "ApplyImmediately": true}));
+        let client = mock_client!(
+            aws_sdk_elasticache,
+            RuleMode::MatchAny,
+            [&describe, &members]
+        );
+        let p = params(
+            json!({"ReplicationGroupId": "r1", "EngineVersion": "7.1", "ApplyImmediately": true}),
+        );
         let out = elasticache::modify_engine_version_seen(
             &client,
             &Params::new(&elasticache::MODIFY_ENGINE_VERSION, &p),
         )
         .await
         .unwrap();
-        assert_eq!(!out.is_null(), seen, "{status}, members at {member_version}");
+        assert_eq!(
+            !out.is_null(),
+            seen,
+            "{status}, members at {member_version}"
+        );
     }
 }
