@@ -152,6 +152,9 @@ pub const ALL: &[&ActionSpec] = &[
     &elasticache::DESCRIBE_REPLICATION_GROUP,
     &elasticache::DESCRIBE_MEMBER_VERSIONS,
     &elasticache::LIST_TAGS,
+    &elasticache::DESCRIBE_CACHE_ENGINE_VERSIONS,
+    &elasticache::MODIFY_ENGINE_VERSION,
+    &elasticache::MODIFY_TRANSIT_ENCRYPTION,
     &elasticache::MODIFY_AUTH_TOKEN,
 ];
 

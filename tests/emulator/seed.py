@@ -122,7 +122,7 @@ def seed_redshift(aws):
 
 
 def seed_elasticache(aws):
-    """ElastiCache.6: Redis AUTH below 6.0. One fixable group, one without TLS (not fixable in place),
+    """ElastiCache.6: Redis AUTH below 6.0. One group with TLS (AUTH only), one without TLS (upgrade to 7.x, TLS, then AUTH),
     one 6.x (out of scope), one with AUTH (compliant)."""
     ec2, elasticache = aws.client("ec2"), aws.client("elasticache")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]

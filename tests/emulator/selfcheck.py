@@ -413,7 +413,7 @@ class Check:
         assert self.ec_modify_error("demo-redis-auth", AuthTokenUpdateStrategy="DELETE") == ("InvalidParameterValue", 400)
         assert self.ec_modify_error("demo-redis-tls", CacheNodeType="cache.t3.small") == ("InvalidParameterValue", 400)
         assert self.ec_modify_error("demo-redis-plain", TransitEncryptionEnabled=True) == (
-            "InvalidParameterCombination", 400)  # TLS in place needs 7.0.5+
+            "InvalidParameterCombination", 400)  # TLS in place needs 7.0+
         self.ec.create_replication_group(ReplicationGroupId="old", ReplicationGroupDescription="d",
                                          EngineVersion="4.0.10", TransitEncryptionEnabled=True)
         assert self.ec_modify_error("old", AuthToken=token, AuthTokenUpdateStrategy="ROTATE") == (
@@ -474,6 +474,66 @@ class Check:
         self.api("/moto-api/reset", {})
         assert self.api("/hubfix-test/elasticache-auth") == {}
         print("ok elasticache ROTATE then SET, modifying polls, pending without ApplyImmediately")
+
+    def elasticache_upgrade_then_tls(self):
+        self.elasticache_seed()
+        self.api("/hubfix-test/config", {"elasticache_modify_polls": 1})
+        gid = "demo-redis-plain"  # 5.0.6 without TLS
+
+        def members():
+            return [(c["EngineVersion"], c["TransitEncryptionEnabled"]) for c in
+                    self.ec.describe_cache_clusters()["CacheClusters"] if c["ReplicationGroupId"] == gid]
+
+        listed = self.ec.describe_cache_engine_versions(Engine="redis")["CacheEngineVersions"]
+        assert [v["EngineVersion"] for v in listed] == ["4.0.10", "5.0.6", "6.0", "6.2", "7.0", "7.1"], listed
+        assert {v["CacheParameterGroupFamily"] for v in listed if v["EngineVersion"].startswith("7")} == {"redis7"}
+        assert self.ec.describe_cache_engine_versions(Engine="memcached")["CacheEngineVersions"] == []
+        assert self.error(self.ec.describe_cache_engine_versions, Engine="redis", DefaultOnly=True)[1] == 400
+        assert self.ec_modify_error(gid, EngineVersion="9.9") == ("InvalidParameterValue", 400)
+        assert self.ec_modify_error(gid, EngineVersion="4.0.10") == (
+            "InvalidParameterCombination", 400)  # no downgrade
+        assert self.error(self.ec.modify_replication_group, ReplicationGroupId=gid, EngineVersion="7.1") == (
+            "InvalidParameterValue", 400)  # window: not emulated
+        # TLS before 7.0: refused, as is `required` first or a mode alone.
+        assert self.ec_modify_error(gid, TransitEncryptionEnabled=True, TransitEncryptionMode="preferred") == ("InvalidParameterCombination", 400)
+        g = self.ec.modify_replication_group(ReplicationGroupId=gid, EngineVersion="7.1",
+                                             ApplyImmediately=True)["ReplicationGroup"]
+        assert (g["Status"], g["PendingModifiedValues"]) == ("modifying", {}), g
+        assert members() == [("5.0.6", False)] * 2, members()
+        assert self.ec_modify_error(gid, TransitEncryptionEnabled=True, TransitEncryptionMode="preferred") == ("InvalidReplicationGroupState", 400)
+        assert self.ec_group(gid)["Status"] == "modifying"
+        assert self.ec_group(gid)["Status"] == "available"
+        assert members() == [("7.1.0", False)] * 2, members()
+        for bad in ({"TransitEncryptionEnabled": True}, {"TransitEncryptionEnabled": True, "TransitEncryptionMode": "required"},
+                    {"TransitEncryptionMode": "preferred"}):
+            assert self.ec_modify_error(gid, **bad) == ("InvalidParameterCombination", 400), bad
+        g = self.ec.modify_replication_group(ReplicationGroupId=gid, TransitEncryptionEnabled=True,
+                                             TransitEncryptionMode="preferred", ApplyImmediately=True)["ReplicationGroup"]
+        assert (g["Status"], g["TransitEncryptionEnabled"], g["PendingModifiedValues"]) == (
+            "modifying", False, {"TransitEncryptionEnabled": True, "TransitEncryptionMode": "preferred"}), g
+        self.ec_group(gid)
+        g = self.ec_group(gid)
+        assert (g["Status"], g["TransitEncryptionEnabled"], g["TransitEncryptionMode"]) == (
+            "available", True, "preferred"), g
+        assert members() == [("7.1.0", True)] * 2, members()
+        g = self.ec.modify_replication_group(ReplicationGroupId=gid, TransitEncryptionMode="required",
+                                             ApplyImmediately=True)["ReplicationGroup"]
+        assert g["PendingModifiedValues"] == {"TransitEncryptionEnabled": True, "TransitEncryptionMode": "required"}, g
+        self.ec_group(gid)
+        assert self.ec_group(gid)["TransitEncryptionMode"] == "required"
+        assert self.ec_modify_error(gid, EngineVersion="7.0") == (
+            "InvalidParameterCombination", 400)  # 7.0 runs 7.0.7, below 7.1.0
+        assert self.api("/hubfix-test/elasticache-changes")[gid] == [
+            {"change": "EngineVersion", "value": "7.1.0"}, {"change": "TransitEncryptionMode", "value": "preferred"},
+            {"change": "TransitEncryptionMode", "value": "required"}]
+        # Then AUTH, as on any group with TLS.
+        token = "Hubfix-Check-Token-0004"
+        self.ec.modify_replication_group(ReplicationGroupId=gid, AuthToken=token, AuthTokenUpdateStrategy="ROTATE",
+                                         ApplyImmediately=True)
+        self.ec_group(gid)
+        assert self.ec_group(gid)["AuthTokenEnabled"] is True
+        assert self.ec_group("demo-redis-tls")["TransitEncryptionMode"] == "required"  # created with TLS
+        print("ok elasticache engine upgrade, then in-transit encryption preferred, then required")
 
     def elasticache_raw(self):
         self.elasticache_seed()
@@ -1033,7 +1093,7 @@ def main():
         for step in (check.filters, check.paging, check.batch_update, check.user_defined_fields,
                      check.log_and_deny, check.faults,
                      check.redshift, check.redshift_network, check.raw,
-                     check.elasticache_members, check.elasticache_refusals, check.elasticache_rotate_set,
+                     check.elasticache_members, check.elasticache_refusals, check.elasticache_rotate_set, check.elasticache_upgrade_then_tls,
                      check.elasticache_raw, check.dms_instances, check.dms_modify, check.dms_delete, check.dms_task_flow, check.dms_move,
                      check.dms_endpoints, check.dms_connections, check.dms_raw):
             step()

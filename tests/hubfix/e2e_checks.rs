@@ -376,7 +376,7 @@ async fn an_elasticache_group_managed_by_cloudformation_is_not_changed_on_a_no()
     assert_stopped_for_the_stack(
         &run,
         "cache-prod",
-        "AWS::ElastiCache::ReplicationGroup, TransitEncryptionEnabled / AuthToken",
+        "AWS::ElastiCache::ReplicationGroup, EngineVersion, TransitEncryptionEnabled / TransitEncryptionMode, AuthToken",
     );
     assert_eq!(count(&emu, "ModifyReplicationGroup"), 0);
     assert_eq!(count(&emu, "ListTagsForResource"), 1);

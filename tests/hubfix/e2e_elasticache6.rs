@@ -192,14 +192,207 @@ async fn no_between_the_phases_pauses_and_resume_finishes_with_the_same_token() 
     assert!(!everything_written(&hubfix).contains(TOKEN));
 }
 
-#[test]
-fn a_group_without_tls_is_explained_and_left_alone() {
+const PLAIN: &str = "demo-redis-plain";
+
+/// The engine and in-transit encryption changes the emulator accepted for a group, in order:
+/// [(change, value)].
+fn changes(emu: &Emulator, group: &str) -> Vec<(String, String)> {
+    let all = emu.test_api("GET", "/hubfix-test/elasticache-changes", Value::Null);
+    all[group]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap().to_owned(),
+                c["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The group's (TLS on, mode, AUTH on) and its members' engine versions.
+async fn plain_state(emu: &Emulator) -> ((bool, Option<String>, bool), Vec<String>) {
+    let client = emu.elasticache().await;
+    let out = client
+        .describe_replication_groups()
+        .replication_group_id(PLAIN)
+        .send()
+        .await
+        .unwrap();
+    let g = &out.replication_groups()[0];
+    let clusters = client.describe_cache_clusters().send().await.unwrap();
+    let versions = clusters
+        .cache_clusters()
+        .iter()
+        .filter(|c| c.replication_group_id() == Some(PLAIN))
+        .map(|c| c.engine_version().unwrap_or_default().to_owned())
+        .collect();
+    (
+        (
+            g.transit_encryption_enabled() == Some(true),
+            g.transit_encryption_mode().map(|m| m.as_str().to_owned()),
+            g.auth_token_enabled() == Some(true),
+        ),
+        versions,
+    )
+}
+
+fn plain_answers(hubfix: &Hubfix, more: &str) -> String {
+    hubfix.answers(&format!(
+        "resources:\n  {PLAIN}: {{ intended: false, target_version: \"7.1\", upgrade_now: true, {more} }}\n"
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn from_5_0_6_without_tls_upgrade_then_tls_then_auth_with_a_pause_for_the_clients_and_resume()
+{
     let (emu, hubfix) = seeded("elasticache");
-    let answers = hubfix.answers("controls:\n  ElastiCache.6: { intended: false }\n");
+    let paused = hubfix.run_with(
+        &[("REDIS_TOKEN", TOKEN)],
+        &[
+            "run",
+            "--resource",
+            &arn(PLAIN),
+            "--control",
+            "ElastiCache.6",
+            "--answers",
+            &plain_answers(
+                &hubfix,
+                "continue_after_upgrade: true, clients_on_tls: false",
+            ),
+            "--approver",
+            "Taro Yamada",
+        ],
+    );
+    paused.expect_code(3);
+    let out = format!("{}{}", paused.stdout(), paused.stderr());
+    assert!(out.contains("Clients must now connect with TLS"), "{out}");
+    assert!(out.contains("hubfix resume"), "{out}");
+    // The exact call of each phase was shown before its question.
+    for call in [
+        r#"elasticache:ModifyReplicationGroup {"ApplyImmediately":true,"EngineVersion":"7.1","ReplicationGroupId":"demo-redis-plain"}"#,
+        r#""TransitEncryptionEnabled":true,"TransitEncryptionMode":"preferred""#,
+        r#""TransitEncryptionEnabled":true,"TransitEncryptionMode":"required""#,
+    ] {
+        assert!(out.contains(call), "{call} not shown: {out}");
+    }
+    assert_eq!(
+        changes(&emu, PLAIN),
+        [
+            ("EngineVersion".to_owned(), "7.1.0".to_owned()),
+            ("TransitEncryptionMode".to_owned(), "preferred".to_owned())
+        ]
+    );
+    assert_eq!(
+        plain_state(&emu).await,
+        (
+            (true, Some("preferred".to_owned()), false),
+            vec!["7.1.0".to_owned(), "7.1.0".to_owned()]
+        )
+    );
+    assert!(
+        auth_history(&emu, PLAIN).0.is_empty(),
+        "no AUTH before TLS is required"
+    );
+    let (_, status, _, _) = emu.finding_on(&arn(PLAIN)).await;
+    assert_ne!(status, "RESOLVED");
+    let run_id = hubfix.last_run_id();
+
+    let resumed = hubfix.run_with(
+        &[("REDIS_TOKEN", TOKEN)],
+        &[
+            "resume",
+            &run_id,
+            "--answers",
+            &plain_answers(
+                &hubfix,
+                "clients_on_tls: true, auth_token: { env: REDIS_TOKEN }, apply_now: true, clients_updated: true",
+            ),
+        ],
+    );
+    resumed.expect_code(0);
+    assert_eq!(
+        changes(&emu, PLAIN),
+        [
+            ("EngineVersion".to_owned(), "7.1.0".to_owned()),
+            ("TransitEncryptionMode".to_owned(), "preferred".to_owned()),
+            ("TransitEncryptionMode".to_owned(), "required".to_owned())
+        ],
+        "resume went on from the question: no second upgrade or preferred"
+    );
+    let hash = sha256(TOKEN);
+    assert_eq!(
+        auth_history(&emu, PLAIN).0,
+        [
+            ("ROTATE".to_owned(), hash.clone()),
+            ("SET".to_owned(), hash)
+        ]
+    );
+    assert_eq!(
+        plain_state(&emu).await,
+        (
+            (true, Some("required".to_owned()), true),
+            vec!["7.1.0".to_owned(), "7.1.0".to_owned()]
+        )
+    );
+    let (_, status, note, _) = emu.finding_on(&arn(PLAIN)).await;
+    assert_eq!(status, "RESOLVED");
+    assert!(
+        note.contains("upgraded to Redis 7.1, TLS required, Redis AUTH enabled"),
+        "{note}"
+    );
+    assert!(!everything_written(&hubfix).contains(TOKEN));
+    assert!(!note.contains(TOKEN));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_may_stop_after_the_upgrade_and_the_finding_is_resolved_as_out_of_scope() {
+    let (emu, hubfix) = seeded("elasticache");
     let run = hubfix.run(&[
         "run",
         "--resource",
-        "demo-redis-plain",
+        &arn(PLAIN),
+        "--control",
+        "ElastiCache.6",
+        "--answers",
+        &plain_answers(&hubfix, "continue_after_upgrade: false"),
+        "--approver",
+        "Taro Yamada",
+    ]);
+    run.expect_code(0);
+    let out = format!("{}{}", run.stdout(), run.stderr());
+    assert!(out.contains("out of ElastiCache.6's scope"), "{out}");
+    assert_eq!(
+        changes(&emu, PLAIN),
+        [("EngineVersion".to_owned(), "7.1.0".to_owned())]
+    );
+    assert_eq!(
+        plain_state(&emu).await,
+        (
+            (false, None, false),
+            vec!["7.1.0".to_owned(), "7.1.0".to_owned()]
+        )
+    );
+    let (_, status, note, _) = emu.finding_on(&arn(PLAIN)).await;
+    assert_eq!(status, "RESOLVED");
+    assert!(
+        note.contains("upgraded to Redis 7.1") && note.contains("out of the control's scope"),
+        "{note}"
+    );
+}
+
+#[test]
+fn no_to_the_upgrade_changes_nothing() {
+    let (emu, hubfix) = seeded("elasticache");
+    let answers = hubfix.answers(&format!(
+        "resources:\n  {PLAIN}: {{ intended: false, target_version: \"7.1\", upgrade_now: false }}\n"
+    ));
+    let run = hubfix.run(&[
+        "run",
+        "--resource",
+        PLAIN,
         "--control",
         "ElastiCache.6",
         "--answers",
@@ -209,7 +402,12 @@ fn a_group_without_tls_is_explained_and_left_alone() {
     let out = format!("{}{}", run.stdout(), run.stderr());
     assert!(out.contains("a Redis AUTH token needs it"), "{out}");
     assert!(out.contains("from a backup"), "{out}");
+    assert!(out.contains("Stopped: nothing was changed"), "{out}");
     assert!(!emu.actions().contains(&"ModifyReplicationGroup".to_owned()));
+    assert!(
+        emu.actions()
+            .contains(&"DescribeCacheEngineVersions".to_owned())
+    );
 }
 
 #[test]

@@ -249,8 +249,7 @@ async fn a_question_during_the_changes_stands_out_and_names_its_resource() {
     let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
     p.set_expect_timeout(Some(Duration::from_secs(60)));
     // A question being asked starts with dialoguer's "?" (an answered one with "✔").
-    let prompt =
-        r"\?\x1b\[0m \x1b\[1m(Use the answers given for|AUTH token for)[^\n]*|[^\n]*\(y/n\)";
+    let prompt = r"\?\x1b\[0m \x1b\[1m(Use the answers given for|AUTH token for|Redis 7.x version to upgrade)[^\n]*|[^\n]*\(y/n\)";
     let during = loop {
         let found = p.expect(expectrl::Regex(prompt)).expect("a question");
         let text = String::from_utf8_lossy(found.get(0).unwrap()).into_owned();
@@ -265,11 +264,14 @@ async fn a_question_during_the_changes_stands_out_and_names_its_resource() {
             p.send(format!("{token}\r")).unwrap();
             p.expect("Repeat").unwrap();
             p.send(format!("{token}\r")).unwrap();
-        } else if text.contains("Use the answers given for") {
+        } else if text.contains("Use the answers given for")
+            || text.contains("Redis 7.x version to upgrade")
+        {
             p.send("\r").unwrap();
         } else {
-            p.send(if text.contains("intended") { "n" } else { "y" })
-                .unwrap();
+            // The group without TLS is not upgraded in this session.
+            let no = text.contains("intended") || text.contains("Upgrade demo-redis-plain");
+            p.send(if no { "n" } else { "y" }).unwrap();
         }
     };
     // Asked after the changes started, on its own under the resource's name.

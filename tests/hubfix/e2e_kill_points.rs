@@ -77,7 +77,8 @@ fn counts(changes: &[String]) -> BTreeMap<String, usize> {
 
 /// What the articles check, for every service at once, by name (ARNs are random): DMS
 /// instances with their settings, tags and tasks, endpoints, certificates, Redshift
-/// clusters, ElastiCache AUTH tokens, and the findings' workflow statuses.
+/// clusters, ElastiCache groups (members' engine versions, in-transit encryption and its
+/// mode) and AUTH tokens, and the findings' workflow statuses.
 /// Boxed: the SDK futures are large, and a debug build's test thread stack is not.
 async fn world(emu: &Emulator) -> Value {
     Box::pin(read_world(emu)).await
@@ -263,6 +264,37 @@ async fn read_world(emu: &Emulator) -> Value {
                 .collect()
         })
         .unwrap_or_default();
+    let elasticache = emu.elasticache().await;
+    let members = elasticache
+        .describe_cache_clusters()
+        .send()
+        .await
+        .map(|o| o.cache_clusters().to_vec())
+        .unwrap_or_default();
+    let groups: BTreeMap<String, Value> = elasticache
+        .describe_replication_groups()
+        .send()
+        .await
+        .map(|o| o.replication_groups().to_vec())
+        .unwrap_or_default()
+        .iter()
+        .map(|g| {
+            let id = g.replication_group_id().unwrap_or_default();
+            let versions: Vec<&str> = members
+                .iter()
+                .filter(|c| c.replication_group_id() == Some(id))
+                .map(|c| c.engine_version().unwrap_or_default())
+                .collect();
+            (
+                id.to_owned(),
+                json!({
+                    "engine_versions": versions,
+                    "tls": g.transit_encryption_enabled(),
+                    "tls_mode": g.transit_encryption_mode().map(|m| m.as_str()),
+                }),
+            )
+        })
+        .collect();
     let hub = emu.securityhub().await;
     let mut findings: Vec<(String, String)> = hub
         .get_findings()
@@ -292,6 +324,7 @@ async fn read_world(emu: &Emulator) -> Value {
         "dms_endpoints": dms_endpoints,
         "dms_certificates": certificate_names.values().collect::<Vec<_>>(),
         "redshift": clusters,
+        "elasticache_groups": groups,
         "elasticache_tokens": tokens,
         "findings": findings,
     })
@@ -458,6 +491,23 @@ async fn elasticache_6_resumes_after_a_kill_at_every_change() {
                 .into(),
         ],
         answers: "controls:\n  ElastiCache.6: { intended: false, auth_token: { env: REDIS_TOKEN }, apply_now: true, clients_updated: true }\n".into(),
+        env: vec![("REDIS_TOKEN", REDIS_TOKEN)],
+    }))
+    .await;
+}
+
+/// The longest path: upgrade, TLS preferred, TLS required, ROTATE, SET, each killed after.
+#[tokio::test(flavor = "multi_thread")]
+async fn elasticache_6_without_tls_resumes_after_a_kill_at_every_phase() {
+    Box::pin(every_kill_point("elasticache", async |_: &Emulator| Setup {
+        selectors: vec![
+            "--control".into(),
+            "ElastiCache.6".into(),
+            "--resource".into(),
+            "arn:aws:elasticache:ap-northeast-1:123456789012:replicationgroup:demo-redis-plain"
+                .into(),
+        ],
+        answers: "controls:\n  ElastiCache.6: { intended: false, target_version: \"7.1\", upgrade_now: true, continue_after_upgrade: true, clients_on_tls: true, auth_token: { env: REDIS_TOKEN }, apply_now: true, clients_updated: true }\n".into(),
         env: vec![("REDIS_TOKEN", REDIS_TOKEN)],
     }))
     .await;

@@ -270,7 +270,7 @@ async fn clusters_dms_instances_and_cache_groups_of_two_members_are_fixed_in_one
     }
     emu.forget_requests();
     let answers = hubfix.answers(
-        "controls:\n  Redshift.7: { intended: false, prerequisites_met: true, apply_now: true }\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n  ElastiCache.6: { intended: false, auth_token: { env: REDIS_TOKEN }, apply_now: true, clients_updated: true }\n",
+        "controls:\n  Redshift.7: { intended: false, prerequisites_met: true, apply_now: true }\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n  ElastiCache.6: { intended: false, auth_token: { env: REDIS_TOKEN }, apply_now: true, clients_updated: true }\nresources:\n  demo-redis-plain: { target_version: \"7.1\", upgrade_now: false }\n",
     );
     let mut args = vec![
         "--role-name",
@@ -299,7 +299,8 @@ async fn clusters_dms_instances_and_cache_groups_of_two_members_are_fixed_in_one
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    // demo-redis-plain has no in-transit encryption: it stops (exit 3) with nothing changed.
+    // demo-redis-plain has no in-transit encryption and its upgrade is declined: it stops
+    // (exit 3) with nothing changed.
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert_eq!(count(&emu, "AssumeRole"), 2, "{:?}", emu.actions());
     for (i, (account, region)) in places.into_iter().enumerate() {

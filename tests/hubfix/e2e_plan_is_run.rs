@@ -366,3 +366,38 @@ fn elasticache_6_rotate_set_and_suppress() {
         "controls:\n  ElastiCache.6: { intended: true, reason: \"Clients cannot send AUTH yet\" }\n",
     );
 }
+
+/// The longest path: with every answer given, the plan names the version and each phase's
+/// request, and the run sends exactly those (the plan's reads are of the group as it was).
+#[test]
+fn elasticache_6_upgrade_tls_and_auth() {
+    let (emu, hubfix) = seeded("elasticache");
+    let selectors = [
+        "--control",
+        "ElastiCache.6",
+        "--resource",
+        "arn:aws:elasticache:ap-northeast-1:123456789012:replicationgroup:demo-redis-plain",
+    ];
+    let calls = plan_then_run(
+        &emu,
+        &hubfix,
+        &[("REDIS_TOKEN", "Tz9-Kq7!xW#m2$Lp^a<b>Vr8-plan")],
+        &selectors,
+        "controls:\n  ElastiCache.6: { intended: false, target_version: \"7.1\", upgrade_now: true, continue_after_upgrade: true, clients_on_tls: true, auth_token: { env: REDIS_TOKEN }, apply_now: true, clients_updated: true }\n",
+    );
+    assert_eq!(
+        operations(&calls),
+        [
+            "ModifyReplicationGroup",
+            "ModifyReplicationGroup",
+            "ModifyReplicationGroup",
+            "ModifyReplicationGroup",
+            "ModifyReplicationGroup",
+            "BatchUpdateFindings"
+        ]
+    );
+    assert_eq!(calls[0].1["EngineVersion"], "7.1");
+    assert_eq!(calls[1].1["TransitEncryptionMode"], "preferred");
+    assert_eq!(calls[2].1["TransitEncryptionMode"], "required");
+    assert!(!calls.iter().any(|(_, p)| p.to_string().contains("Tz9-Kq7")));
+}

@@ -66,23 +66,220 @@ async fn a_group_with_auth_is_already_compliant() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn without_tls_it_explains_the_ways_out_and_stops_with_exit_3() {
+async fn without_tls_a_no_to_the_upgrade_changes_nothing_and_stops_with_exit_3() {
     let fx = fixture("5.0.6", false);
-    let mut prompter = ScriptedPrompter::new().no("intended");
+    let mut prompter = ScriptedPrompter::new()
+        .no("intended")
+        .text("target_version", "7.1")
+        .no("upgrade_now");
     let report = fx.run(&mut prompter).await;
     assert_eq!(report.outcome, Outcome::Stopped);
     assert_eq!(report.exit_status().code(), 3);
-    assert_eq!(prompter.asked_ids(), ["intended"], "no token is asked for");
-    for way in ["from a backup", "6.0 or later", "intended to suppress"] {
-        assert!(report.message.contains(way), "{way}: {}", report.message);
-    }
-    assert!(
-        fx.said().contains("a Redis AUTH token needs it"),
-        "{}",
-        fx.said()
+    assert_eq!(
+        prompter.asked_ids(),
+        ["intended", "target_version", "upgrade_now"],
+        "no token is asked for"
     );
+    assert!(
+        report.message.contains("nothing was changed"),
+        "{}",
+        report.message
+    );
+    for way in [
+        "a Redis AUTH token needs it",
+        "from a backup",
+        "You may stop after phase 1",
+    ] {
+        assert!(fx.said().contains(way), "{way}: {}", fx.said());
+    }
+    // The versions offered: the 7.x ones, newest first and by default.
+    let versions = &prompter.asked[1];
+    let offered: Vec<&str> = versions.options.iter().map(|(v, _)| v.as_str()).collect();
+    assert_eq!(offered, ["7.1", "7.0"]);
+    assert_eq!(versions.default, Some(serde_json::json!("7.1")));
     assert_eq!(fx.aws.count(MODIFY), 0);
     assert!(fx.hub.updates.lock().unwrap().is_empty());
+}
+
+/// Upgrade, TLS preferred, (clients on TLS), TLS required, ROTATE, SET: each waited for.
+fn full_path(clients_on_tls: bool) -> ScriptedPrompter {
+    let p = ScriptedPrompter::new()
+        .no("intended")
+        .text("target_version", "7.1")
+        .yes("upgrade_now")
+        .yes("continue_after_upgrade");
+    if clients_on_tls {
+        p.yes("clients_on_tls")
+            .answer("auth_token", token(TOKEN))
+            .yes("apply_now")
+            .yes("clients_updated")
+    } else {
+        p.no("clients_on_tls")
+    }
+}
+
+fn statuses(fx: &Fixture<FakeElastiCache>, run_id: &str) -> Vec<String> {
+    fx.journal(run_id)
+        .iter()
+        .filter_map(|e| match e {
+            Event::Status { status, .. } => Some(status.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_tls_it_upgrades_then_turns_tls_on_then_sets_the_token() {
+    use crate::double_elasticache::Change;
+    let fx = fixture("5.0.6", false);
+    let mut prompter = full_path(true);
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert_eq!(
+        prompter.asked_ids(),
+        [
+            "intended",
+            "target_version",
+            "upgrade_now",
+            "continue_after_upgrade",
+            "clients_on_tls",
+            "auth_token",
+            "apply_now",
+            "clients_updated"
+        ]
+    );
+    let group = fx.aws.group();
+    assert_eq!(
+        group.upgrades,
+        [
+            Change::Engine("7.1.0".into()),
+            Change::Tls("preferred".into()),
+            Change::Tls("required".into())
+        ]
+    );
+    assert_eq!(group.history.len(), 2);
+    assert!(!group.accepts_anyone);
+    assert_eq!(
+        statuses(&fx, &report.run_id),
+        ["modifying", "available"].repeat(5),
+        "each of the five phases waited for"
+    );
+    assert!(fx.said().contains("Clients must now connect with TLS"));
+    let updates = fx.hub.updates.lock().unwrap();
+    let resolved = updates.last().unwrap();
+    assert_eq!(resolved.status, WorkflowStatus::Resolved);
+    assert!(
+        resolved
+            .note
+            .contains("upgraded to Redis 7.1, TLS required, Redis AUTH enabled"),
+        "{}",
+        resolved.note
+    );
+    drop(updates);
+    assert_token_nowhere(&fx, &report.run_id);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_after_the_upgrade_resolves_the_finding_as_out_of_scope() {
+    use crate::double_elasticache::Change;
+    let fx = fixture("5.0.6", false);
+    let mut prompter = ScriptedPrompter::new()
+        .no("intended")
+        .text("target_version", "7.0")
+        .yes("upgrade_now")
+        .no("continue_after_upgrade");
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert!(
+        report.message.contains("out of ElastiCache.6's scope"),
+        "{}",
+        report.message
+    );
+    assert_eq!(fx.aws.group().upgrades, [Change::Engine("7.0.0".into())]);
+    assert_eq!(fx.aws.count(MODIFY), 1, "only the upgrade");
+    let updates = fx.hub.updates.lock().unwrap();
+    let resolved = updates.last().unwrap();
+    assert_eq!(resolved.status, WorkflowStatus::Resolved);
+    assert!(
+        resolved.note.contains("upgraded to Redis 7.0")
+            && resolved.note.contains("out of the control's scope"),
+        "{}",
+        resolved.note
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn clients_not_on_tls_pause_and_resume_asks_again_then_requires_tls() {
+    use crate::double_elasticache::Change;
+    let fx = fixture("5.0.6", false);
+    let report = fx.run(&mut full_path(false)).await;
+    assert_eq!(report.outcome, Outcome::Stopped);
+    assert_eq!(report.exit_status().code(), 3);
+    assert!(
+        report
+            .message
+            .contains(&format!("hubfix resume {}", report.run_id)),
+        "{}",
+        report.message
+    );
+    assert_eq!(
+        fx.aws.group().upgrades,
+        [
+            Change::Engine("7.1.0".into()),
+            Change::Tls("preferred".into())
+        ]
+    );
+    assert!(
+        fx.hub
+            .updates
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|u| u.status != WorkflowStatus::Resolved)
+    );
+
+    let mut resumed_answers = ScriptedPrompter::new()
+        .yes("clients_on_tls")
+        .answer("auth_token", token(TOKEN))
+        .yes("apply_now")
+        .yes("clients_updated");
+    let resumed = fx.resume(&report.run_id, &mut resumed_answers).await;
+    assert_eq!(resumed.outcome, Outcome::Fixed, "{}", resumed.message);
+    assert_eq!(
+        resumed_answers.asked_ids(),
+        [
+            "clients_on_tls",
+            "auth_token",
+            "apply_now",
+            "clients_updated"
+        ]
+    );
+    assert_eq!(
+        fx.aws.group().upgrades,
+        [
+            Change::Engine("7.1.0".into()),
+            Change::Tls("preferred".into()),
+            Change::Tls("required".into())
+        ]
+    );
+    assert_eq!(fx.aws.group().tokens, [TOKEN]);
+    assert_token_nowhere(&fx, &report.run_id);
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_7x_version_offered_stops_before_any_change() {
+    let fx = fixture("5.0.6", false);
+    *fx.aws.engine_versions.lock().unwrap() = vec!["5.0.6", "6.2"];
+    let mut prompter = ScriptedPrompter::new().no("intended");
+    let report = fx.run(&mut prompter).await;
+    assert_eq!(report.outcome, Outcome::Stopped);
+    assert!(
+        report.message.contains("no Redis 7.x"),
+        "{}",
+        report.message
+    );
+    assert_eq!(prompter.asked_ids(), ["intended"]);
+    assert_eq!(fx.aws.count(MODIFY), 0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -99,14 +296,36 @@ async fn without_tls_the_stakeholder_can_still_sign_off_a_suppression() {
     assert_eq!(fx.aws.count(MODIFY), 0);
 }
 
+/// Below 5.0.6 a token cannot be set in place even with TLS: the same upgrade comes first,
+/// then AUTH; TLS is already on, so its phases are skipped.
 #[tokio::test(start_paused = true)]
-async fn a_token_older_engines_cannot_take_in_place_stops_before_asking_it() {
+async fn below_5_0_6_with_tls_it_upgrades_first_then_sets_the_token() {
+    use crate::double_elasticache::Change;
     let fx = fixture("4.0.10", true);
-    let mut prompter = ScriptedPrompter::new().no("intended");
+    let mut prompter = ScriptedPrompter::new()
+        .no("intended")
+        .text("target_version", "7.1")
+        .yes("upgrade_now")
+        .yes("continue_after_upgrade")
+        .answer("auth_token", token(TOKEN))
+        .yes("apply_now")
+        .yes("clients_updated");
     let report = fx.run(&mut prompter).await;
-    assert_eq!(report.outcome, Outcome::Stopped);
-    assert!(report.message.contains("5.0.6"), "{}", report.message);
-    assert_eq!(fx.aws.count(MODIFY), 0);
+    assert_eq!(report.outcome, Outcome::Fixed, "{}", report.message);
+    assert!(fx.said().contains("5.0.6"), "{}", fx.said());
+    assert!(!prompter.asked_ids().contains(&"clients_on_tls"));
+    assert_eq!(fx.aws.group().upgrades, [Change::Engine("7.1.0".into())]);
+    assert_eq!(fx.aws.count(MODIFY), 3, "upgrade, ROTATE, SET");
+    let updates = fx.hub.updates.lock().unwrap();
+    assert!(
+        updates
+            .last()
+            .unwrap()
+            .note
+            .contains("upgraded to Redis 7.1 and Redis AUTH enabled"),
+        "{}",
+        updates.last().unwrap().note
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -47,6 +47,7 @@ fn group(status: &str, pending: Option<AuthTokenUpdateStatus>) -> ReplicationGro
         .member_clusters("r1-002")
         .auth_token_enabled(true)
         .transit_encryption_enabled(true)
+        .transit_encryption_mode(aws_sdk_elasticache::types::TransitEncryptionMode::Required)
         .at_rest_encryption_enabled(false)
         .set_pending_modified_values(pending.map(|s| {
             ReplicationGroupPendingModifiedValues::builder()
@@ -84,6 +85,7 @@ async fn describe_replication_group_gives_what_the_runbook_decides_and_waits_on(
             "MemberClusters": ["r1-001", "r1-002"],
             "AuthTokenEnabled": true,
             "TransitEncryptionEnabled": true,
+            "TransitEncryptionMode": "required",
             "AtRestEncryptionEnabled": false,
             "PendingModifiedValues": {"AuthTokenStatus": "ROTATING"},
         })
@@ -108,6 +110,9 @@ async fn unset_flags_are_false_and_only_pending_values_set_are_shown() {
                     .pending_modified_values(
                         ReplicationGroupPendingModifiedValues::builder()
                             .transit_encryption_enabled(true)
+                            .transit_encryption_mode(
+                                aws_sdk_elasticache::types::TransitEncryptionMode::Preferred,
+                            )
                             .primary_cluster_id("r2-002")
                             .build(),
                     )
@@ -133,8 +138,9 @@ async fn unset_flags_are_false_and_only_pending_values_set_are_shown() {
             "MemberClusters": [],
             "AuthTokenEnabled": false,
             "TransitEncryptionEnabled": false,
+            "TransitEncryptionMode": null,
             "AtRestEncryptionEnabled": false,
-            "PendingModifiedValues": {"TransitEncryptionEnabled": true},
+            "PendingModifiedValues": {"TransitEncryptionEnabled": true, "TransitEncryptionMode": "preferred"},
         })
     );
 }
@@ -426,6 +432,19 @@ fn every_elasticache_call() -> Vec<(&'static ActionSpec, Value)> {
             json!({"ReplicationGroupId": "r1", "AuthToken": TOKEN,
                    "AuthTokenUpdateStrategy": "ROTATE", "ApplyImmediately": true}),
         ),
+        (
+            &elasticache::DESCRIBE_CACHE_ENGINE_VERSIONS,
+            json!({"Engine": "redis", "MajorVersion": 7}),
+        ),
+        (
+            &elasticache::MODIFY_ENGINE_VERSION,
+            json!({"ReplicationGroupId": "r1", "EngineVersion": "7.1", "ApplyImmediately": true}),
+        ),
+        (
+            &elasticache::MODIFY_TRANSIT_ENCRYPTION,
+            json!({"ReplicationGroupId": "r1", "TransitEncryptionEnabled": true,
+                   "TransitEncryptionMode": "preferred", "ApplyImmediately": true}),
+        ),
     ]
 }
 
@@ -464,6 +483,7 @@ async fn every_elasticache_call_sorts_its_errors_by_code() {
             mock!(Client::describe_cache_clusters).then_http_response(answer),
             mock!(Client::modify_replication_group).then_http_response(answer),
             mock!(Client::list_tags_for_resource).then_http_response(answer),
+            mock!(Client::describe_cache_engine_versions).then_http_response(answer),
         ];
         let client = mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, &rules);
         for (spec, p) in every_elasticache_call() {
@@ -477,5 +497,219 @@ async fn every_elasticache_call_sorts_its_errors_by_code() {
             assert_eq!(err.message, "refused", "{}", spec.name);
             assert!(!format!("{err:?}").contains(TOKEN), "{}", spec.name);
         }
+    }
+}
+
+fn engine(version: &str, family: &str) -> aws_sdk_elasticache::types::CacheEngineVersion {
+    aws_sdk_elasticache::types::CacheEngineVersion::builder()
+        .engine("redis")
+        .engine_version(version)
+        .cache_parameter_group_family(family)
+        .build()
+}
+
+#[tokio::test]
+async fn describe_cache_engine_versions_reads_every_page_and_offers_the_major_newest_first() {
+    use aws_sdk_elasticache::operation::describe_cache_engine_versions::DescribeCacheEngineVersionsOutput;
+    let first = mock!(Client::describe_cache_engine_versions)
+        .match_requests(|r| r.marker().is_none() && r.engine() == Some("redis"))
+        .then_output(|| {
+            DescribeCacheEngineVersionsOutput::builder()
+                .cache_engine_versions(engine("5.0.6", "redis5.0"))
+                .cache_engine_versions(engine("7.0", "redis7"))
+                .marker("page-2")
+                .build()
+        });
+    let second = mock!(Client::describe_cache_engine_versions)
+        .match_requests(|r| r.marker() == Some("page-2"))
+        .then_output(|| {
+            DescribeCacheEngineVersionsOutput::builder()
+                .cache_engine_versions(engine("6.2", "redis6.x"))
+                .cache_engine_versions(engine("7.1", "redis7"))
+                .build()
+        });
+    let client = mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, [&first, &second]);
+    let out = call(
+        &client,
+        &elasticache::DESCRIBE_CACHE_ENGINE_VERSIONS,
+        json!({"Engine": "redis", "MajorVersion": 7}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        out,
+        json!({
+            "Versions": [
+                {"EngineVersion": "7.1", "CacheParameterGroupFamily": "redis7"},
+                {"EngineVersion": "7.0", "CacheParameterGroupFamily": "redis7"},
+            ],
+            "Default": "7.1",
+            "Options": [
+                {"value": "7.1", "label": "7.1 (parameter group family redis7, the newest)"},
+                {"value": "7.0", "label": "7.0 (parameter group family redis7)"},
+            ],
+            "Count": 2,
+        })
+    );
+    assert_eq!(first.num_calls() + second.num_calls(), 2);
+    let none = elasticache::engine_versions_json(&[engine("5.0.6", "redis5.0")], 7);
+    assert_eq!(none["Default"], Value::Null);
+    assert_eq!(none["Options"], json!([]));
+}
+
+#[tokio::test]
+async fn the_upgrade_and_the_tls_modes_send_exactly_their_parameters() {
+    use aws_sdk_elasticache::types::TransitEncryptionMode;
+    let seen = Seen::new();
+    let rule = mock!(Client::modify_replication_group)
+        .match_requests(seen.keep())
+        .then_output(|| {
+            ModifyReplicationGroupOutput::builder()
+                .replication_group(group("modifying", None))
+                .build()
+        });
+    let client = mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, [&rule]);
+    call(
+        &client,
+        &elasticache::MODIFY_ENGINE_VERSION,
+        json!({"ReplicationGroupId": "r1", "EngineVersion": "7.1", "ApplyImmediately": true}),
+    )
+    .await
+    .unwrap();
+    let out = call(
+        &client,
+        &elasticache::MODIFY_TRANSIT_ENCRYPTION,
+        json!({"ReplicationGroupId": "r1", "TransitEncryptionEnabled": true,
+               "TransitEncryptionMode": "preferred", "ApplyImmediately": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["Status"], "modifying");
+    assert_eq!(
+        seen.all(),
+        [
+            ModifyReplicationGroupInput::builder()
+                .replication_group_id("r1")
+                .engine_version("7.1")
+                .apply_immediately(true)
+                .build()
+                .unwrap(),
+            ModifyReplicationGroupInput::builder()
+                .replication_group_id("r1")
+                .transit_encryption_enabled(true)
+                .transit_encryption_mode(TransitEncryptionMode::Preferred)
+                .apply_immediately(true)
+                .build()
+                .unwrap(),
+        ]
+    );
+}
+
+/// The reconcile checks: a change whose answer was lost is seen (so not sent again) only when
+/// the group shows it.
+#[tokio::test]
+async fn a_lost_upgrade_or_tls_change_is_seen_only_when_the_group_shows_it() {
+    use aws_sdk_elasticache::types::TransitEncryptionMode;
+    let tls_group = |status: &str, on: bool, mode: Option<&str>, pending: Option<&str>| {
+        ReplicationGroup::builder()
+            .replication_group_id("r1")
+            .status(status)
+            .member_clusters("r1-001")
+            .transit_encryption_enabled(on)
+            .set_transit_encryption_mode(mode.map(TransitEncryptionMode::from))
+            .set_pending_modified_values(pending.map(|m| {
+                ReplicationGroupPendingModifiedValues::builder()
+                    .transit_encryption_enabled(true)
+                    .transit_encryption_mode(TransitEncryptionMode::from(m))
+                    .build()
+            }))
+            .build()
+    };
+    let cases = [
+        (
+            tls_group("modifying", false, None, Some("preferred")),
+            "preferred",
+            true,
+        ),
+        (
+            tls_group("available", true, Some("preferred"), None),
+            "preferred",
+            true,
+        ),
+        (
+            tls_group("available", true, Some("preferred"), None),
+            "required",
+            false,
+        ),
+        (
+            tls_group("available", false, None, None),
+            "preferred",
+            false,
+        ),
+        (
+            tls_group("modifying", true, Some("preferred"), Some("required")),
+            "required",
+            true,
+        ),
+    ];
+    for (g, mode, seen) in cases {
+        let shown = g.clone();
+        let rule = mock!(Client::describe_replication_groups).then_output(move || {
+            DescribeReplicationGroupsOutput::builder()
+                .replication_groups(shown.clone())
+                .build()
+        });
+        let client = mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, [&rule]);
+        let p = params(
+            json!({"ReplicationGroupId": "r1", "TransitEncryptionEnabled": true,
+                              "TransitEncryptionMode": mode, "ApplyImmediately": true}),
+        );
+        let out = elasticache::modify_transit_encryption_seen(
+            &client,
+            &Params::new(&elasticache::MODIFY_TRANSIT_ENCRYPTION, &p),
+        )
+        .await
+        .unwrap();
+        assert_eq!(!out.is_null(), seen, "{mode} on {g:?}");
+    }
+    for (status, member_version, seen) in [
+        ("modifying", "5.0.6", true),
+        ("available", "7.1.0", true),
+        ("available", "5.0.6", false),
+    ] {
+        let describe = mock!(Client::describe_replication_groups).then_output(move || {
+            DescribeReplicationGroupsOutput::builder()
+                .replication_groups(tls_group(status, false, None, None))
+                .build()
+        });
+        let members = mock!(Client::describe_cache_clusters).then_output(move || {
+            DescribeCacheClustersOutput::builder()
+                .cache_clusters(
+                    CacheCluster::builder()
+                        .cache_cluster_id("r1-001")
+                        .engine_version(member_version)
+                        .build(),
+                )
+                .build()
+        });
+        let client = mock_client!(
+            aws_sdk_elasticache,
+            RuleMode::MatchAny,
+            [&describe, &members]
+        );
+        let p = params(
+            json!({"ReplicationGroupId": "r1", "EngineVersion": "7.1", "ApplyImmediately": true}),
+        );
+        let out = elasticache::modify_engine_version_seen(
+            &client,
+            &Params::new(&elasticache::MODIFY_ENGINE_VERSION, &p),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            !out.is_null(),
+            seen,
+            "{status}, members at {member_version}"
+        );
     }
 }

@@ -23,6 +23,18 @@ until a modify with ApplyImmediately. Tokens are kept only as sha256 hashes;
 GET /hubfix-test/elasticache-auth (auth_report) shows them and each accepted
 change, so a test can check ROTATE came before SET without seeing a token.
 ModifyReplicationGroup parameters not emulated are a 400, never ignored.
+
+Engine upgrades and in-transit encryption in place, as AWS documents them
+(see tests/emulator/README.md): EngineVersion upgrades only (a downgrade is
+InvalidParameterCombination), to a version DescribeCacheEngineVersions lists
+(moto has no such call: here a fixed list for redis, 4.0.10 to 7.1); from 6.0
+AWS names a version by major.minor and runs its latest patch, so "7.1" runs as
+7.1.0. TransitEncryptionEnabled only from Redis OSS 7.0, and only together with
+TransitEncryptionMode `preferred`; `required` only once `preferred` has applied.
+Both take ApplyImmediately=true (a change held for the maintenance window is
+not emulated) and go through `modifying` like the AUTH change; the members
+follow the group when the change applies. GET /hubfix-test/elasticache-changes
+lists them in order.
 """
 
 import hashlib
@@ -42,6 +54,18 @@ from moto.elasticache.responses import ElastiCacheResponse
 from . import state
 
 DEFAULT_ENGINE_VERSION = "7.1.0"  # what AWS picks for redis when EngineVersion is absent
+# DescribeCacheEngineVersions for redis, oldest first as AWS lists them: (EngineVersion,
+# CacheParameterGroupFamily, the version a group then runs).
+REDIS_VERSIONS = [
+    ("4.0.10", "redis4.0", "4.0.10"),
+    ("5.0.6", "redis5.0", "5.0.6"),
+    ("6.0", "redis6.x", "6.0.5"),
+    ("6.2", "redis6.x", "6.2.6"),
+    ("7.0", "redis7", "7.0.7"),
+    ("7.1", "redis7", "7.1.0"),
+]
+TLS_IN_PLACE_FROM = (7, 0)  # "online TLS migration ... Redis OSS version 7.0 or above"
+TLS_MODES = ("preferred", "required")
 FORBIDDEN_TOKEN_CHARS = set('/"@%')
 STRATEGY_STATUS = {"ROTATE": "ROTATING", "SET": "SETTING"}
 # ModifyReplicationGroup parameters that just set an attribute, at once.
@@ -52,7 +76,8 @@ SIMPLE_PARAMS = {
     "PreferredMaintenanceWindow": "preferred_maintenance_window",
 }
 HANDLED_PARAMS = {"ReplicationGroupId", "ApplyImmediately", "AuthToken", "AuthTokenUpdateStrategy",
-                  "TransitEncryptionEnabled", *SIMPLE_PARAMS}
+                  "TransitEncryptionEnabled", "TransitEncryptionMode", "EngineVersion", *SIMPLE_PARAMS}
+ENGINE_VERSION_PARAMS = {"Engine", "EngineVersion", "CacheParameterGroupFamily", "MaxRecords", "Marker"}
 TLS_NEEDED = "The AUTH token is only supported when encryption-in-transit is enabled"
 
 _original_create = ElastiCacheResponse.create_replication_group
@@ -108,6 +133,9 @@ def _sync_members(backend, group):
             cluster.cache_cluster_status = group.status
             cluster.auth_token_enabled = group.auth_token_enabled
             cluster.auth_token_last_modified_date = group.auth_token_last_modified_date
+            cluster.engine_version = group.engine_version
+            cluster.transit_encryption_enabled = group.transit_encryption_enabled
+            cluster.transit_encryption_mode = group.transit_encryption_mode
 
 
 def create_replication_group(self):
@@ -119,7 +147,10 @@ def create_replication_group(self):
     result = _original_create(self)
     group = result.result["ReplicationGroup"]
     with state.lock:
-        group.engine_version = group.engine_version or DEFAULT_ENGINE_VERSION
+        group.engine_version = _runs_as(group.engine_version or DEFAULT_ENGINE_VERSION)
+        # A group created with TLS and no mode only takes TLS, as AWS then reports.
+        group.transit_encryption_mode = (
+            (group.transit_encryption_mode or "required") if group.transit_encryption_enabled else None)
         # Credentials a client may use, oldest first; None is "no password".
         group.hubfix_credentials = [_sha256(token)] if token is not None else [None]
         group.hubfix_change = None
@@ -130,16 +161,64 @@ def create_replication_group(self):
     return result
 
 
-def _refuse_unemulated(self, group):
+def _runs_as(version):
+    """The version a group runs when asked for `version` ("7.1" runs as 7.1.0)."""
+    for listed, _, runs in REDIS_VERSIONS:
+        if version == listed:
+            return runs
+    return version
+
+
+def _refuse_unemulated(self):
     unknown = sorted(set(self.params) - HANDLED_PARAMS)
     if unknown:
         raise InvalidParameterValueException(f"hubfix emulator: ModifyReplicationGroup {unknown} not emulated")
-    wanted = self._get_bool_param("TransitEncryptionEnabled")
-    if wanted is not None and wanted != bool(group.transit_encryption_enabled):
-        if _version(group.engine_version) < (7, 0, 5):
+
+
+def _engine_change(self, group):
+    """The validated engine upgrade the request asks for, or None."""
+    wanted = self._get_param("EngineVersion")
+    if wanted is None:
+        return None
+    if wanted not in [v for v, _, _ in REDIS_VERSIONS]:
+        raise InvalidParameterValueException(f"Specified EngineVersion is not valid: {wanted}")
+    runs = _runs_as(wanted)
+    if _version(runs) < _version(group.engine_version):
+        raise InvalidParameterCombinationException(
+            f"Cannot downgrade the engine from {group.engine_version} to {wanted}: only upgrades are supported.")
+    if runs == group.engine_version:
+        return None
+    return {"change": "EngineVersion", "value": runs}
+
+
+def _tls_change(self, group):
+    """The validated in-transit encryption change the request asks for, or None."""
+    enabled = self._get_bool_param("TransitEncryptionEnabled")
+    mode = self._get_param("TransitEncryptionMode")
+    if enabled is None and mode is None:
+        return None
+    if mode is not None and mode not in TLS_MODES:
+        raise InvalidParameterValueException(f"Invalid value for TransitEncryptionMode: {mode}")
+    if enabled is False:
+        raise InvalidParameterValueException("hubfix emulator: turning in-transit encryption off is not emulated")
+    on = bool(group.transit_encryption_enabled)
+    if (enabled or mode) and not on and _version(group.engine_version) < TLS_IN_PLACE_FROM:
+        raise InvalidParameterCombinationException(
+            "Modifying TransitEncryptionEnabled is only supported for Redis OSS engine version 7.0 and later.")
+    if not on:
+        if not enabled:
             raise InvalidParameterCombinationException(
-                "Modifying TransitEncryptionEnabled is only supported for engine version 7.0.5 and later.")
-        raise InvalidParameterValueException("hubfix emulator: ModifyReplicationGroup TransitEncryptionEnabled not emulated")
+                "TransitEncryptionMode can be set only with TransitEncryptionEnabled true.")
+        if mode != "preferred":
+            raise InvalidParameterCombinationException(
+                "To enable in-transit encryption on an existing replication group, set TransitEncryptionMode "
+                "to preferred in the same request.")
+        return {"change": "TransitEncryptionMode", "value": "preferred"}
+    if mode is None or mode == group.transit_encryption_mode:
+        return None
+    if mode == "preferred":
+        raise InvalidParameterValueException("hubfix emulator: going back from required to preferred is not emulated")
+    return {"change": "TransitEncryptionMode", "value": "required"}
 
 
 def _auth_change(self, group):
@@ -171,6 +250,18 @@ def _auth_change(self, group):
 def _apply(backend, group):
     """Apply the pending AUTH change now."""
     change, group.hubfix_change = group.hubfix_change, None
+    group.status = "available"
+    if change.get("change") == "EngineVersion":
+        group.engine_version = change["value"]
+    elif change.get("change") == "TransitEncryptionMode":
+        group.transit_encryption_enabled = True
+        group.transit_encryption_mode = change["value"]
+    else:
+        _apply_auth(group, change)
+    _sync_members(backend, group)
+
+
+def _apply_auth(group, change):
     if change["strategy"] == "SET":
         group.hubfix_credentials = [change["token_sha256"]]
     else:
@@ -178,8 +269,6 @@ def _apply(backend, group):
         group.hubfix_credentials = (kept + [change["token_sha256"]])[-2:]
     group.auth_token_enabled = any(group.hubfix_credentials)
     group.auth_token_last_modified_date = utcnow()
-    group.status = "available"
-    _sync_members(backend, group)
 
 
 def modify_replication_group(self):
@@ -190,16 +279,29 @@ def modify_replication_group(self):
             raise ElastiCacheException(
                 "InvalidReplicationGroupState",
                 f"Replication group {group.replication_group_id} is not in available state.")
-        _refuse_unemulated(self, group)
-        change = _auth_change(self, group)
+        _refuse_unemulated(self)
+        auth = _auth_change(self, group)
+        changes = [c for c in (_engine_change(self, group), _tls_change(self, group)) if c]
         apply_now = self._get_bool_param("ApplyImmediately", False)
+        if len(changes) + bool(auth) > 1:
+            raise InvalidParameterValueException(
+                "hubfix emulator: one of EngineVersion, in-transit encryption or AUTH per request")
+        if changes and not apply_now:
+            raise InvalidParameterValueException(
+                "hubfix emulator: an engine or in-transit encryption change held for the maintenance window "
+                "is not emulated (give ApplyImmediately=true)")
+        if changes and group.hubfix_change:
+            raise InvalidParameterValueException("hubfix emulator: a change beside a pending AUTH change is not emulated")
         for param, attribute in SIMPLE_PARAMS.items():
             if self._get_param(param) is not None:
                 setattr(group, attribute, self._get_param(param))
-        if change:
+        if auth:
             state.elasticache_auth.setdefault(group.replication_group_id, []).append(
-                dict(change, apply_immediately=apply_now))
-            group.hubfix_change = change  # replaces a change still waiting for the window
+                dict(auth, apply_immediately=apply_now))
+            group.hubfix_change = auth  # replaces a change still waiting for the window
+        for change in changes:
+            state.elasticache_changes.setdefault(group.replication_group_id, []).append(dict(change))
+            group.hubfix_change = change
         if apply_now and group.hubfix_change:
             group.hubfix_polls_left = int(state.config["elasticache_modify_polls"])
             group.status = "modifying"
@@ -207,6 +309,21 @@ def modify_replication_group(self):
             if group.hubfix_polls_left <= 0:
                 _apply(backend, group)
     return ActionResult({"ReplicationGroup": group})
+
+
+def describe_cache_engine_versions(self):
+    unknown = sorted(set(self.params) - ENGINE_VERSION_PARAMS)
+    if unknown:
+        raise InvalidParameterValueException(f"hubfix emulator: DescribeCacheEngineVersions {unknown} not emulated")
+    engine, version = self._get_param("Engine"), self._get_param("EngineVersion")
+    family = self._get_param("CacheParameterGroupFamily")
+    listed = [
+        {"Engine": "redis", "EngineVersion": v, "CacheParameterGroupFamily": f,
+         "CacheEngineDescription": "Redis", "CacheEngineVersionDescription": f"redis version {runs}"}
+        for v, f, runs in REDIS_VERSIONS
+        if engine in (None, "redis") and version in (None, v) and family in (None, f)
+    ]
+    return ActionResult({"CacheEngineVersions": listed})
 
 
 def describe_replication_groups(self):
@@ -236,14 +353,28 @@ def auth_report():
     return report
 
 
+def changes_report():
+    """{group id: [{"change", "value"}, ...]}: the engine and in-transit encryption changes accepted
+    since the last reset, oldest first."""
+    with state.lock:
+        return {group: list(changes) for group, changes in state.elasticache_changes.items()}
+
+
 def _pending_modified_values(group):
     change = getattr(group, "hubfix_change", None)
-    return {"AuthTokenStatus": STRATEGY_STATUS[change["strategy"]]} if change else {}
+    if not change:
+        return {}
+    if change.get("change") == "TransitEncryptionMode":
+        return {"TransitEncryptionEnabled": True, "TransitEncryptionMode": change["value"]}
+    if change.get("change") == "EngineVersion":
+        return {}  # ReplicationGroupPendingModifiedValues has no engine version
+    return {"AuthTokenStatus": STRATEGY_STATUS[change["strategy"]]}
 
 
 def apply():
     ElastiCacheResponse.create_replication_group = create_replication_group
     ElastiCacheResponse.modify_replication_group = modify_replication_group
     ElastiCacheResponse.describe_replication_groups = describe_replication_groups
+    ElastiCacheResponse.describe_cache_engine_versions = describe_cache_engine_versions
     ReplicationGroup._set_node_members_clusters_disabled = _members_disabled
     ReplicationGroup.pending_modified_values = property(_pending_modified_values)

@@ -15,6 +15,7 @@ requests = []  # every AWS request seen: {"service", "action", "method", "path"}
 denied = {}  # action, or "*<service>" -> (service or None, error code or None, HTTP status or None, params_contain or None)
 fail_updates = {}  # finding id -> remaining ConcurrentUpdateError answers
 elasticache_auth = {}  # replication group id -> accepted AUTH changes: {"strategy", "token_sha256", "apply_immediately"}
+elasticache_changes = {}  # replication group id -> accepted engine / TLS changes: {"change", "value"}
 dms_connection_fails = {}  # endpoint ARN -> {"message", "times" (tests left, None: every test), "from_private", "instance"}
 redshift_changes = []  # timed modifications: {"cluster", "requested_at", "ready_at"} (epoch seconds)
 faults = {}  # action -> {"fault": "hang"|"drop", "skip": N, "times": N, "seconds": S}
@@ -28,6 +29,7 @@ def reset():
         denied.clear()
         fail_updates.clear()
         elasticache_auth.clear()
+        elasticache_changes.clear()
         dms_connection_fails.clear()
         redshift_changes.clear()
         faults.clear()

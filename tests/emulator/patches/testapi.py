@@ -27,6 +27,8 @@ has neither, so this WSGI middleware wraps the app moto's server builds:
                                   with ConcurrentUpdateError
   GET  /hubfix-test/elasticache-auth  per replication group: accepted AUTH token
                                   changes and current tokens, as sha256 hashes
+  GET  /hubfix-test/elasticache-changes  per replication group: accepted engine
+                                  upgrades and in-transit encryption modes, in order
   POST /hubfix-test/after-apply   {"action": "DeleteReplicationInstance", "fault":
                                   "hang" | "drop"} (optional "skip": N requests
                                   of that action let through first, "times": N,
@@ -192,6 +194,8 @@ def control(request):
             return _ok(list(state.redshift_changes))
         if route == ("GET", "/hubfix-test/elasticache-auth"):
             return _ok(elasticache.auth_report())
+        if route == ("GET", "/hubfix-test/elasticache-changes"):
+            return _ok(elasticache.changes_report())
         if route == ("POST", "/hubfix-test/fail-updates"):
             if not isinstance(body.get("finding_id"), str) or not isinstance(body.get("times"), int):
                 return _bad('expected {"finding_id": "...", "times": N}')
