@@ -142,7 +142,10 @@ impl Fleet {
         let _ = m.clear();
         m.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         if let Some(name) = asking {
-            let waiting = self.waiting().map(|w| format!(" · {w}")).unwrap_or_default();
+            let waiting = self
+                .waiting()
+                .map(|w| format!(" · {w}"))
+                .unwrap_or_default();
             eprintln!(
                 "\n{}",
                 console::style(format!("── a question from {} ──{waiting}", safe(name)))
