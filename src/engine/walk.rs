@@ -1094,8 +1094,10 @@ impl<'r, 'e> Walk<'r, 'e> {
                 .get("UserDefinedFields")
                 .map(|f| format!(", user-defined fields: {}", calls::inline_deferred(f)))
                 .unwrap_or_default();
+            // Updates alike share a request (`findings::batched_writes`): said here, so the
+            // preview does not promise one request per run.
             self.reporter().say(&format!(
-                "→ securityhub:BatchUpdateFindings {} on {count} finding(s), note: \"{text}\"{fields}",
+                "→ securityhub:BatchUpdateFindings {} on {count} finding(s), note: \"{text}\"{fields} (sent together with this session's updates alike, up to 100 findings a request)",
                 status.as_str(),
             ));
         }
