@@ -65,6 +65,11 @@ impl WriteBatcher {
         let mut rest = Vec::new();
         let mut count = 0;
         for w in queue.drain(..) {
+            // Its caller gave up (a bounded wait ran out): an update it no longer awaits is
+            // not sent behind its back.
+            if w.reply.is_closed() {
+                continue;
+            }
             let fits = match batch.first() {
                 None => true,
                 Some(first) => {
@@ -339,6 +344,18 @@ mod tests {
             );
         }
         assert!(sender.requests().len() < 10, "the callers shared requests");
+    }
+
+    #[test]
+    fn an_update_whose_caller_gave_up_is_not_sent() {
+        let batcher = WriteBatcher::default();
+        let p = params("alike");
+        drop(batcher.enqueue(&[finding(0)], &p));
+        let _waiting = batcher.enqueue(&[finding(1)], &p);
+        let batch = batcher.next_batch();
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch[0].findings, [finding(1)]);
+        assert!(batcher.next_batch().is_empty());
     }
 
     #[test]
