@@ -299,7 +299,11 @@ pub enum Command {
         approver: Option<String>,
     },
     /// List run journals.
-    Runs,
+    Runs {
+        /// Only the runs of this session (a finding lock's note names the session).
+        #[arg(long, value_name = "SESSION")]
+        session: Option<String>,
+    },
     /// Continue an interrupted or stopped run (default: the newest resumable one).
     Resume {
         run_id: Option<String>,

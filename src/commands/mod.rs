@@ -102,6 +102,7 @@ impl App {
             caller: caller.map(str::to_owned),
             applying: None,
             deleting: Default::default(),
+            session: crate::engine::new_session_id(),
         }
     }
 }
@@ -130,7 +131,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
             app.printer.data_block(&crate::runbook::schema_json());
             Ok(ExitStatus::Success)
         }
-        Command::Runs => runs::run(&app),
+        Command::Runs { session } => runs::run(&app, session.as_deref()),
         Command::Findings { controls, scope } => {
             runtime()?.block_on(findings::run(&app, &controls, &scope))
         }

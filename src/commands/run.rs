@@ -169,7 +169,7 @@ pub(super) async fn work_on(
             .and_then(crate::engine::lock_holder);
         if let Some(holder) = holder {
             app.printer.warn(&format!(
-                "the finding on {} is locked by hubfix run {holder}: this run stops before changing it unless that run has ended",
+                "the finding on {} is locked by hubfix session {holder}: this run stops before changing it unless that session's run has ended (`hubfix runs --session {holder}` lists its runs)",
                 t.name()
             ));
         }

@@ -1,4 +1,5 @@
-//! `hubfix runs`: the run journals, newest first, with what can be resumed.
+//! `hubfix runs`: the run journals, newest first, with what can be resumed; `--session S`:
+//! only the runs of the session a finding lock names.
 
 use super::App;
 use crate::cli::Output;
@@ -7,14 +8,20 @@ use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::ui::Table;
 
-pub fn run(app: &App) -> Result<ExitStatus> {
-    let runs = list_runs(&app.state_dir);
+pub fn run(app: &App, session: Option<&str>) -> Result<ExitStatus> {
+    let mut runs = list_runs(&app.state_dir);
+    if let Some(session) = session {
+        runs.retain(|r| r.session == session);
+    }
     match app.output {
         Output::Json => app.printer.json(&runs),
         Output::Table => {
             if runs.is_empty() {
+                let of = session
+                    .map(|s| format!(" of session {s}"))
+                    .unwrap_or_default();
                 app.printer
-                    .status(&format!("No runs in {}.", app.state_dir.display()));
+                    .status(&format!("No runs{of} in {}.", app.state_dir.display()));
                 return Ok(ExitStatus::Success);
             }
             // The run id already says when, which control and which resource (JSON has

@@ -205,6 +205,16 @@ impl Context {
         }
     }
 
+    /// The session the run belongs to (`run.session`); its finding lock names it.
+    pub fn session(&self) -> Option<&str> {
+        self.value["run"]["session"].as_str()
+    }
+
+    pub fn set_session(&mut self, session: &str) {
+        self.section("run")
+            .insert("session".into(), Value::String(session.to_owned()));
+    }
+
     pub fn set_approver(&mut self, approver: &str) {
         self.section("run")
             .insert("approver".into(), Value::String(approver.to_owned()));

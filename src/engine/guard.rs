@@ -252,7 +252,7 @@ impl Guard {
     }
 }
 
-/// A value of the run the plan could only name: `run.id`, `run.date`, `run.plan`, and who
+/// A value of the run the plan could only name: `run.id`, `run.session`, `run.date`, `run.plan`, and who
 /// signs (`run.signer`). Values of earlier calls are not filled: any value stands for them.
 fn known(from: &str, ctx: &Context) -> Option<String> {
     let key = from.strip_prefix("run.")?;

@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 pub enum Event {
     RunStart {
         run_id: String,
+        /// The session the run belongs to (its finding lock names it); journals written
+        /// before sessions have none: their run id stands for it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<String>,
         who: String,
         control: String,
         resource: String,
@@ -229,6 +233,8 @@ impl Journal {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
     pub run_id: String,
+    /// The session the run belongs to (its run id, for a run from before sessions).
+    pub session: String,
     pub started: String,
     pub control: String,
     pub resource: String,
@@ -254,6 +260,7 @@ pub fn summarize(path: &Path) -> Option<RunSummary> {
     let first = records.first()?;
     let Event::RunStart {
         run_id,
+        session,
         control,
         resource,
         region,
@@ -278,6 +285,7 @@ pub fn summarize(path: &Path) -> Option<RunSummary> {
     };
     Some(RunSummary {
         run_id: run_id.clone(),
+        session: session.clone().unwrap_or_else(|| run_id.clone()),
         started: first.at.clone(),
         control: control.clone(),
         resource: resource.clone(),

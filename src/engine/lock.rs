@@ -4,11 +4,18 @@
 //! for as long as the run is open, freed when it ends or the process dies.
 //!
 //! Across machines: the finding, as a lock other operators (and other hubfix runs) can see.
-//! Before its first change a run marks the finding NOTIFIED with a note naming the run,
-//! waits a moment, reads it again, and goes on only if the note still names it; a run that
-//! finds another run's note backs off before any change and leaves the finding as the other
-//! run set it. A run that ends without fixing or suppressing the finding puts it back as it
-//! was; a resumed run recognises its own note.
+//! Before its first change a run marks the finding NOTIFIED with a note naming its session
+//! (`hubfix session <S>: <control> fix in progress`), waits a moment, reads it again, and
+//! goes on only if the note still names that session; a run that finds another session's
+//! note backs off before any change and leaves the finding as the other run set it. A run
+//! that ends without fixing or suppressing the finding puts it back as it was; a resumed run
+//! keeps its session and recognises its own note.
+//!
+//! The note names the session, not the run, so that the locks of a session's runs are alike
+//! and share BatchUpdateFindings requests (`findings::batched_writes`). Within a session
+//! each finding is the target of one run only, so the session is holder enough. Notes of
+//! versions before sessions name the run (`hubfix run <id>: …`): a run's id stands for its
+//! session there.
 
 use super::calls::{self, Request, Signature};
 use super::context::Target;
@@ -23,7 +30,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LockError {
     #[error(
-        "hubfix run {0} is changing this resource (the finding's note names it); this run backs off before any change. If that run died, resume it where it ran (`hubfix resume {0}`), or set the finding's workflow status back to NEW"
+        "hubfix session {0} is changing this resource (the finding's note names it); this run backs off before any change. If its run died, resume it where it ran (`hubfix runs --session {0}` lists the session's runs there, `hubfix resume RUN_ID` continues one), or set the finding's workflow status back to NEW"
     )]
     HeldBy(String),
     #[error("the finding is {0} now: another operator or run has moved it on; this run leaves it")]
@@ -155,15 +162,19 @@ pub(super) fn settle(poll_first: Duration) -> Duration {
     poll_first.min(Duration::from_secs(2))
 }
 
-/// The run a hubfix lock note names: `hubfix run <id>: … fix in progress`.
+/// The session a hubfix lock note names: `hubfix session <S>: … fix in progress`; in a note
+/// of a version before sessions, `hubfix run <id>: … fix in progress`, the run (whose id
+/// stands for its session).
 pub fn lock_holder(note: &str) -> Option<&str> {
-    let rest = note.strip_prefix("hubfix run ")?;
+    let rest = note
+        .strip_prefix("hubfix session ")
+        .or_else(|| note.strip_prefix("hubfix run "))?;
     let (id, rest) = rest.split_once(':')?;
     rest.contains("fix in progress").then_some(id)
 }
 
-fn lock_body(run_id: &str, control: &str) -> String {
-    format!("hubfix run {run_id}: {control} fix in progress")
+fn lock_body(session: &str, control: &str) -> String {
+    format!("hubfix session {session}: {control} fix in progress")
 }
 
 impl FindingLock {
@@ -179,14 +190,14 @@ impl FindingLock {
         self.taken_before = previous;
     }
 
-    /// Takes the finding unless held. `Ok(Some(request))`: this call marked it, with that
-    /// request; `Ok(None)`: nothing to mark (no finding, held already, or this run's own
-    /// lock found again on resume).
+    /// Takes the finding for `session` unless held. `Ok(Some(request))`: this call marked
+    /// it, with that request; `Ok(None)`: nothing to mark (no finding, held already, or this
+    /// run's own lock found again on resume).
     pub(super) async fn take(
         &mut self,
         hub: &dyn SecurityHub,
         target: &Target,
-        run_id: &str,
+        session: &str,
         signed: &Signature,
         settle: Duration,
     ) -> Result<Option<(Request, WorkflowStatus)>, LockError> {
@@ -199,7 +210,7 @@ impl FindingLock {
         let current = read(hub, &finding.id).await?;
         let holder = current.note.as_deref().and_then(lock_holder);
         let previous = match current.workflow_status.as_str() {
-            "NOTIFIED" if holder == Some(run_id) => {
+            "NOTIFIED" if holder == Some(session) => {
                 self.held = Some(Held {
                     previous: self.taken_before.unwrap_or(WorkflowStatus::New),
                 });
@@ -216,7 +227,7 @@ impl FindingLock {
             "lock",
             target,
             WorkflowStatus::Notified.as_str(),
-            &lock_body(run_id, &target.control),
+            &lock_body(session, &target.control),
             signed,
         )
         .expect("the target has a finding");
@@ -240,7 +251,7 @@ impl FindingLock {
         tokio::time::sleep(settle).await;
         let after = read(hub, &finding.id).await?;
         match after.note.as_deref().and_then(lock_holder) {
-            Some(id) if id == run_id && after.workflow_status == "NOTIFIED" => {
+            Some(id) if id == session && after.workflow_status == "NOTIFIED" => {
                 self.held = Some(Held { previous });
                 Ok(Some((request, previous)))
             }
@@ -304,9 +315,18 @@ mod tests {
     use crate::findings::compose_note;
 
     #[test]
-    fn a_lock_note_names_its_run() {
-        let note = compose_note(&lock_body("r-1", "Redshift.7"), "Taro", "2026-12-06", None);
-        assert_eq!(lock_holder(&note), Some("r-1"));
+    fn a_lock_note_names_its_session() {
+        let note = compose_note(
+            &lock_body("s-20261207T0150Z-3f2a", "Redshift.7"),
+            "Taro",
+            "2026-12-06",
+            None,
+        );
+        assert!(note.starts_with("hubfix session s-20261207T0150Z-3f2a: Redshift.7 fix"));
+        assert_eq!(lock_holder(&note), Some("s-20261207T0150Z-3f2a"));
+        // A lock of a version before sessions names its run.
+        let old = "hubfix run 20261122T213000Z-redshift7-c1-3f2a: Redshift.7 fix in progress [hubfix; approved by Taro on 2026-11-22]";
+        assert_eq!(lock_holder(old), Some("20261122T213000Z-redshift7-c1-3f2a"));
         assert_eq!(lock_holder("Suppressed after sign-off: x"), None);
         assert_eq!(
             lock_holder("hubfix run r-1: ended stopped without a fix"),

@@ -41,6 +41,6 @@ pub use saved_plan::{
 };
 pub use scripted::ScriptedPrompter;
 pub use session::{
-    Engine, Preparation, Prepared, PreviewReport, RunOptions, RunReport, StartError,
+    Engine, Preparation, Prepared, PreviewReport, RunOptions, RunReport, StartError, new_session_id,
 };
 pub use wait::{PollPolicy, Reading, WaitEnd, wait_until_ready};

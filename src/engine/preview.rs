@@ -25,6 +25,7 @@ pub async fn preview(
     let lang = engine.options.lang;
     let say = |t: &str| engine.reporter.say(t);
     let mut ctx = Context::new(target, "dry-run", engine.options.approver.as_deref());
+    ctx.set_session("dry-run");
     ctx.set_signer(engine.options.caller.as_deref());
     say(&format!(
         "{} {} — {} ({})",

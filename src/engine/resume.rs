@@ -49,6 +49,7 @@ impl ResumePoint {
             event:
                 Event::RunStart {
                     run_id,
+                    session,
                     control,
                     resource,
                     region,
@@ -117,6 +118,11 @@ impl ResumePoint {
             .cloned()
             .and_then(|f| serde_json::from_value(f).ok());
         let mut ctx = Context::from_value(context.clone());
+        // The run's own session, so that it recognises its lock: a journal written before
+        // sessions has none, and its lock note names the run.
+        if ctx.session().is_none() {
+            ctx.set_session(session.as_deref().unwrap_or(run_id));
+        }
         let mut last_prompt = None;
         let mut secrets = Vec::new();
         let mut fingerprints = std::collections::BTreeMap::new();

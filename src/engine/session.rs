@@ -40,6 +40,9 @@ pub struct RunOptions {
     pub applying: Option<std::sync::Arc<PlanFile>>,
     /// The resources other runs of this session will delete: never offered as a choice.
     pub deleting: super::Deleting,
+    /// The session these runs belong to ([`new_session_id`]): their finding locks name it,
+    /// so the notes of one session are alike and share BatchUpdateFindings requests.
+    pub session: String,
 }
 
 /// The services and displays a run uses.
@@ -110,6 +113,14 @@ impl StartError {
                 | StartError::NotPlanned { .. }
         )
     }
+}
+
+/// A new session's id, e.g. `s-20261207T0150Z-3f2a`: made once by each `run` and `apply`,
+/// named by the finding locks of every run of it.
+pub fn new_session_id() -> String {
+    let now = chrono::Utc::now();
+    let salt = (now.timestamp_subsec_nanos() ^ std::process::id()) & 0xffff;
+    format!("s-{}-{salt:04x}", now.format("%Y%m%dT%H%MZ"))
 }
 
 pub fn new_run_id(target: &Target) -> String {
@@ -208,7 +219,7 @@ impl<'e> Engine<'e> {
     /// instead of sending the mutating ones. Nothing is journaled and nothing is changed.
     /// `saving`: the plan is saved (`plan --out`): the answers as the plan keeps them and
     /// the resource state read are recorded, and what only the run applying it will know
-    /// (its id, date, plan SHA-256, and its signer when nobody is named) stays `<from run.…>`.
+    /// (its id and session, date, plan SHA-256, and its signer when nobody is named) stays `<from run.…>`.
     pub async fn preview_walk(
         &self,
         plan: &Plan,
@@ -262,6 +273,7 @@ impl<'e> Engine<'e> {
         let mut ctx = Context::new(target, "plan", approver);
         ctx.set_signer(self.options.caller.as_deref());
         ctx.value["run"]["id"] = crate::runbook::deferred("run.id");
+        ctx.value["run"]["session"] = crate::runbook::deferred("run.session");
         ctx
     }
 
@@ -399,6 +411,7 @@ impl<'e> Engine<'e> {
             .clone()
             .or_else(|| prompter.approver());
         let mut ctx = Context::new(target, &run_id, approver.as_deref());
+        ctx.set_session(&self.options.session);
         ctx.set_signer(self.options.caller.as_deref());
         let applying = match &self.options.applying {
             None => None,
@@ -428,6 +441,7 @@ impl<'e> Engine<'e> {
         journal
             .record(Event::RunStart {
                 run_id: run_id.clone(),
+                session: Some(self.options.session.clone()),
                 who: os_user(),
                 control: plan.control.clone(),
                 resource: target.resource.clone(),

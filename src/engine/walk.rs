@@ -151,9 +151,10 @@ impl<'r, 'e> Walk<'r, 'e> {
     async fn take_lock(&mut self) -> Result<(), Failure> {
         let signed = Signature::of(&self.ctx);
         let settle = super::lock::settle(self.engine.options.poll.first);
+        let session = self.ctx.session().unwrap_or(&self.run_id).to_owned();
         let taken = self
             .lock
-            .take(self.engine.hub, &self.target, &self.run_id, &signed, settle)
+            .take(self.engine.hub, &self.target, &session, &signed, settle)
             .await;
         match taken {
             // Held before it is journaled: if the journal fails, the run still puts it back.
@@ -1099,8 +1100,10 @@ impl<'r, 'e> Walk<'r, 'e> {
                 .get("UserDefinedFields")
                 .map(|f| format!(", user-defined fields: {}", calls::inline_deferred(f)))
                 .unwrap_or_default();
+            // Updates alike share a request (`findings::batched_writes`): said here, so the
+            // preview does not promise one request per run.
             self.reporter().say(&format!(
-                "→ securityhub:BatchUpdateFindings {} on {count} finding(s), note: \"{text}\"{fields}",
+                "→ securityhub:BatchUpdateFindings {} on {count} finding(s), note: \"{text}\"{fields} (sent together with this session's updates alike, up to 100 findings a request)",
                 status.as_str(),
             ));
         }

@@ -1,10 +1,12 @@
 //! Security Hub: which findings are failing, and marking them SUPPRESSED (after sign-off),
 //! NOTIFIED or RESOLVED (after a verified fix) with a note. The batch update never drops a
 //! finding silently: unprocessed ones are retried when AWS says it may work, and reported.
+//! Updates alike from the runs of a session share requests ([`batched_writes`]).
 //! A suppression carries its review date in the finding's user-defined fields
 //! ([`review`]), so the exceptions whose time has come can be found again.
 
 mod batched_reads;
+mod batched_writes;
 mod note;
 pub mod review;
 mod securityhub;
@@ -171,7 +173,9 @@ pub trait SecurityHub: Send + Sync {
         field: &str,
         contains: &str,
     ) -> Result<Vec<Finding>, ApiError>;
-    /// One BatchUpdateFindings call (at most 100 findings): the unprocessed ones. `fields`,
+    /// One update of at most 100 findings: the unprocessed ones. It may share its
+    /// BatchUpdateFindings request with updates alike (same status, note, signer and fields)
+    /// made meanwhile by other runs of the session. `fields`,
     /// when given, is the whole `UserDefinedFields` map the findings get (Security Hub
     /// replaces the map: it holds the fields to keep too).
     async fn batch_update(

@@ -1,7 +1,9 @@
 //! The Security Hub operations through the SDK: GetFindings with the control filters and
-//! paging of aws-facts.md, BatchUpdateFindings one batch at a time.
+//! paging of aws-facts.md; reads by id and BatchUpdateFindings coalesced across the runs of
+//! a session (`batched_reads`, `batched_writes`).
 
 use super::batched_reads::ReadBatcher;
+use super::batched_writes::{UpdateParams, WriteBatcher};
 use super::{
     Finding, FindingRef, SecurityHub, Unprocessed, UserFields, WorkflowStatus, control_of,
 };
@@ -24,6 +26,7 @@ pub struct SdkSecurityHub {
     get_findings: RateLimiter,
     batch_update: RateLimiter,
     reads: ReadBatcher,
+    writes: WriteBatcher,
 }
 
 fn limits() -> (RateLimiter, RateLimiter) {
@@ -40,6 +43,7 @@ impl SdkSecurityHub {
             get_findings,
             batch_update,
             reads: ReadBatcher::default(),
+            writes: WriteBatcher::default(),
         }
     }
 
@@ -52,6 +56,7 @@ impl SdkSecurityHub {
             get_findings,
             batch_update,
             reads: ReadBatcher::default(),
+            writes: WriteBatcher::default(),
         }
     }
 
@@ -241,6 +246,8 @@ impl SecurityHub for SdkSecurityHub {
         self.get_all(filters).await
     }
 
+    /// Coalesced with the updates alike (same status, note, signer and fields) other runs
+    /// ask for meanwhile, up to 100 findings a request.
     async fn batch_update(
         &self,
         findings: &[FindingRef],
@@ -248,6 +255,27 @@ impl SecurityHub for SdkSecurityHub {
         note: &str,
         updated_by: &str,
         fields: Option<&UserFields>,
+    ) -> Result<Vec<Unprocessed>, ApiError> {
+        let params = UpdateParams {
+            status,
+            note: note.to_owned(),
+            updated_by: updated_by.to_owned(),
+            fields: fields.cloned(),
+        };
+        self.writes
+            .update(findings, &params, |refs, params| {
+                self.send_update(refs, params)
+            })
+            .await
+    }
+}
+
+impl SdkSecurityHub {
+    /// One BatchUpdateFindings request, when the rate limit allows.
+    async fn send_update(
+        &self,
+        findings: Vec<FindingRef>,
+        params: UpdateParams,
     ) -> Result<Vec<Unprocessed>, ApiError> {
         let client = self.client().await;
         let identifiers = findings
@@ -265,18 +293,16 @@ impl SecurityHub for SdkSecurityHub {
             .set_finding_identifiers(Some(identifiers))
             .workflow(
                 WorkflowUpdate::builder()
-                    .status(status.as_str().into())
+                    .status(params.status.as_str().into())
                     .build(),
             )
             .note(
                 NoteUpdate::builder()
-                    .text(note)
-                    .updated_by(updated_by)
+                    .text(params.note)
+                    .updated_by(params.updated_by)
                     .build(),
             )
-            .set_user_defined_fields(
-                fields.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-            )
+            .set_user_defined_fields(params.fields.map(|m| m.into_iter().collect()))
             .send()
             .await
             .map_err(|e| ApiError::from_sdk("securityhub:BatchUpdateFindings", e))?;

@@ -233,6 +233,9 @@ async fn two_runs_on_two_machines_change_the_resource_once() {
         "one fixes, the other backs off: {codes:?}\n{said}"
     );
     assert!(said.contains("backs off before any change"), "{said}");
+    // The loser names the winner's session (the lock note names it) and how to find its runs.
+    assert!(said.contains("hubfix session s-"), "{said}");
+    assert!(said.contains("hubfix runs --session s-"), "{said}");
     assert_eq!(count(&emu, "ModifyCluster"), 1, "{said}");
     assert!(emu.enhanced_vpc_routing(CLUSTER).await);
     let (_, status, _, _) = emu.finding_of(CLUSTER).await;

@@ -762,3 +762,141 @@ async fn resuming_at_a_change_asks_for_the_approval_again() {
     assert_eq!(fx.aws.count("redshift:ModifyCluster"), 2);
     assert!(fx.aws.cluster("c1").evr);
 }
+
+/// A finding NOTIFIED with another session's lock note (or, from a version before sessions,
+/// another run's) is left alone: the run stops before any change and names the holder.
+#[tokio::test(start_paused = true)]
+async fn a_finding_locked_by_another_session_is_backed_off_from() {
+    for (note, holder) in [
+        (
+            "hubfix session s-20261206T2300Z-9c1d: Redshift.7 fix in progress [hubfix; approved by Hanako Sato on 2026-12-06]",
+            "s-20261206T2300Z-9c1d",
+        ),
+        (
+            "hubfix run 20261122T213000Z-redshift7-c1-3f2a: Redshift.7 fix in progress [hubfix; approved by Hanako Sato on 2026-11-22]",
+            "20261122T213000Z-redshift7-c1-3f2a",
+        ),
+    ] {
+        let mut fx = Fixture::new(false);
+        fx.hub.findings[0].workflow_status = "NOTIFIED".into();
+        fx.hub.findings[0].note = Some(note.into());
+        let report = fx.run(&mut fix_answers()).await;
+        assert_eq!(report.outcome, Outcome::Stopped, "{}", report.message);
+        assert!(
+            report.message.contains(&format!(
+                "hubfix session {holder} is changing this resource"
+            )),
+            "{}",
+            report.message
+        );
+        assert!(
+            report
+                .message
+                .contains(&format!("hubfix runs --session {holder}")),
+            "{}",
+            report.message
+        );
+        assert_eq!(fx.aws.count("redshift:ModifyCluster"), 0);
+        assert!(fx.hub.updates.lock().unwrap().is_empty(), "left as it was");
+    }
+}
+
+/// A run stopped after its change, resumed by a later invocation (another session): the
+/// resumed run keeps its own session, finds its own lock, and does not lock again.
+#[tokio::test(start_paused = true)]
+async fn a_resumed_run_keeps_its_session_and_recognises_its_lock() {
+    let (mut fx, report) = timed_out_after_the_change().await;
+    let session = fx.options.session.clone();
+    let lock = fx.hub.updates.lock().unwrap()[0].note.clone();
+    assert!(
+        lock.starts_with(&format!(
+            "hubfix session {session}: Redshift.7 fix in progress"
+        )),
+        "{lock}"
+    );
+    assert!(matches!(
+        &fx.journal(&report.run_id)[0],
+        Event::RunStart { session: Some(s), .. } if *s == session
+    ));
+    fx.options.session = "s-20261208T0900Z-0b0e".into();
+    let resumed = fx
+        .resume(&report.journal, &mut ScriptedPrompter::new())
+        .await;
+    assert_eq!(resumed.outcome, Outcome::Fixed, "{}", resumed.message);
+    assert_eq!(
+        fx.hub.statuses(),
+        [WorkflowStatus::Notified, WorkflowStatus::Resolved]
+    );
+    let resolved = fx.hub.last_update().note;
+    assert!(
+        resolved.starts_with(&format!(
+            "Redshift.7: enhanced VPC routing enabled by hubfix session {session} and verified"
+        )),
+        "{resolved}"
+    );
+}
+
+/// A journal from before sessions (no session at its start) and its run's lock note
+/// (`hubfix run <id>: …`): the resumed run takes its run id for its session and recognises
+/// the old lock as its own.
+#[tokio::test(start_paused = true)]
+async fn a_journal_from_before_sessions_resumes_with_its_run_lock() {
+    let (fx, report) = timed_out_after_the_change().await;
+    let path = &report.journal;
+    let old: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+            if record["event"] == "run_start" {
+                record.as_object_mut().unwrap().remove("session");
+                record["context"]["run"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("session");
+            }
+            record.to_string()
+        })
+        .collect();
+    std::fs::write(path, old.join("\n") + "\n").unwrap();
+    assert!(
+        !std::fs::read_to_string(path)
+            .unwrap()
+            .contains("\"session\"")
+    );
+    fx.hub.updates.lock().unwrap()[0].note = format!(
+        "hubfix run {}: Redshift.7 fix in progress [hubfix; approved by Taro Yamada on 2026-11-22]",
+        report.run_id
+    );
+    let resumed = fx.resume(path, &mut ScriptedPrompter::new()).await;
+    assert_eq!(resumed.outcome, Outcome::Fixed, "{}", resumed.message);
+    assert_eq!(
+        fx.hub.statuses(),
+        [WorkflowStatus::Notified, WorkflowStatus::Resolved]
+    );
+}
+
+/// A fix that timed out waiting for the cluster after its change (the finding locked), the
+/// cluster then ready: what a resume finishes.
+async fn timed_out_after_the_change() -> (Fixture, RunReport) {
+    let mut fx = Fixture::new(false);
+    fx.aws.modify_polls = usize::MAX;
+    let mut wait_short = plan("Redshift.7");
+    let i = wait_short.index_of("wait_available").unwrap();
+    wait_short.steps[i].timeout = Some(Duration::from_secs(60));
+    let report = fx
+        .engine()
+        .run(&wait_short, &target(true), &mut fix_answers())
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::TimedOut, "{}", report.message);
+    assert_eq!(fx.hub.statuses(), [WorkflowStatus::Notified]);
+    fx.aws
+        .clusters
+        .lock()
+        .unwrap()
+        .get_mut("c1")
+        .unwrap()
+        .polls_left = 0;
+    (fx, report)
+}

@@ -29,6 +29,7 @@ pub fn options(state: &Path) -> RunOptions {
         caller: None,
         applying: None,
         deleting: Default::default(),
+        session: "s-20261207T0000Z-test".into(),
     }
 }
 

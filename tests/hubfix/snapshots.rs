@@ -22,6 +22,8 @@ use crate::emulator::{Emulator, Hubfix, Run, seeded};
 
 /// Regex filters for what differs between runs, each replacement as wide as the original.
 const FILTERS: &[(&str, &str)] = &[
+    // Session ids: `s-<UTC time to the minute>-<4 hex>`.
+    (r"\bs-\d{8}T\d{4}Z-[0-9a-f]{4}\b", "s-YYYYMMDDTHHMMZ-hhhh"),
     // Run ids: `<UTC time>-<control>-<resource name>-<4 hex>`; DMS names are random ids.
     (r"\b\d{8}T\d{6}Z-", "YYYYMMDDTHHMMSSZ-"),
     (
