@@ -281,6 +281,26 @@ async fn twenty_findings_on_a_terminal_take_at_most_six_answers() {
     }
 }
 
+/// Types a secret once its prompt reads it: the password prompt turns echo off with
+/// TCSAFLUSH, which throws away whatever was typed before, so the test waits for echo to be
+/// off (the terminal's own state, not a delay) and only then types.
+fn type_secret(p: &mut expectrl::session::OsSession, text: &str) {
+    use expectrl::Expect;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while p
+        .get_process()
+        .get_echo()
+        .expect("the terminal's echo flag")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the secret prompt never turned echo off"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    p.send(format!("{text}\r")).unwrap();
+}
+
 /// A question during the changes (ElastiCache.6's "does every client send the token now?",
 /// asked after ROTATE while a Redshift fix runs beside it) is asked on its own, under a line
 /// naming the resource that asks, not inside a progress line; the summary line counts it.
@@ -317,10 +337,12 @@ async fn a_question_during_the_changes_stands_out_and_names_its_resource() {
             // Type it (not generate), twice.
             p.expect("Type it").unwrap();
             p.send("\r").unwrap();
-            p.expect("AUTH token for").unwrap();
-            p.send(format!("{token}\r")).unwrap();
+            // The password prompt being asked (not the select's answered line).
+            p.expect(expectrl::Regex(r"\?\x1b\[0m \x1b\[1mAUTH token for"))
+                .unwrap();
+            type_secret(&mut p, token);
             p.expect("Repeat").unwrap();
-            p.send(format!("{token}\r")).unwrap();
+            type_secret(&mut p, token);
         } else if text.contains("Use the answers given for")
             || text.contains("Redis 7.x version to upgrade")
         {
