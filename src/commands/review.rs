@@ -167,7 +167,7 @@ pub async fn run(app: &App, args: Args) -> Result<ExitStatus> {
             continue;
         };
         app.printer
-            .status(&format!("If you answer yes, hubfix will:\n  • {line}"));
+            .status(&format!("If the answer is yes, hubfix will:\n  • {line}"));
         let f = &e.finding;
         let question = Question {
             id: "reopen".into(),

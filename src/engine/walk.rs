@@ -774,8 +774,8 @@ impl<'r, 'e> Walk<'r, 'e> {
             .collect();
         if !approved.is_empty() {
             self.reporter().say(lang.pick(
-                "If you answer yes, hubfix will:",
-                "「はい」と答えると hubfix は次を実行します:",
+                "If the answer is yes, hubfix will:",
+                "答えが「はい」なら hubfix は次を実行します:",
             ));
             for change in &approved {
                 self.reporter().say(&format!("  • {change}"));

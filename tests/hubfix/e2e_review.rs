@@ -412,7 +412,7 @@ async fn on_a_terminal_reopen_asks_for_each_finding() {
     let mut p = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
     p.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
     for answer in ["y", "n"] {
-        p.expect("If you answer yes, hubfix will:").unwrap();
+        p.expect("If the answer is yes, hubfix will:").unwrap();
         p.expect("\"Workflow\":{\"Status\":\"NEW\"}").unwrap();
         p.expect("Reopen finding").unwrap();
         p.send(answer).unwrap();

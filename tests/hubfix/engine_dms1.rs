@@ -213,7 +213,7 @@ async fn the_approval_lists_exactly_what_a_yes_deletes_and_creates() {
     fx.run(&mut prompter).await;
     let said = fx.said();
     let before = &said[..said.find("Deleting the tasks").expect("deletion reported")];
-    let approval = &before[before.rfind("If you answer yes").unwrap()..];
+    let approval = &before[before.rfind("If the answer is yes").unwrap()..];
     assert!(approval.contains("dms:DeleteReplicationTask"), "{approval}");
     assert!(
         approval.contains("dms:DeleteReplicationInstance"),
