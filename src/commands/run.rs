@@ -104,13 +104,7 @@ pub async fn run(app: &App, args: RunArgs) -> Result<ExitStatus> {
     // Findings are read and marked with the credentials' own account, where they are.
     let hub = Arc::new(SdkSecurityHub::new(accounts.caller_clients()));
     let mut targets = select(&catalog, hub.as_ref(), &args.selectors).await?;
-    // The runs that may delete resources are asked first: the others' questions then do not
-    // offer what they will delete.
-    targets.sort_by_key(|t| {
-        catalog
-            .get(&t.control)
-            .is_none_or(|p| p.footprint.deletes.is_empty())
-    });
+    deleting_first(&catalog, &mut targets);
     if targets.is_empty() {
         app.printer
             .status("No failed findings to work on: nothing to do.");
@@ -142,6 +136,16 @@ pub(super) struct Session<'s> {
 /// Works on the targets: the triage table, every question of every target first (no change
 /// yet), then the changes (`parallel` at a time), then the summary. Gives each target's
 /// report and the session's exit status.
+/// The runs that may delete resources are asked first: the others' questions then do not
+/// offer what they will delete.
+fn deleting_first(catalog: &Catalog, targets: &mut [Target]) {
+    targets.sort_by_key(|t| {
+        catalog
+            .get(&t.control)
+            .is_none_or(|p| p.footprint.deletes.is_empty())
+    });
+}
+
 pub(super) async fn work_on(
     app: &App,
     session: &Session<'_>,
@@ -535,7 +539,9 @@ pub async fn plan(
     let catalog = app.catalog()?;
     let accounts = app.accounts();
     let hub = SdkSecurityHub::new(accounts.caller_clients());
-    let targets = select(&catalog, &hub, &selectors).await?;
+    let mut targets = select(&catalog, &hub, &selectors).await?;
+    // In the order `run` asks them, so a saved plan is applied in that order too.
+    deleting_first(&catalog, &mut targets);
     if targets.is_empty() {
         app.printer
             .status("No failed findings to work on: nothing to do.");
@@ -616,6 +622,8 @@ pub async fn plan(
                 if save.is_some() {
                     saved.add(target, &report);
                 }
+                // As in `run`: a later target's questions do not offer what this one deletes.
+                options.deleting.add(&report.footprint, &what);
                 (report.calls, Some((report.outcome, report.message)))
             }
             None => match preview(&engine, plan, target).await {

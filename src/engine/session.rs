@@ -163,6 +163,9 @@ pub struct PreviewReport {
     pub fingerprint: BTreeMap<String, Value>,
     /// Who signed the decisions off, if anyone was named.
     pub approver: Option<String>,
+    /// What the run would delete or touch besides its resource, from what the walk read and
+    /// was answered: a later target's questions do not offer what this one deletes.
+    pub footprint: super::Footprint,
 }
 
 /// A run whose questions up to its first change are answered, paused right before that
@@ -265,6 +268,7 @@ impl<'e> Engine<'e> {
             answers,
             fingerprint,
             approver: walk.ctx.approver(),
+            footprint: super::Footprint::of(plan, target, &walk.ctx.value),
         }
     }
 

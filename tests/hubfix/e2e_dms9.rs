@@ -248,3 +248,64 @@ async fn a_dms_1_and_a_dms_9_run_on_the_same_tasks_go_one_after_another() {
     assert_eq!(mode, "verify-full");
     assert_eq!(emu.finding_on(&mysql).await.1, "RESOLVED");
 }
+
+/// A plan keeps the collision rule of a run: DMS.1 (which deletes demo-public-dms) is planned
+/// first though its finding is given second, and DMS.9's plan does not offer that instance
+/// to test from; an answers file that picks it is refused, naming the run that deletes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_does_not_offer_what_another_target_of_it_deletes() {
+    let (emu, hubfix) = seeded("dms");
+    let public = instance_arn(&emu, "demo-public-dms").await;
+    let private = instance_arn(&emu, "demo-private-dms").await;
+    let (mysql, _, _) = endpoint(&emu, MYSQL).await;
+    let dms1 = emu.finding_on(&public).await.0;
+    let dms9 = emu.finding_on(&mysql).await.0;
+    let answers_with = |instance: &str| {
+        hubfix.answers(&format!(
+            "controls:\n  DMS.1: {{ intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }}\n  DMS.9: {{ intended: false, ssl_mode: verify-full, ca_certificate: import, ca_pem_file: \"{}\", test_instance: \"{instance}\", apply_now: true, rollback: true }}\n",
+            ca_pem()
+        ))
+    };
+    let plan = |answers: &str| {
+        hubfix.run(&[
+            "plan",
+            "--finding",
+            &dms9,
+            "--finding",
+            &dms1,
+            "--answers",
+            answers,
+        ])
+    };
+    let planned = plan(&answers_with(&private));
+    let out = format!("{}{}", planned.stdout(), planned.stderr());
+    assert_eq!(planned.code(), 0, "{out}");
+    assert!(
+        out.contains("is not offered: DMS.1 demo-public-dms deletes it in this session"),
+        "{out}"
+    );
+    let planned_dms1 = out.find("Plan of DMS.1").unwrap_or_else(|| panic!("{out}"));
+    let planned_dms9 = out.find("Plan of DMS.9").unwrap_or_else(|| panic!("{out}"));
+    assert!(planned_dms1 < planned_dms9, "{out}");
+
+    let refused = plan(&answers_with(&public));
+    let out = format!("{}{}", refused.stdout(), refused.stderr());
+    assert_ne!(refused.code(), 0, "{out}");
+    assert!(
+        out.contains("is not offered: DMS.1 demo-public-dms deletes it in this session"),
+        "{out}"
+    );
+    // A plan changes nothing.
+    let actions = emu.actions();
+    for change in [
+        "ImportCertificate",
+        "ModifyEndpoint",
+        "DeleteReplicationInstance",
+        "BatchUpdateFindings",
+    ] {
+        assert!(
+            !actions.contains(&change.to_owned()),
+            "{change}: {actions:?}"
+        );
+    }
+}
