@@ -140,19 +140,42 @@ pub fn group_json(g: &ReplicationGroup) -> Value {
     })
 }
 
+/// The replication group `id`, if AWS lists it.
+async fn read_group(client: &Client, id: &str) -> Result<Option<ReplicationGroup>, ApiError> {
+    let out = client
+        .describe_replication_groups()
+        .replication_group_id(id)
+        .send()
+        .await
+        .map_err(|e| ApiError::from_sdk(DESCRIBE_REPLICATION_GROUP.operation, e))?;
+    Ok(out.replication_groups().first().cloned())
+}
+
+/// The member clusters `ids`, one DescribeCacheClusters each.
+async fn read_clusters(
+    client: &Client,
+    ids: impl IntoIterator<Item = impl AsRef<str>>,
+) -> Result<Vec<CacheCluster>, ApiError> {
+    let mut clusters = Vec::new();
+    for id in ids {
+        let out = client
+            .describe_cache_clusters()
+            .cache_cluster_id(id.as_ref())
+            .send()
+            .await
+            .map_err(|e| ApiError::from_sdk(DESCRIBE_MEMBER_VERSIONS.operation, e))?;
+        clusters.extend_from_slice(out.cache_clusters());
+    }
+    Ok(clusters)
+}
+
 pub async fn describe_replication_group(
     client: &Client,
     p: &Params<'_>,
 ) -> Result<Value, ApiError> {
     let id = p.string("ReplicationGroupId")?;
-    let out = client
-        .describe_replication_groups()
-        .replication_group_id(&id)
-        .send()
-        .await
-        .map_err(|e| ApiError::from_sdk(DESCRIBE_REPLICATION_GROUP.operation, e))?;
-    match out.replication_groups().first() {
-        Some(g) => Ok(group_json(g)),
+    match read_group(client, &id).await? {
+        Some(g) => Ok(group_json(&g)),
         None => Err(ApiError::not_found(
             DESCRIBE_REPLICATION_GROUP.operation,
             format!("no ElastiCache replication group `{id}`"),
@@ -203,16 +226,7 @@ fn version(text: &str) -> (u32, u32, u32) {
 /// below 6.0 the control applies (6.0 and later use RBAC), and from 5.0.6 the token can be
 /// changed in place.
 pub async fn describe_member_versions(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
-    let mut clusters = Vec::new();
-    for id in p.strings("CacheClusterIds")? {
-        let out = client
-            .describe_cache_clusters()
-            .cache_cluster_id(&id)
-            .send()
-            .await
-            .map_err(|e| ApiError::from_sdk(DESCRIBE_MEMBER_VERSIONS.operation, e))?;
-        clusters.extend_from_slice(out.cache_clusters());
-    }
+    let clusters = read_clusters(client, p.strings("CacheClusterIds")?).await?;
     member_versions_json(&clusters)
 }
 
@@ -270,20 +284,14 @@ pub async fn modify_auth_token(client: &Client, p: &Params<'_>) -> Result<Value,
 /// shows it): the change is then sent again, which ROTATE and SET with the same token allow.
 pub async fn modify_auth_token_seen(client: &Client, p: &Params<'_>) -> Result<Value, ApiError> {
     let id = p.string("ReplicationGroupId")?;
-    let out = client
-        .describe_replication_groups()
-        .replication_group_id(&id)
-        .send()
-        .await
-        .map_err(|e| ApiError::from_sdk(DESCRIBE_REPLICATION_GROUP.operation, e))?;
-    Ok(match out.replication_groups().first() {
+    Ok(match read_group(client, &id).await? {
         Some(g)
             if g.status() == Some("modifying")
                 && g.pending_modified_values()
                     .and_then(|v| v.auth_token_status())
                     .is_some() =>
         {
-            group_json(g)
+            group_json(&g)
         }
         _ => Value::Null,
     })
@@ -381,32 +389,17 @@ pub async fn modify_engine_version_seen(
 ) -> Result<Value, ApiError> {
     let id = p.string("ReplicationGroupId")?;
     let asked = p.string("EngineVersion")?;
-    let out = client
-        .describe_replication_groups()
-        .replication_group_id(&id)
-        .send()
-        .await
-        .map_err(|e| ApiError::from_sdk(DESCRIBE_REPLICATION_GROUP.operation, e))?;
-    let Some(g) = out.replication_groups().first() else {
+    let Some(g) = read_group(client, &id).await? else {
         return Ok(Value::Null);
     };
-    let described = group_json(g);
+    let described = group_json(&g);
     let nothing_else_pending = described["PendingModifiedValues"]
         .as_object()
         .is_none_or(Map::is_empty);
     if g.status() == Some("modifying") && nothing_else_pending {
         return Ok(described);
     }
-    let mut clusters = Vec::new();
-    for member in g.member_clusters() {
-        let out = client
-            .describe_cache_clusters()
-            .cache_cluster_id(member)
-            .send()
-            .await
-            .map_err(|e| ApiError::from_sdk(DESCRIBE_MEMBER_VERSIONS.operation, e))?;
-        clusters.extend_from_slice(out.cache_clusters());
-    }
+    let clusters = read_clusters(client, g.member_clusters()).await?;
     let upgraded = !clusters.is_empty()
         && clusters
             .iter()
@@ -439,16 +432,10 @@ pub async fn modify_transit_encryption_seen(
 ) -> Result<Value, ApiError> {
     let id = p.string("ReplicationGroupId")?;
     let mode = p.string("TransitEncryptionMode")?;
-    let out = client
-        .describe_replication_groups()
-        .replication_group_id(&id)
-        .send()
-        .await
-        .map_err(|e| ApiError::from_sdk(DESCRIBE_REPLICATION_GROUP.operation, e))?;
-    let Some(g) = out.replication_groups().first() else {
+    let Some(g) = read_group(client, &id).await? else {
         return Ok(Value::Null);
     };
-    let described = group_json(g);
+    let described = group_json(&g);
     let pending =
         described["PendingModifiedValues"]["TransitEncryptionMode"].as_str() == Some(&mode);
     let applied = described["TransitEncryptionEnabled"] == json!(true)
