@@ -214,9 +214,17 @@ pub(super) fn reference_of(value: &Value) -> Option<Value> {
 impl Prompter for AnswersPrompter {
     fn ask(&mut self, q: &Question) -> Result<Answer, PromptError> {
         let Some(value) = self.lookup(q) else {
-            let resource = q.resource_keys.first().cloned().unwrap_or_default();
+            // Named as people know it (a DMS identifier, not the id in its ARN); the ARN
+            // keys it too, and tells resources of the same name apart.
+            let arn = q.resource_keys.first().cloned().unwrap_or_default();
+            let name = q.resource_keys.last().cloned().unwrap_or_default();
+            let or_arn = if name == arn {
+                String::new()
+            } else {
+                format!(" (or its ARN, {arn})")
+            };
             return Err(PromptError::Missing(format!(
-                "the answers file {} has no answer for prompt `{id}` ({control} on {resource}): add `{id}: ...` under `controls: {{ {control}: ... }}` or under `resources: {{ \"{resource}\": ... }}`",
+                "the answers file {} has no answer for prompt `{id}` ({control} on {name}): add `{id}: ...` under `controls: {{ {control}: ... }}` or under `resources: {{ \"{name}\": ... }}`{or_arn}",
                 self.path.display(),
                 id = q.id,
                 control = q.control,
