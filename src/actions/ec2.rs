@@ -6,7 +6,7 @@
 //! The route check does its evaluation here and answers a small verdict per subnet, so the
 //! runbook's conditions and texts stay readable.
 
-use super::{ActionSpec, Params, Reconcile, handler};
+use super::{ActionSpec, Params, Reconcile, Sharing, handler};
 use crate::aws::ApiError;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
@@ -25,7 +25,8 @@ pub const DESCRIBE_VPC_DNS: ActionSpec = ActionSpec {
     secret_params: &[],
     file_params: &[],
     handler: handler!(Ec2, describe_vpc_dns),
-    shared: None,
+    // hubfix never changes a VPC: the runs of a fleet in one VPC read it once.
+    shared: Some(Sharing::SameRequest),
 };
 
 pub const CHECK_S3_ROUTES: ActionSpec = ActionSpec {
@@ -41,7 +42,7 @@ pub const CHECK_S3_ROUTES: ActionSpec = ActionSpec {
     secret_params: &[],
     file_params: &[],
     handler: handler!(Ec2, check_s3_routes),
-    shared: None,
+    shared: Some(Sharing::SameRequest),
 };
 
 /// The second operation `ec2.check_s3_routes` sends (its IAM action too).

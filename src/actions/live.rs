@@ -1,8 +1,8 @@
 //! The engine's seam to AWS ([`Api`]) and its real implementation through the SDK
 //! ([`AwsApi`]): the handler a call declares, with its service's client for the region, and
-//! describes shared between runs where the call declares a [`super::SharedList`].
+//! reads shared between runs where the call declares how ([`super::Sharing`]).
 
-use super::{ActionSpec, Handler, Params, Reconcile};
+use super::{ActionSpec, Handler, Params, Reconcile, Sharing};
 use crate::aws::{ApiError, Clients, SharedReads};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -94,8 +94,15 @@ impl Api for AwsApi {
             shared.changing(&region_name, names());
             return result;
         }
-        let Some(list) = &action.shared else {
-            return self.send(&action.handler, region, p).await;
+        let list = match &action.shared {
+            None => return self.send(&action.handler, region, p).await,
+            Some(Sharing::SameRequest) => {
+                let request = serde_json::json!([action.name, region_name, params]).to_string();
+                return shared
+                    .same_request(request, || self.send(&action.handler, region, p))
+                    .await;
+            }
+            Some(Sharing::List(list)) => list,
         };
         let id = p.string(list.id_param)?;
         let empty = Map::new();

@@ -57,6 +57,18 @@ macro_rules! handler {
 }
 pub(crate) use handler;
 
+/// How the runs of a fleet share a read.
+#[derive(Debug)]
+pub enum Sharing {
+    /// One list call answers every run's describe.
+    List(SharedList),
+    /// The answer to the same request (same call, region and parameters), a few seconds old
+    /// at most, answers another run: for reads of what hubfix never changes (a VPC's
+    /// settings and route tables, a cluster subnet group), which the runs of a fleet in one
+    /// network would each read alike.
+    SameRequest,
+}
+
 /// A describe that one list call can answer for many runs at once (see
 /// [`crate::aws::SharedReads`]): the list gives every resource of a region by identifier.
 #[derive(Debug)]
@@ -105,8 +117,8 @@ pub struct ActionSpec {
     pub file_params: &'static [(&'static str, &'static str)],
     /// Sends the call.
     pub handler: Handler,
-    /// Set for a describe that many runs may share.
-    pub shared: Option<SharedList>,
+    /// Set for a read that many runs may share.
+    pub shared: Option<Sharing>,
 }
 
 impl ActionSpec {

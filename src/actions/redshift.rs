@@ -1,7 +1,7 @@
 //! Redshift calls: describe a cluster and its subnet group, modify it (enhanced VPC
 //! routing).
 
-use super::{ActionSpec, Params, Reconcile, SharedList, handler};
+use super::{ActionSpec, Params, Reconcile, SharedList, Sharing, handler};
 use crate::aws::ApiError;
 use aws_sdk_redshift::Client;
 use aws_sdk_redshift::types::{Cluster, ClusterSubnetGroup, PendingModifiedValues};
@@ -17,11 +17,11 @@ pub const DESCRIBE_CLUSTER: ActionSpec = ActionSpec {
     file_params: &[],
     handler: handler!(Redshift, describe_cluster),
     // A fleet's waits share one DescribeClusters listing per region.
-    shared: Some(SharedList {
+    shared: Some(Sharing::List(SharedList {
         id_param: "ClusterIdentifier",
         noun: "Redshift cluster",
         list: handler!(Redshift, describe_all_clusters),
-    }),
+    })),
 };
 
 pub const DESCRIBE_CLUSTER_SUBNET_GROUP: ActionSpec = ActionSpec {
@@ -33,7 +33,8 @@ pub const DESCRIBE_CLUSTER_SUBNET_GROUP: ActionSpec = ActionSpec {
     secret_params: &[],
     file_params: &[],
     handler: handler!(Redshift, describe_cluster_subnet_group),
-    shared: None,
+    // hubfix never changes a subnet group: the runs of a fleet in one group read it once.
+    shared: Some(Sharing::SameRequest),
 };
 
 pub const MODIFY_CLUSTER: ActionSpec = ActionSpec {

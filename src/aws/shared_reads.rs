@@ -4,10 +4,15 @@
 //! to a resource makes every list taken before it stale for that resource (not for the
 //! others), so no run reads a state from before its own change as current, and a fleet of
 //! changes does not cost a list per change.
+//!
+//! Reads of what hubfix never changes (a VPC's settings, its route tables) are shared by
+//! request instead: the same request from many runs is sent once, and its answer serves the
+//! runs that ask within [`SAME_REQUEST_AGE`].
 
 use super::ApiError;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -15,10 +20,20 @@ use tokio::time::Instant;
 /// When a list was taken, and each resource in it by identifier.
 type Snapshot = (Instant, HashMap<String, Value>);
 
+/// How long an answer to a read of what hubfix never changes serves other runs: long enough
+/// for a fleet's runs in one network, prepared one after another, to share it; short next to
+/// the time an operator takes to read a check's result.
+pub const SAME_REQUEST_AGE: Duration = Duration::from_secs(5);
+
+/// One request's latest answer, and when it came.
+type Answer = Arc<Mutex<Option<(Instant, Value)>>>;
+
 /// Snapshots by (list call, region).
 pub struct SharedReads {
     max_age: Duration,
     snapshots: Mutex<HashMap<(String, String), Snapshot>>,
+    /// Answers by request (call, region and parameters).
+    answers: std::sync::Mutex<HashMap<String, Answer>>,
     /// When a change to a resource (by region and identifier) was last sent or answered.
     changed: std::sync::Mutex<HashMap<(String, String), Instant>>,
 }
@@ -28,8 +43,35 @@ impl SharedReads {
         SharedReads {
             max_age,
             snapshots: Mutex::new(HashMap::new()),
+            answers: std::sync::Mutex::new(HashMap::new()),
             changed: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The answer to `request` (call, region and parameters, as one key): one that came less
+    /// than [`SAME_REQUEST_AGE`] ago, or the answer `send` gets now. Runs asking while it is
+    /// sent wait for it rather than send it too. Errors are not kept.
+    pub async fn same_request<F, Fut>(&self, request: String, send: F) -> Result<Value, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Value, ApiError>>,
+    {
+        let answer = self
+            .answers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(request)
+            .or_default()
+            .clone();
+        let mut answer = answer.lock().await;
+        if let Some((at, value)) = answer.as_ref()
+            && at.elapsed() < SAME_REQUEST_AGE
+        {
+            return Ok(value.clone());
+        }
+        let value = send().await?;
+        *answer = Some((Instant::now(), value.clone()));
+        Ok(value)
     }
 
     /// A change to the resources these names identify in `region` is under way or done:
@@ -92,6 +134,42 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn the_same_request_is_sent_once_while_its_answer_is_young() {
+        let shared = SharedReads::new(Duration::from_secs(1));
+        let sent = AtomicUsize::new(0);
+        let sent = &sent;
+        let ask = |key: &'static str| {
+            shared.same_request(key.to_owned(), move || async move {
+                sent.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Ok(json!({"for": key}))
+            })
+        };
+        // Asked together: one request answers both.
+        let (a, b) = tokio::join!(ask("vpc-1"), ask("vpc-1"));
+        assert_eq!(
+            (a.unwrap(), b.unwrap()),
+            (json!({"for": "vpc-1"}), json!({"for": "vpc-1"}))
+        );
+        assert_eq!(sent.load(Ordering::SeqCst), 1);
+        ask("vpc-2").await.unwrap();
+        assert_eq!(sent.load(Ordering::SeqCst), 2, "another request is sent");
+        tokio::time::advance(SAME_REQUEST_AGE - Duration::from_millis(200)).await;
+        ask("vpc-1").await.unwrap();
+        assert_eq!(sent.load(Ordering::SeqCst), 2, "still young");
+        tokio::time::advance(Duration::from_millis(200)).await;
+        ask("vpc-1").await.unwrap();
+        assert_eq!(sent.load(Ordering::SeqCst), 3, "too old: sent again");
+        // An error is not kept.
+        let failing = shared.same_request("vpc-3".into(), || async {
+            Err(ApiError::not_found("ec2:DescribeVpcAttribute", "no vpc"))
+        });
+        assert!(failing.await.is_err());
+        ask("vpc-3").await.unwrap();
+        assert_eq!(sent.load(Ordering::SeqCst), 4);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn one_list_answers_every_resource_until_it_is_old_or_cleared() {

@@ -8,6 +8,7 @@ mod resume;
 mod review;
 mod run;
 mod runs;
+mod streamed;
 mod suppress;
 mod targets;
 mod validate;

@@ -23,7 +23,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// The prompter for a run: the answers file if given, else the terminal if there is one.
@@ -134,7 +133,7 @@ pub(super) struct Session<'s> {
 }
 
 /// Works on the targets: the triage table, every question of every target first (no change
-/// yet), then the changes (`parallel` at a time), then the summary. Gives each target's
+/// yet), then the changes (`parallel` runs at work at a time), then the summary. Gives each target's
 /// report and the session's exit status.
 /// The runs that may delete resources are asked first: the others' questions then do not
 /// offer what they will delete.
@@ -195,6 +194,35 @@ pub(super) async fn work_on(
     for (target, why) in unreachable {
         app.printer.error(&why);
         reports.push((target, not_started(&options, why)));
+    }
+    // Answers from a file or a plan and nothing deleted: each run goes on to its changes as
+    // soon as it is prepared.
+    if super::streamed::can_stream(catalog, &targets, prompter.as_ref(), parallel) {
+        app.printer.status(&format!(
+            "\nEvery answer comes from the {}: each resource's changes start once its questions are answered, {} at work at a time; a run waiting on AWS gives its place to the next, so every change may be under way at once…",
+            prompter.source(),
+            parallel.min(targets.len())
+        ));
+        let fleet = Fleet::new(app.printer, targets.len(), parallel);
+        let shared = SharedPrompter::new(prompter, fleet.clone());
+        let streamed = super::streamed::run_streamed(
+            targets,
+            catalog,
+            &fleet,
+            shared,
+            hub.clone(),
+            options.clone(),
+        )
+        .await;
+        fleet.finish();
+        reports.extend(streamed.reports);
+        return Ok(end_session(
+            app,
+            &triaged,
+            reports,
+            streamed.start_failed,
+            streamed.busy,
+        ));
     }
     // Every question first, one resource after another; no change yet. On a terminal, the
     // answers for the first resource of a control may be reused for the others.
@@ -318,27 +346,35 @@ pub(super) async fn work_on(
             }
         }
     } else {
-        app.printer.status(&format!(
-            "\nEvery question is answered. Making the changes on {} resources, {} at a time…",
+        let at_work = parallel.min(ready.len());
+        let mut making = format!(
+            "\nEvery question is answered. Making the changes on {} resources, {at_work} at a time",
             ready.len(),
-            parallel.min(ready.len())
-        ));
-        let fleet = Fleet::new(app.printer, ready.len());
-        let shared = SharedPrompter::new(prompter, fleet.clone());
-        reports.extend(
-            run_fleet(
-                ready,
-                waits,
-                parallel,
-                &fleet,
-                shared,
-                hub.clone(),
-                options.clone(),
-            )
-            .await,
         );
+        if at_work < ready.len() {
+            // True of the changes, not only of the runs: say it before they go.
+            making.push_str(
+                "; a run waiting on AWS gives its place to the next, so every change may be under way at once",
+            );
+        }
+        app.printer.status(&format!("{making}…"));
+        let fleet = Fleet::new(app.printer, ready.len(), parallel);
+        let shared = SharedPrompter::new(prompter, fleet.clone());
+        reports.extend(run_fleet(ready, waits, &fleet, shared, hub.clone(), options.clone()).await);
         fleet.finish();
     }
+    Ok(end_session(app, &triaged, reports, start_failed, busy))
+}
+
+/// The summary, in the triage's order whatever order the runs ended in, and the session's
+/// exit status.
+fn end_session(
+    app: &App,
+    triaged: &[(String, String)],
+    mut reports: Vec<(Target, RunReport)>,
+    start_failed: bool,
+    busy: bool,
+) -> (Vec<(Target, RunReport)>, ExitStatus) {
     reports.sort_by_key(|(t, _)| {
         triaged
             .iter()
@@ -356,7 +392,7 @@ pub(super) async fn work_on(
         (false, true) => worst.max(ExitStatus::Stopped),
         (false, false) => worst,
     };
-    Ok((reports, exit))
+    (reports, exit)
 }
 
 fn header(app: &App, plan: &Plan, target: &Target) {
@@ -409,17 +445,17 @@ fn not_started(options: &RunOptions, why: String) -> RunReport {
     }
 }
 
-fn set_aside_message() -> String {
+pub(super) fn set_aside_message() -> String {
     "interrupted (Ctrl-C) before its changes started: nothing was changed; `hubfix resume` makes them".into()
 }
 
-/// Makes the changes of the prepared runs, `parallel` at a time, each in its own task with
-/// its own journal and line. A run that fails does not stop the others; Ctrl-C stops every
+/// Makes the changes of the prepared runs, each in its own task with its own journal, at
+/// most `--parallel` of them at work (reading, asking, sending, journaling) at a time, each
+/// of those with a line; a run waiting on AWS gives its place to the next meanwhile. A run that fails does not stop the others; Ctrl-C stops every
 /// run at its next safe point and leaves the ones not started untouched.
 async fn run_fleet(
     ready: Vec<(Plan, Box<Prepared>, Arc<AwsApi>)>,
     waits: Vec<Vec<usize>>,
-    parallel: usize,
     fleet: &Fleet,
     prompter: SharedPrompter,
     hub: Arc<SdkSecurityHub>,
@@ -433,9 +469,8 @@ async fn run_fleet(
             stop.store(true, Ordering::SeqCst);
         })
     };
-    let permits = Arc::new(Semaphore::new(parallel));
-    let mut tasks = JoinSet::new();
-    let mut started = std::collections::HashMap::new();
+    let mut tasks = RunTasks::new();
+    let mut started = Started::new();
     // Each run says when it is over; a run waits for the earlier runs it shares a resource
     // with (a run that ends in a panic says so by dropping its sender).
     // `waits` names earlier runs only, whose ends are known by then.
@@ -447,21 +482,21 @@ async fn run_fleet(
         let identity = (
             order,
             prepared.target().clone(),
-            prepared.run_id().to_owned(),
+            Some(prepared.run_id().to_owned()),
         );
-        let (permits, stop, hub, options) =
-            (permits.clone(), stop.clone(), hub.clone(), options.clone());
+        let (stop, hub, options) = (stop.clone(), hub.clone(), options.clone());
         let mut prompter = prompter.clone();
         let fleet = fleet.clone();
         let handle = tasks.spawn(async move {
             for mut earlier in after {
                 let _ = earlier.wait_for(|over| *over).await;
             }
-            let _permit = permits.acquire_owned().await.expect("never closed");
-            // A line (and its ticker thread) only for a run at work: threads and open files
-            // grow with --parallel, not with the number of targets waiting their turn.
-            let reporter =
-                fleet.reporter(&format!("{} {}", plan.control, prepared.target().name()));
+            // A place, and a line (and its ticker thread), only for a run at work: threads and
+            // open files grow with --parallel, not with the number of targets waiting their
+            // turn or waiting on AWS.
+            let reporter = fleet
+                .seat(&format!("{} {}", plan.control, prepared.target().name()))
+                .await;
             let target = prepared.target().clone();
             let engine = Engine {
                 api: api.as_ref(),
@@ -480,22 +515,44 @@ async fn run_fleet(
             let first = report.message.lines().next().unwrap_or_default();
             reporter.done(&format!("{}: {first}", report.outcome.name()));
             let _ = end.send(true);
-            (order, target, report)
+            Some((order, target, report))
         });
         started.insert(handle.id(), identity);
     }
+    let done = gather(tasks, started, fleet, &options).await;
+    watcher.abort();
+    done
+}
+
+/// A fleet's tasks: each gives its order, target and report (none for a target left alone).
+pub(super) type RunTasks = JoinSet<Option<(usize, Target, RunReport)>>;
+
+/// Who each task works on: its order, target and run id (when known), to report a task that
+/// ends in a panic.
+pub(super) type Started = HashMap<tokio::task::Id, (usize, Target, Option<String>)>;
+
+/// Waits for every task of a fleet; the reports in the fleet's order.
+pub(super) async fn gather(
+    mut tasks: RunTasks,
+    mut started: Started,
+    fleet: &Fleet,
+    options: &RunOptions,
+) -> Vec<(Target, RunReport)> {
     let mut done = Vec::new();
     while let Some(joined) = tasks.join_next_with_id().await {
         match joined {
-            Ok((_, result)) => done.push(result),
+            Ok((_, result)) => done.extend(result),
             Err(e) => {
                 // A bug in one run: the others go on, and this one is in the summary. Its
                 // message is not printed: it could quote anything the run held.
                 let Some((order, target, run_id)) = started.remove(&e.id()) else {
                     continue;
                 };
+                let run_id = run_id.unwrap_or_else(|| "-".into());
                 fleet.error(&format!(
-                    "run {run_id} stopped on an internal error; its journal shows how far it got"
+                    "run {run_id} of {} {} stopped on an internal error; its journal shows how far it got",
+                    target.control,
+                    target.name()
                 ));
                 let report = RunReport {
                     journal: crate::engine::Journal::path_for(&options.state_dir, &run_id),
@@ -509,7 +566,6 @@ async fn run_fleet(
             }
         }
     }
-    watcher.abort();
     done.sort_by_key(|(order, _, _)| *order);
     done.into_iter().map(|(_, t, r)| (t, r)).collect()
 }

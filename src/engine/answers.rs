@@ -212,6 +212,10 @@ pub(super) fn reference_of(value: &Value) -> Option<Value> {
 }
 
 impl Prompter for AnswersPrompter {
+    fn asks_people(&self) -> bool {
+        false
+    }
+
     fn ask(&mut self, q: &Question) -> Result<Answer, PromptError> {
         let Some(value) = self.lookup(q) else {
             // Named as people know it (a DMS identifier, not the id in its ARN); the ARN

@@ -129,9 +129,14 @@ pub struct Record {
 }
 
 /// A run's journal; a preview's journal keeps nothing ([`Journal::none`]).
+///
+/// The file is opened for each record and closed after it, not held: a run waiting on AWS
+/// for half an hour holds no open file, so the files a session has open grow with the runs
+/// at work (`--parallel`), not with the changes under way.
 pub struct Journal {
-    file: Option<File>,
     path: PathBuf,
+    /// Records are written (false for a preview's journal).
+    kept: bool,
 }
 
 impl Journal {
@@ -149,30 +154,27 @@ impl Journal {
         let dir = Self::runs_dir(state_dir);
         std::fs::create_dir_all(&dir)?;
         let path = Self::path_for(state_dir, run_id);
-        let file = OpenOptions::new()
+        OpenOptions::new()
             .append(true)
             .create_new(true)
             .open(&path)?;
-        Ok(Journal {
-            file: Some(file),
-            path,
-        })
+        Ok(Journal { path, kept: true })
     }
 
-    /// Opens an existing journal to continue it.
+    /// Opens an existing journal to continue it (fails if it cannot be written).
     pub fn append_to(path: &Path) -> std::io::Result<Journal> {
-        let file = OpenOptions::new().append(true).open(path)?;
+        OpenOptions::new().append(true).open(path)?;
         Ok(Journal {
-            file: Some(file),
             path: path.to_path_buf(),
+            kept: true,
         })
     }
 
     /// The journal of a preview: nothing is written.
     pub fn none() -> Journal {
         Journal {
-            file: None,
             path: PathBuf::new(),
+            kept: false,
         }
     }
 
@@ -182,15 +184,17 @@ impl Journal {
 
     /// Appends an event and syncs it to disk before returning.
     pub fn record(&mut self, event: Event) -> std::io::Result<()> {
-        let Some(file) = self.file.as_mut() else {
+        if !self.kept {
             return Ok(());
-        };
+        }
         let record = Record {
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             event,
         };
         let mut line = serde_json::to_string(&record)?;
         line.push('\n');
+        // One write of the whole line, in append mode: a line is never interleaved.
+        let mut file = OpenOptions::new().append(true).open(&self.path)?;
         file.write_all(line.as_bytes())?;
         file.sync_data()
     }

@@ -1,7 +1,10 @@
 //! Locks, so that one resource is changed by one run at a time.
 //!
-//! On one machine: a lock file per resource in the state directory, held (an OS file lock)
-//! for as long as the run is open, freed when it ends or the process dies.
+//! On one machine: a lock file per resource in the state directory names the run holding it
+//! and its process, for as long as the run is open; it is free again when the run ends or
+//! the process dies (each process holds an OS file lock on a file of its own, and a lock
+//! file naming a process that no longer holds its file is free). No file stays open per
+//! resource, so hundreds of runs waiting on AWS keep no files open.
 //!
 //! Across machines: the finding, as a lock other operators (and other hubfix runs) can see.
 //! Before its first change a run marks the finding NOTIFIED with a note naming its session
@@ -75,11 +78,31 @@ pub enum LocalLockError {
     },
 }
 
-/// The lock file of one resource, held while the run is open (the OS frees it on exit).
+/// A resource's lock on this machine, held by one run. Dropping it frees the resource.
+///
+/// A run holds no file open for it: a session with hundreds of changes under way would
+/// otherwise hold hundreds of files. Instead each hubfix process holds one file of its own
+/// (`locks/holders/<process>.lock`, an OS lock the system frees when the process dies),
+/// and a resource's lock file names the process and the run holding it. A lock file whose
+/// process is gone is free. Taking or freeing a lock happens under `locks/.guard`, so two
+/// processes never take the same resource together.
 #[derive(Debug)]
 pub struct LocalLock {
+    path: PathBuf,
+    guard: PathBuf,
+    /// What this run wrote in the lock file: freed only if still there.
+    body: String,
+}
+
+/// This process's holder file in a state directory, open and locked until the process ends.
+struct Holder {
+    id: String,
     _file: File,
 }
+
+/// The holder files of this process, one per state directory used.
+static HOLDERS: std::sync::Mutex<Vec<(PathBuf, std::sync::Arc<Holder>)>> =
+    std::sync::Mutex::new(Vec::new());
 
 impl LocalLock {
     /// The folder of lock files under a state directory.
@@ -110,7 +133,11 @@ impl LocalLock {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(Self::dir(state_dir)).map_err(io)?;
+        let dir = Self::dir(state_dir);
+        std::fs::create_dir_all(dir.join("holders")).map_err(io)?;
+        let guard_path = dir.join(".guard");
+        let _guard = Guard::take(&guard_path).map_err(io)?;
+        let holder = holder(state_dir, &dir).map_err(io)?;
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -118,26 +145,119 @@ impl LocalLock {
             .truncate(false)
             .open(&path)
             .map_err(io)?;
+        let mut before = String::new();
+        let _ = Read::by_ref(&mut file)
+            .take(400)
+            .read_to_string(&mut before);
+        let busy = |run: &str| LocalLockError::Busy {
+            holder: run.trim().to_owned(),
+            resource: resource.to_owned(),
+        };
+        // A hubfix before holder files kept the lock file itself locked while its run was open.
         match file.try_lock() {
             Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = Read::by_ref(&mut file)
-                    .take(200)
-                    .read_to_string(&mut holder);
-                return Err(LocalLockError::Busy {
-                    holder: holder.trim().to_owned(),
-                    resource: resource.to_owned(),
-                });
-            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(busy(&before)),
             Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
         }
+        if let Some((run, by)) = parse_body(&before)
+            && holder_alive(&dir, by, &holder.id)
+        {
+            return Err(busy(run));
+        }
+        let body = format!("{run_id}\nheld by {}\n", holder.id);
         file.set_len(0)
             .and_then(|()| file.rewind())
-            .and_then(|()| file.write_all(run_id.as_bytes()))
+            .and_then(|()| file.write_all(body.as_bytes()))
             .and_then(|()| file.sync_data())
             .map_err(io)?;
-        Ok(LocalLock { _file: file })
+        Ok(LocalLock {
+            path,
+            guard: guard_path,
+            body,
+        })
+    }
+}
+
+impl Drop for LocalLock {
+    /// Frees the resource: the lock file is emptied if it still names this run.
+    fn drop(&mut self) {
+        let Ok(_guard) = Guard::take(&self.guard) else {
+            return;
+        };
+        if std::fs::read_to_string(&self.path).is_ok_and(|now| now == self.body) {
+            let _ = std::fs::write(&self.path, "");
+        }
+    }
+}
+
+/// The run and the holder a lock file names: `<run id>\nheld by <holder>\n`. An empty
+/// file, or one a hubfix before holder files wrote (the run id alone), names no live holder.
+fn parse_body(body: &str) -> Option<(&str, &str)> {
+    let (run, rest) = body.split_once('\n')?;
+    let by = rest.strip_prefix("held by ")?.trim();
+    (!run.trim().is_empty() && !by.is_empty()).then_some((run, by))
+}
+
+/// Whether the holder named is a live process: this one, or another whose holder file is
+/// still locked.
+fn holder_alive(dir: &Path, by: &str, own: &str) -> bool {
+    if by == own {
+        return true;
+    }
+    if by.contains(['/', '\\']) || by.starts_with('.') {
+        return false;
+    }
+    let Ok(file) = File::open(dir.join("holders").join(format!("{by}.lock"))) else {
+        return false;
+    };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+/// This process's holder in the state directory whose lock folder is `dir`, made (and the
+/// files of processes gone removed) on first use. Called under the guard.
+fn holder(state_dir: &Path, dir: &Path) -> std::io::Result<std::sync::Arc<Holder>> {
+    let mut holders = HOLDERS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, h)) = holders.iter().find(|(d, _)| d == state_dir) {
+        return Ok(h.clone());
+    }
+    let folder = dir.join("holders");
+    if let Ok(entries) = std::fs::read_dir(&folder) {
+        for entry in entries.flatten() {
+            let gone = File::open(entry.path()).is_ok_and(|f| f.try_lock().is_ok());
+            if gone {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let id = format!("{}-{nanos:08x}", std::process::id());
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(folder.join(format!("{id}.lock")))?;
+    file.lock()?;
+    file.write_all(format!("hubfix process {}\n", std::process::id()).as_bytes())?;
+    let holder = std::sync::Arc::new(Holder { id, _file: file });
+    holders.push((state_dir.to_path_buf(), holder.clone()));
+    Ok(holder)
+}
+
+/// The state directory's guard, held while a lock is taken or freed.
+struct Guard {
+    _file: File,
+}
+
+impl Guard {
+    fn take(path: &Path) -> std::io::Result<Guard> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        file.lock()?;
+        Ok(Guard { _file: file })
     }
 }
 
@@ -193,14 +313,17 @@ impl FindingLock {
     /// Takes the finding for `session` unless held. `Ok(Some(request))`: this call marked
     /// it, with that request; `Ok(None)`: nothing to mark (no finding, held already, or this
     /// run's own lock found again on resume).
-    pub(super) async fn take(
+    pub(super) async fn take<F>(
         &mut self,
         hub: &dyn SecurityHub,
         target: &Target,
         session: &str,
         signed: &Signature,
-        settle: Duration,
-    ) -> Result<Option<(Request, WorkflowStatus)>, LockError> {
+        settle: impl FnOnce() -> F,
+    ) -> Result<Option<(Request, WorkflowStatus)>, LockError>
+    where
+        F: std::future::Future<Output = ()>,
+    {
         if self.held.is_some() {
             return Ok(None);
         }
@@ -248,7 +371,7 @@ impl FindingLock {
         }
         // Another run that read the finding before this one wrote it writes its note now:
         // whichever note is there after the wait wins, and the other run backs off.
-        tokio::time::sleep(settle).await;
+        settle().await;
         let after = read(hub, &finding.id).await?;
         match after.note.as_deref().and_then(lock_holder) {
             Some(id) if id == session && after.workflow_status == "NOTIFIED" => {
@@ -295,7 +418,12 @@ impl FindingLock {
         Some((request, released))
     }
 
-    /// Frees the resource's lock file (the run is over).
+    /// The resource's lock, for a prepared run to keep until it goes on.
+    pub(super) fn keep_local(&mut self) -> Option<LocalLock> {
+        self.local.take()
+    }
+
+    /// Frees the resource's lock (the run is over).
     pub(super) fn free_local(&mut self) {
         self.local = None;
     }
@@ -345,5 +473,37 @@ mod tests {
         }
         drop(held);
         LocalLock::acquire(dir.path(), arn, "run-b").unwrap();
+    }
+
+    #[test]
+    fn a_lock_file_left_by_a_process_gone_is_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let arn = "arn:aws:redshift:ap-northeast-1:123456789012:cluster:c2";
+        let held = LocalLock::acquire(dir.path(), arn, "run-a").unwrap();
+        // As a process killed mid-run leaves it: the file names a holder no process holds.
+        std::mem::forget(held);
+        let path = LocalLock::path_for(dir.path(), arn);
+        std::fs::write(&path, "run-a\nheld by 999999-dead\n").unwrap();
+        LocalLock::acquire(dir.path(), arn, "run-b").unwrap();
+        // One of a version before holder files names the run alone: free when unlocked.
+        std::fs::write(&path, "run-old").unwrap();
+        LocalLock::acquire(dir.path(), arn, "run-c").unwrap();
+    }
+
+    #[test]
+    fn a_held_lock_keeps_no_file_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let count = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+        let first = LocalLock::acquire(dir.path(), "arn:aws:redshift:r:1:cluster:x0", "r0");
+        let before = count();
+        let held: Vec<_> = (1..50)
+            .map(|i| {
+                let arn = format!("arn:aws:redshift:r:1:cluster:x{i}");
+                LocalLock::acquire(dir.path(), &arn, &format!("r{i}")).unwrap()
+            })
+            .collect();
+        // Other tests of this process open files meanwhile: far fewer than one a lock.
+        assert!(count() < before + 10, "{} files open for 50 locks", count());
+        drop((first, held));
     }
 }

@@ -34,7 +34,7 @@ pub use journal::{Event, Journal, PlanRef, Record, RunSummary, list_runs};
 pub use lock::lock_holder;
 pub use preview::preview;
 pub use prompt::{Answer, PromptError, Prompter, Question, Secret};
-pub use reporter::{RecordingReporter, Reporter, WaitDisplay};
+pub use reporter::{Place, RecordingReporter, Reporter, WaitDisplay, away};
 pub use saved_plan::{
     DEFAULT_EXPIRY, PLAN_VERSION, PlanFile, PlanFileError, PlanPrompter, PlannedTarget, SavedPlan,
     parse_expiry, timestamp,

@@ -90,6 +90,11 @@ pub trait Prompter: Send {
     fn approver(&self) -> Option<String> {
         None
     }
+    /// Whether a question may wait on a person (a terminal does; a file or a saved plan
+    /// answers at once).
+    fn asks_people(&self) -> bool {
+        true
+    }
     /// The session's resources by control, as (resource key, name): a prompter may offer
     /// to reuse the first resource's answers for the others (the terminal does).
     fn offer_same_answers(&mut self, _groups: HashMap<String, Vec<(String, String)>>) {}

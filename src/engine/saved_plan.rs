@@ -333,6 +333,10 @@ pub struct PlanPrompter {
 }
 
 impl Prompter for PlanPrompter {
+    fn asks_people(&self) -> bool {
+        false
+    }
+
     fn ask(&mut self, q: &Question) -> Result<Answer, PromptError> {
         let resource = q.resource_keys.first().cloned().unwrap_or_default();
         let key = (q.control.clone(), resource.clone());

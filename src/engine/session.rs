@@ -169,12 +169,13 @@ pub struct PreviewReport {
 }
 
 /// A run whose questions up to its first change are answered, paused right before that
-/// change; [`Engine::finish`] makes the changes. Its journal is open and says so far.
-/// It holds no open file while it waits for its turn (its journal is closed and its lock
-/// file freed, reopened and taken again by `finish`), so a fleet of hundreds of prepared runs
-/// keeps as many files open as it runs at once.
+/// change; [`Engine::finish`] makes the changes. Its journal says so far. It keeps its
+/// resource's lock on this machine until it ends, and holds no open file for it or for its
+/// journal, so a fleet of hundreds of prepared runs keeps as many files open as it has runs
+/// at work.
 pub struct Prepared {
     target: Target,
+    local: Option<LocalLock>,
     journal: PathBuf,
     ctx: Context,
     run_id: String,
@@ -294,6 +295,7 @@ impl<'e> Engine<'e> {
         Ok(match walk.walk_until(0).await {
             WalkEnd::Ended(report) => Preparation::Ended(report),
             WalkEnd::Paused(index) => Preparation::Ready(Box::new(Prepared {
+                local: walk.lock.keep_local(),
                 journal: walk.recorder.path().to_path_buf(),
                 target: walk.target,
                 ctx: walk.ctx,
@@ -342,9 +344,9 @@ impl<'e> Engine<'e> {
         }
     }
 
-    /// Reopens a prepared run's journal and, to make its changes (`lock`), takes its
-    /// resource's lock file again: a run that started meanwhile on this machine keeps it,
-    /// and this one stops, nothing changed, resumable at its first change.
+    /// Reopens a prepared run's journal and, to make its changes (`lock`), keeps its
+    /// resource's lock (taken again if it was not kept: a run that started meanwhile on this
+    /// machine keeps it, and this one stops, nothing changed, resumable at its first change).
     async fn continue_prepared<'r>(
         &'r self,
         plan: &'r Plan,
@@ -352,7 +354,8 @@ impl<'e> Engine<'e> {
         prompter: &'r mut dyn Prompter,
         lock: bool,
     ) -> Result<Walk<'r, 'e>, RunReport> {
-        let prepared = *prepared;
+        let mut prepared = *prepared;
+        let kept = prepared.local.take();
         let step = plan.steps[prepared.index].id.clone();
         let journal = match Journal::append_to(&prepared.journal) {
             Ok(journal) => journal,
@@ -370,12 +373,13 @@ impl<'e> Engine<'e> {
                 });
             }
         };
-        let local = lock.then(|| {
-            LocalLock::acquire(
+        let local = lock.then(|| match kept {
+            Some(local) => Ok(local),
+            None => LocalLock::acquire(
                 &self.options.state_dir,
                 &prepared.target.resource,
                 &prepared.run_id,
-            )
+            ),
         });
         let mut walk = Walk::new(
             self,

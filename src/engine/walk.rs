@@ -152,9 +152,12 @@ impl<'r, 'e> Walk<'r, 'e> {
         let signed = Signature::of(&self.ctx);
         let settle = super::lock::settle(self.engine.options.poll.first);
         let session = self.ctx.session().unwrap_or(&self.run_id).to_owned();
+        let reporter = self.engine.reporter;
+        // The pause lets another session's note land; the run's place is free meanwhile.
+        let pause = || super::reporter::away(reporter, tokio::time::sleep(settle));
         let taken = self
             .lock
-            .take(self.engine.hub, &self.target, &session, &signed, settle)
+            .take(self.engine.hub, &self.target, &session, &signed, pause)
             .await;
         match taken {
             // Held before it is journaled: if the journal fails, the run still puts it back.
@@ -893,17 +896,21 @@ impl<'r, 'e> Walk<'r, 'e> {
                 elapsed_ms: r.elapsed.as_millis() as u64,
             })
         };
-        let end = wait_until_ready(
-            self.engine.api,
-            action,
-            self.target.region.as_deref(),
-            &params,
-            spec,
-            &until,
-            timeout,
-            self.engine.options.poll,
-            display.as_mut(),
-            &mut on_reading,
+        // The change is AWS's now: the run's place goes to another run meanwhile.
+        let end = super::reporter::away(
+            self.engine.reporter,
+            wait_until_ready(
+                self.engine.api,
+                action,
+                self.target.region.as_deref(),
+                &params,
+                spec,
+                &until,
+                timeout,
+                self.engine.options.poll,
+                display.as_mut(),
+                &mut on_reading,
+            ),
         )
         .await;
         match end {

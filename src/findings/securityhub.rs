@@ -74,22 +74,30 @@ impl SdkSecurityHub {
 
     async fn get_all(&self, filters: AwsSecurityFindingFilters) -> Result<Vec<Finding>, ApiError> {
         let client = self.client().await;
-        let mut pages = client
-            .get_findings()
-            .filters(filters)
-            .max_results(100)
-            .into_paginator()
-            .send();
         let mut found = Vec::new();
+        let mut next_token: Option<String> = None;
+        // Page by page, a token from the rate limit for each request sent: the SDK's
+        // paginator would need one more turn to say there is no next page.
         loop {
             self.get_findings.acquire().await;
-            let Some(page) = pages.next().await else {
-                break;
-            };
-            let page = page.map_err(|e| ApiError::from_sdk("securityhub:GetFindings", e))?;
+            let sent = next_token.take();
+            let page = client
+                .get_findings()
+                .filters(filters.clone())
+                .max_results(100)
+                .set_next_token(sent.clone())
+                .send()
+                .await
+                .map_err(|e| ApiError::from_sdk("securityhub:GetFindings", e))?;
             found.extend(page.findings().iter().map(to_finding));
+            // A token given twice would never end (the SDK's paginator stops there too).
+            match page.next_token() {
+                Some(token) if !token.is_empty() && Some(token) != sent.as_deref() => {
+                    next_token = Some(token.to_owned());
+                }
+                _ => return Ok(found),
+            }
         }
-        Ok(found)
     }
 }
 

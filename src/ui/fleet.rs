@@ -1,16 +1,23 @@
-//! The display of many runs at once: one indicatif line per resource (its step or live
-//! status, and elapsed time) in a shared multi-progress area, texts printed above it with the
-//! resource's name, and one prompter shared by the runs, asking one question at a time with
-//! the lines suspended so the question is not drawn over. Without a terminal (or with
-//! --no-progress) each line of output is prefixed with the resource instead.
+//! The display of many runs at once, and their places: `--parallel` runs at work at a time,
+//! each with an indicatif line (its step or live status, and elapsed time) in a shared
+//! multi-progress area, texts printed above it with the resource's name, and one prompter
+//! shared by the runs, asking one question at a time with the lines suspended so the question
+//! is not drawn over. A run waiting on AWS gives its place to a run waiting for one (the
+//! summary line counts it) and takes a place again when its wait ends; it keeps its line
+//! until a run at work needs one, so there are never more than `--parallel` live lines (each
+//! has a ticker thread). Without a terminal (or with --no-progress) each line of output is
+//! prefixed with the resource instead.
 
 use super::Printer;
 use super::printer::safe;
-use crate::engine::{Answer, PromptError, Prompter, Question, Reporter, WaitDisplay};
+use crate::engine::{Answer, Place, PromptError, Prompter, Question, Reporter, WaitDisplay};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The shared display.
 #[derive(Clone)]
@@ -20,6 +27,20 @@ pub struct Fleet {
     /// The last line: how many runs are done, and the questions waiting for the operator.
     summary: Option<ProgressBar>,
     counts: Arc<Counts>,
+    /// The places of runs at work: `--parallel` of them.
+    places: Arc<Semaphore>,
+    lines: Arc<Mutex<Lines>>,
+}
+
+/// A run's line, while it has one.
+type LineSlot = Arc<Mutex<Option<ProgressBar>>>;
+
+/// The live lines: at most `cap`; the lines of runs away, oldest first, go when a line is
+/// needed and there are `cap` already.
+struct Lines {
+    live: usize,
+    cap: usize,
+    away: std::collections::VecDeque<LineSlot>,
 }
 
 #[derive(Default)]
@@ -27,11 +48,13 @@ struct Counts {
     total: usize,
     done: AtomicUsize,
     questions: AtomicUsize,
+    /// Runs waiting on AWS away from a place.
+    away: AtomicUsize,
 }
 
 impl Fleet {
-    /// The display of `total` runs.
-    pub fn new(printer: Printer, total: usize) -> Self {
+    /// The display of `total` runs, `parallel` at work at a time.
+    pub fn new(printer: Printer, total: usize, parallel: usize) -> Self {
         let multi = printer.progress().then(MultiProgress::new);
         let summary = multi.as_ref().map(|m| {
             let line = m.add(ProgressBar::new_spinner());
@@ -46,6 +69,12 @@ impl Fleet {
                 total,
                 ..Counts::default()
             }),
+            places: Arc::new(Semaphore::new(parallel.max(1))),
+            lines: Arc::new(Mutex::new(Lines {
+                live: 0,
+                cap: parallel.max(1),
+                away: Default::default(),
+            })),
         }
     }
 
@@ -63,6 +92,10 @@ impl Fleet {
         };
         let done = self.counts.done.load(Ordering::SeqCst);
         let mut text = format!("{done} of {} done", self.counts.total);
+        match self.counts.away.load(Ordering::SeqCst) {
+            0 => {}
+            away => text.push_str(&format!(" · {away} waiting on AWS")),
+        }
         if let Some(waiting) = self.waiting() {
             text.push_str(&format!(" · {}", console::style(waiting).yellow().bold()));
         }
@@ -97,27 +130,58 @@ impl Fleet {
         ));
     }
 
-    /// The reporter of one resource's run.
-    pub fn reporter(&self, name: &str) -> FleetReporter {
+    /// Waits for a place for one resource's run, then gives it its reporter and line.
+    pub async fn seat(&self, name: &str) -> FleetReporter {
+        let place = self.take_place().await;
         let name = safe(name).into_owned();
         self.show_counts();
-        let bar = self.multi.as_ref().map(|m| {
-            // Above the summary line.
-            let bar = m.insert_from_back(1, ProgressBar::new_spinner());
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg} [{elapsed}]")
-                    .expect("a valid template"),
-            );
-            bar.set_prefix(name.clone());
-            bar.set_message("starting…");
-            bar.enable_steady_tick(Duration::from_millis(150));
-            bar
-        });
+        let bar = Arc::new(Mutex::new(None));
+        self.give_line(&bar, &name, Duration::ZERO);
         FleetReporter {
+            bar,
             name,
             fleet: self.clone(),
-            bar,
+            place: Mutex::new(Some(place)),
+            started: Instant::now(),
         }
+    }
+
+    async fn take_place(&self) -> OwnedSemaphorePermit {
+        let place = self.places.clone().acquire_owned().await;
+        place.expect("the places are never closed")
+    }
+
+    fn lines(&self) -> std::sync::MutexGuard<'_, Lines> {
+        self.lines.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Gives a run a line, above the summary line, taking the oldest line of a run away if
+    /// there are as many as places; `elapsed`: how long the run has been at work.
+    fn give_line(&self, slot: &LineSlot, name: &str, elapsed: Duration) {
+        let Some(m) = &self.multi else {
+            return;
+        };
+        let mut lines = self.lines();
+        while lines.live >= lines.cap {
+            let Some(oldest) = lines.away.pop_front() else {
+                break;
+            };
+            if let Some(bar) = lock(&oldest).take() {
+                bar.finish_and_clear();
+                m.remove(&bar);
+                lines.live -= 1;
+            }
+        }
+        let bar = m.insert_from_back(1, ProgressBar::new_spinner().with_elapsed(elapsed));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg} [{elapsed}]")
+                .expect("a valid template"),
+        );
+        bar.set_prefix(name.to_owned());
+        bar.set_message("starting…");
+        bar.enable_steady_tick(Duration::from_millis(150));
+        lines.live += 1;
+        *lock(slot) = Some(bar);
     }
 
     /// Prints a line whose outside words are already made [`safe`].
@@ -159,11 +223,21 @@ impl Fleet {
     }
 }
 
-/// One resource's line.
+/// One resource's run: its place and its line (none while it waits away from its place).
 pub struct FleetReporter {
     name: String,
     fleet: Fleet,
-    bar: Option<ProgressBar>,
+    bar: LineSlot,
+    place: Mutex<Option<OwnedSemaphorePermit>>,
+    started: Instant,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn bar_of(slot: &Mutex<Option<ProgressBar>>) -> Option<ProgressBar> {
+    lock(slot).clone()
 }
 
 impl FleetReporter {
@@ -171,9 +245,13 @@ impl FleetReporter {
     pub fn done(&self, outcome: &str) {
         self.fleet.counts.done.fetch_add(1, Ordering::SeqCst);
         self.fleet.show_counts();
-        match &self.bar {
-            Some(bar) => bar.finish_with_message(safe(outcome).into_owned()),
-            None if !self.fleet.printer.is_quiet() => {
+        match bar_of(&self.bar) {
+            Some(bar) => {
+                // The line stays, its ticker stops.
+                bar.finish_with_message(safe(outcome).into_owned());
+                self.fleet.lines().live -= 1;
+            }
+            None if self.fleet.multi.is_none() && !self.fleet.printer.is_quiet() => {
                 eprintln!("[{}] {}", self.name, safe(outcome));
             }
             None => {}
@@ -181,9 +259,49 @@ impl FleetReporter {
     }
 }
 
+impl Place for FleetReporter {
+    /// Gives the place to a run waiting for one; the line stays until a run at work needs it.
+    fn step_away(&self) {
+        let Some(place) = lock(&self.place).take() else {
+            return;
+        };
+        self.fleet.counts.away.fetch_add(1, Ordering::SeqCst);
+        if lock(&self.bar).is_some() {
+            self.fleet.lines().away.push_back(self.bar.clone());
+        }
+        drop(place);
+        self.fleet.show_counts();
+    }
+
+    fn come_back(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            if lock(&self.place).is_some() {
+                return;
+            }
+            let place = self.fleet.take_place().await;
+            *lock(&self.place) = Some(place);
+            self.fleet.counts.away.fetch_sub(1, Ordering::SeqCst);
+            let kept = {
+                let mut lines = self.fleet.lines();
+                lines.away.retain(|slot| !Arc::ptr_eq(slot, &self.bar));
+                lock(&self.bar).is_some()
+            };
+            if !kept {
+                self.fleet
+                    .give_line(&self.bar, &self.name, self.started.elapsed());
+            }
+            self.fleet.show_counts();
+        })
+    }
+}
+
 impl Reporter for FleetReporter {
+    fn place(&self) -> Option<&dyn Place> {
+        Some(self)
+    }
+
     fn say(&self, text: &str) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = bar_of(&self.bar) {
             bar.set_message(safe(text.lines().next().unwrap_or_default()).into_owned());
         }
         if !self.fleet.printer.is_quiet() {
@@ -216,22 +334,29 @@ impl Reporter for FleetReporter {
 struct FleetWait {
     name: String,
     label: String,
-    bar: Option<ProgressBar>,
+    /// The run's line, when it has one.
+    bar: LineSlot,
     fleet: Fleet,
     last: String,
 }
 
 impl WaitDisplay for FleetWait {
     fn update(&mut self, status: &str, elapsed: Duration) {
-        match &self.bar {
+        match bar_of(&self.bar) {
             Some(bar) => bar.set_message(format!("{}: {}", self.label, safe(status))),
-            None if status != self.last && !self.fleet.printer.is_quiet() => eprintln!(
-                "[{}] {}: {} ({}s)",
-                self.name,
-                self.label,
-                safe(status),
-                elapsed.as_secs()
-            ),
+            // Away from its place on a terminal, the run has no line: the summary counts it.
+            None if self.fleet.multi.is_none()
+                && status != self.last
+                && !self.fleet.printer.is_quiet() =>
+            {
+                eprintln!(
+                    "[{}] {}: {} ({}s)",
+                    self.name,
+                    self.label,
+                    safe(status),
+                    elapsed.as_secs()
+                );
+            }
             None => {}
         }
         self.last = status.to_owned();
@@ -239,7 +364,7 @@ impl WaitDisplay for FleetWait {
 
     fn finish(&mut self, message: &str) {
         let message = safe(message);
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = bar_of(&self.bar) {
             bar.set_message(message.clone().into_owned());
         }
         if !self.fleet.printer.is_quiet() {
@@ -280,9 +405,14 @@ impl Prompter for SharedPrompter {
         let ask = || {
             self.with(|p| match p.approver() {
                 Some(named) if question.id == "approver" => Ok(Answer::Text(named)),
+                // A file or a plan answers at once: nothing to show, nobody to wait for.
+                _ if !p.asks_people() => p.ask(question),
                 _ => self.fleet.suspend(asking.as_deref(), || p.ask(question)),
             })
         };
+        if !self.asks_people() {
+            return ask();
+        }
         self.fleet.question(true);
         let answer = match tokio::runtime::Handle::try_current() {
             Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
@@ -304,6 +434,10 @@ impl Prompter for SharedPrompter {
 
     fn approver(&self) -> Option<String> {
         self.with(|p| p.approver())
+    }
+
+    fn asks_people(&self) -> bool {
+        self.with(|p| p.asks_people())
     }
 
     fn reference(&self, question: &Question) -> Option<serde_json::Value> {

@@ -525,9 +525,7 @@ async fn a_plan_of_several_clusters_is_applied_in_parallel_and_a_changed_one_alo
         out.expect_code(1);
         let err = out.stderr();
         assert!(
-            err.contains(
-                "Every question is answered. Making the changes on 2 resources, 2 at a time"
-            ),
+            err.contains("Every answer comes from the saved plan"),
             "{err}"
         );
         assert!(err.contains("EnhancedVpcRouting: false → true"), "{err}");

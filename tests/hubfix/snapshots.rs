@@ -411,17 +411,26 @@ async fn summary_table_of_a_fleet_with_mixed_outcomes() {
     run.expect_code(1);
     let err = transcript(&hubfix, &run);
     let err = err.split_once("--- stderr\n").expect("stderr").1;
-    // Every question comes first, one target after another: that part is in order too.
-    let (questions, _) = err
-        .split_once("\nEvery question is answered.")
-        .expect("the questions, then the changes");
-    snapshot(
-        "fleet_questions_and_summary",
-        &format!(
-            "{questions}\n[…the changes, in parallel…]\n\n{}",
-            last_table(err)
-        ),
-    );
+    // The answers come from a file and nothing is deleted: each run goes on to its changes
+    // once prepared, and the runs' lines (each prefixed with its resource) interleave. Each
+    // run's own lines are in order: shown run by run, between the triage and the summary.
+    let mut runs: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    let mut between = Vec::new();
+    for line in err.lines() {
+        match line.strip_prefix('[').and_then(|l| l.split_once("] ")) {
+            Some((name, text)) => runs.entry(name).or_default().push(text),
+            None => between.push(line),
+        }
+    }
+    let mut text = first_table(err);
+    for line in between.iter().filter(|l| l.starts_with("Every answer")) {
+        text.push_str(&format!("\n{line}\n"));
+    }
+    for (name, lines) in runs {
+        text.push_str(&format!("\n── [{name}] ──\n{}\n", lines.join("\n")));
+    }
+    text.push_str(&format!("\n{}", last_table(err)));
+    snapshot("fleet_questions_and_summary", &text);
 }
 
 /// Errors refused before any AWS call: no emulator needed.
