@@ -461,14 +461,7 @@ async fn run_fleet(
     hub: Arc<SdkSecurityHub>,
     options: Arc<RunOptions>,
 ) -> Vec<(Target, RunReport)> {
-    let stop = Arc::new(AtomicBool::new(crate::engine::stop_requested()));
-    let watcher = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            crate::engine::stop_asked().await;
-            stop.store(true, Ordering::SeqCst);
-        })
-    };
+    let (stop, watcher) = stop_flag();
     let mut tasks = RunTasks::new();
     let mut started = Started::new();
     // Each run says when it is over; a run waits for the earlier runs it shares a resource
@@ -522,6 +515,20 @@ async fn run_fleet(
     let done = gather(tasks, started, fleet, &options).await;
     watcher.abort();
     done
+}
+
+/// The fleet's stop flag, set once the operator asks to stop (Ctrl-C, SIGTERM), and the
+/// task that sets it (to abort when the fleet is over).
+pub(super) fn stop_flag() -> (Arc<AtomicBool>, tokio::task::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(crate::engine::stop_requested()));
+    let watcher = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            crate::engine::stop_asked().await;
+            stop.store(true, Ordering::SeqCst);
+        })
+    };
+    (stop, watcher)
 }
 
 /// A fleet's tasks: each gives its order, target and report (none for a target left alone).

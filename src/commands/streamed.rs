@@ -8,7 +8,7 @@
 //! A run that shares a resource with a run prepared before it waits for that run to end, as
 //! in a fleet prepared first.
 
-use super::run::{RunTasks, Started, gather, set_aside_message};
+use super::run::{RunTasks, Started, gather, set_aside_message, stop_flag};
 use crate::actions::AwsApi;
 use crate::engine::{
     Engine, Footprint, Preparation, Prompter, Reporter, RunOptions, StartError, Target, away,
@@ -60,14 +60,7 @@ pub(super) async fn run_streamed(
     hub: Arc<SdkSecurityHub>,
     options: Arc<RunOptions>,
 ) -> Streamed {
-    let stop = Arc::new(AtomicBool::new(crate::engine::stop_requested()));
-    let watcher = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            crate::engine::stop_asked().await;
-            stop.store(true, Ordering::SeqCst);
-        })
-    };
+    let (stop, watcher) = stop_flag();
     let busy = Arc::new(AtomicBool::new(false));
     let start_failed = Arc::new(AtomicBool::new(false));
     let prepared: Prepared = Arc::default();
