@@ -1,9 +1,9 @@
 //! Reads of findings by id, coalesced. Every run of a fleet reads its finding again before
 //! it locks it and after (the lock protocol in `engine::lock`); one GetFindings each, at
 //! Security Hub's 3 requests a second, made a fleet of 20 wait seconds for its own reads.
-//! Here the ids asked for while a read is under way (or waiting for the rate limit) queue
-//! up, and the next read takes up to 20 of them in one GetFindings: a fleet's reads cost
-//! about one request per 20 runs.
+//! Here the ids asked for while a read is under way (or waiting for the rate limit, or for
+//! [`GATHER`]) queue up, and the next read takes up to 20 of them in one GetFindings: a
+//! fleet's reads cost about one request per 20 runs.
 
 use super::Finding;
 use crate::aws::ApiError;
@@ -21,11 +21,26 @@ struct Waiting {
     reply: oneshot::Sender<Reply>,
 }
 
+/// How long the caller whose turn it is to read waits for the ids of other runs before it
+/// reads: the runs of a fleet reach their lock a little apart, and a read that left at once
+/// would carry one id of Security Hub's 3 requests a second.
+pub const GATHER: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The queue of ids waiting to be read, and the turn to read them.
-#[derive(Default)]
 pub struct ReadBatcher {
     queue: Mutex<Vec<Waiting>>,
     turn: tokio::sync::Mutex<()>,
+    gather: std::time::Duration,
+}
+
+impl Default for ReadBatcher {
+    fn default() -> Self {
+        ReadBatcher {
+            queue: Mutex::default(),
+            turn: tokio::sync::Mutex::default(),
+            gather: GATHER,
+        }
+    }
 }
 
 impl ReadBatcher {
@@ -101,6 +116,8 @@ impl ReadBatcher {
                 }
                 Err(oneshot::error::TryRecvError::Empty) => {}
             }
+            // The ids of other runs join this read meanwhile.
+            tokio::time::sleep(self.gather).await;
             let batch = self.next_batch();
             if batch.is_empty() {
                 continue;

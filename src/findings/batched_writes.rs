@@ -4,7 +4,7 @@
 //! own notes. A request takes up to 100 findings but one note, status and set of
 //! user-defined fields for all of them, so only updates alike in everything but their
 //! findings can share it. Here the updates asked for while a request is under way (or waiting
-//! for the rate limit) queue up, and the next request takes up to 100 findings of the first
+//! for the rate limit, or for [`GATHER`]) queue up, and the next request takes up to 100 findings of the first
 //! update waiting together with every update alike; each caller gets back the unprocessed
 //! entries of its own findings, and an error reaches every caller of the request.
 //! A caller awaits its own update before it sends the next, so the order of the updates of
@@ -14,6 +14,7 @@ use super::{BATCH_LIMIT, FindingRef, Unprocessed, UserFields, WorkflowStatus};
 use crate::aws::ApiError;
 use std::future::Future;
 use std::sync::Mutex;
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// Everything a BatchUpdateFindings request sends besides its findings: only updates whose
@@ -35,11 +36,28 @@ struct Waiting {
     reply: oneshot::Sender<Reply>,
 }
 
+/// How long the caller whose turn it is to send waits for updates alike from other runs
+/// before it sends: the runs of a fleet reach their lock and their end a little apart (each
+/// goes on as soon as it is prepared), and a request that left at once would carry one
+/// finding. A tenth of a second, against a change of minutes, and at most one request every
+/// tenth of a second at Security Hub's rate anyway.
+pub const GATHER: Duration = Duration::from_millis(100);
+
 /// The queue of updates waiting to be sent, and the turn to send them.
-#[derive(Default)]
 pub struct WriteBatcher {
     queue: Mutex<Vec<Waiting>>,
     turn: tokio::sync::Mutex<()>,
+    gather: Duration,
+}
+
+impl Default for WriteBatcher {
+    fn default() -> Self {
+        WriteBatcher {
+            queue: Mutex::default(),
+            turn: tokio::sync::Mutex::default(),
+            gather: GATHER,
+        }
+    }
 }
 
 impl WriteBatcher {
@@ -124,6 +142,8 @@ impl WriteBatcher {
                 }
                 Err(oneshot::error::TryRecvError::Empty) => {}
             }
+            // Updates alike from other runs join this request meanwhile.
+            tokio::time::sleep(self.gather).await;
             let batch = self.next_batch();
             let Some(first) = batch.first() else {
                 continue;

@@ -309,3 +309,70 @@ async fn a_plan_does_not_offer_what_another_target_of_it_deletes() {
         );
     }
 }
+
+/// Answers from a file and no runbook that deletes: each run goes on to its changes once it
+/// is prepared (a streamed fleet). Two DMS.9 runs on the two endpoints of one task both touch
+/// that task: the run prepared second waits for the first to end, says so, and sends nothing
+/// before then.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_streamed_dms_9_runs_on_one_task_go_one_after_another() {
+    let (emu, hubfix) = seeded("dms");
+    let private = instance_arn(&emu, "demo-private-dms").await;
+    let (mysql, _, _) = endpoint(&emu, MYSQL).await;
+    let (postgres, _, _) = endpoint(&emu, "demo-target-postgres").await;
+    let findings = [
+        emu.finding_on(&mysql).await.0,
+        emu.finding_on(&postgres).await.0,
+    ];
+    let answers = hubfix.answers(&format!(
+        "controls:\n  DMS.9: {{ intended: false, ssl_mode: verify-full, ca_certificate: import, ca_pem_file: \"{}\", test_instance: \"{private}\", apply_now: true, rollback: true }}\n",
+        ca_pem()
+    ));
+    let run = hubfix.run(&[
+        "run",
+        "--finding",
+        &findings[0],
+        "--finding",
+        &findings[1],
+        "--parallel",
+        "2",
+        "--answers",
+        &answers,
+    ]);
+    let err = run.stderr();
+    assert_eq!(run.code(), 0, "{err}");
+    assert!(
+        err.contains("Every answer comes from the answers file"),
+        "{err}"
+    );
+    let said = |later: &str, earlier: &str| {
+        err.contains(&format!(
+            "[DMS.9 {later}] goes after DMS.9 {earlier}: both touch"
+        ))
+    };
+    let (first, second) = if said("demo-target-postgres", MYSQL) {
+        (&mysql, &postgres)
+    } else if said(MYSQL, "demo-target-postgres") {
+        (&postgres, &mysql)
+    } else {
+        panic!("one run goes after the other:\n{err}")
+    };
+    let requests = emu.test_api("GET", "/hubfix-test/requests", serde_json::Value::Null);
+    // The endpoints each run changes, in the order the emulator saw them.
+    let changes: Vec<&str> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "ModifyEndpoint")
+        .map(|r| r["params"]["EndpointArn"].as_str().unwrap_or_default())
+        .collect();
+    let last_of_first = changes.iter().rposition(|arn| arn == first);
+    let first_of_second = changes.iter().position(|arn| arn == second);
+    assert!(
+        last_of_first.unwrap() < first_of_second.unwrap(),
+        "{changes:?}"
+    );
+    for id in [MYSQL, "demo-target-postgres"] {
+        assert_eq!(endpoint(&emu, id).await.1, "verify-full", "{id}");
+    }
+}
