@@ -164,11 +164,12 @@ impl Job {
                 return None;
             }
             Err(e) => {
-                // Nothing can be journaled: no run starts after this one.
+                // The run could not start (no journal, a target the plan does not have): no
+                // run starts after this one, as when every target is prepared first.
                 self.stop.store(true, Ordering::SeqCst);
                 self.start_failed.store(true, Ordering::SeqCst);
                 self.fleet.error(&e.to_string());
-                reporter.done("not started: its journal could not be written");
+                reporter.done("not started: nothing was changed");
                 return None;
             }
         };
