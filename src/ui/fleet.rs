@@ -5,8 +5,9 @@
 //! is not drawn over. A run waiting on AWS gives its place to a run waiting for one (the
 //! summary line counts it) and takes a place again when its wait ends; it keeps its line
 //! until a run at work needs one, so there are never more than `--parallel` live lines (each
-//! has a ticker thread). Without a terminal (or with --no-progress) each line of output is
-//! prefixed with the resource instead.
+//! has a ticker thread). A run that ends prints its outcome above the lines and its line
+//! goes. Without a terminal (or with --no-progress) each line of output is prefixed with the
+//! resource instead.
 
 use super::Printer;
 use super::printer::safe;
@@ -247,9 +248,19 @@ impl FleetReporter {
         self.fleet.show_counts();
         match bar_of(&self.bar) {
             Some(bar) => {
-                // The line stays, its ticker stops.
-                bar.finish_with_message(safe(outcome).into_owned());
+                // The outcome goes above the live lines for good, and the line goes: the live
+                // area keeps at most a line a place, however many runs end.
+                let took = bar.elapsed().as_secs();
+                bar.finish_and_clear();
+                if let Some(m) = &self.fleet.multi {
+                    m.remove(&bar);
+                }
                 self.fleet.lines().live -= 1;
+                self.fleet.print(&format!(
+                    "{} {} [{took}s]",
+                    console::style(&self.name).bold(),
+                    safe(outcome)
+                ));
             }
             None if self.fleet.multi.is_none() && !self.fleet.printer.is_quiet() => {
                 eprintln!("[{}] {}", self.name, safe(outcome));
