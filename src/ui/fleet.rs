@@ -170,7 +170,7 @@ impl Fleet {
             if let Some(bar) = lock(&oldest).take() {
                 bar.finish_and_clear();
                 m.remove(&bar);
-                lines.live -= 1;
+                lines.live = lines.live.saturating_sub(1);
             }
         }
         let bar = m.insert_from_back(1, ProgressBar::new_spinner().with_elapsed(elapsed));
@@ -255,7 +255,9 @@ impl FleetReporter {
                 if let Some(m) = &self.fleet.multi {
                     m.remove(&bar);
                 }
-                self.fleet.lines().live -= 1;
+                let mut lines = self.fleet.lines();
+                lines.live = lines.live.saturating_sub(1);
+                drop(lines);
                 self.fleet.print(&format!(
                     "{} {} [{took}s]",
                     console::style(&self.name).bold(),
