@@ -505,8 +505,7 @@ async fn run_fleet(
             if report.interrupted {
                 stop.store(true, Ordering::SeqCst);
             }
-            let first = report.message.lines().next().unwrap_or_default();
-            reporter.done(&format!("{}: {first}", report.outcome.name()));
+            reporter.ended(&report);
             let _ = end.send(true);
             Some((order, target, report))
         });

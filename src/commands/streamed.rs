@@ -153,7 +153,7 @@ impl Job {
                 if report.interrupted {
                     self.stop.store(true, Ordering::SeqCst);
                 }
-                done(&reporter, &report);
+                reporter.ended(&report);
                 return Some((self.order, self.target, report));
             }
             Err(StartError::Busy(e)) => {
@@ -197,13 +197,8 @@ impl Job {
         if report.interrupted {
             self.stop.store(true, Ordering::SeqCst);
         }
-        done(&reporter, &report);
+        reporter.ended(&report);
         let _ = end.send(true);
         Some((self.order, self.target, report))
     }
-}
-
-fn done(reporter: &crate::ui::FleetReporter, report: &crate::engine::RunReport) {
-    let first = report.message.lines().next().unwrap_or_default();
-    reporter.done(&format!("{}: {first}", report.outcome.name()));
 }

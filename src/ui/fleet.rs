@@ -242,6 +242,12 @@ fn bar_of(slot: &Mutex<Option<ProgressBar>>) -> Option<ProgressBar> {
 }
 
 impl FleetReporter {
+    /// The run ended with `report`: its outcome and the first line of its message.
+    pub fn ended(&self, report: &crate::engine::RunReport) {
+        let first = report.message.lines().next().unwrap_or_default();
+        self.done(&format!("{}: {first}", report.outcome.name()));
+    }
+
     /// The run is over: the line shows its outcome and stops.
     pub fn done(&self, outcome: &str) {
         self.fleet.counts.done.fetch_add(1, Ordering::SeqCst);

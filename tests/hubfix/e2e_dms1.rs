@@ -2,7 +2,7 @@
 //! (`describe-replication-instances` shows PubliclyAccessible false), plus every captured
 //! setting, tag and task definition on the private instance.
 
-use crate::emulator::{Emulator, dms_filter, seeded};
+use crate::emulator::{Emulator, Hubfix, dms_filter, seeded};
 use serde_json::{Value, json};
 
 const PUBLIC: &str = "demo-public-dms";
@@ -19,6 +19,15 @@ fn replace_then_delete_private(delete: bool) -> String {
 const NO_ROUTE: &str = "Test connection failed for endpoint 'demo-target-postgres': Connection timed out (no route from the replication instance's subnets)";
 /// The seeded tasks' endpoints: demo-full-load uses the first two, demo-cdc the others.
 const ENDPOINTS: usize = 4;
+
+/// The seeded DMS account with demo-target-postgres unreachable from any private instance
+/// (the public one still reaches it).
+async fn postgres_unreachable_from_private() -> (Emulator, Hubfix) {
+    let (emu, hubfix) = seeded("dms");
+    let postgres = emu.dms_endpoint_arn("demo-target-postgres").await;
+    emu.unreachable_from_private(&postgres, NO_ROUTE);
+    (emu, hubfix)
+}
 
 /// Everything DMS.1 must carry over, read with the SDK: settings, tags, and each task's
 /// definition (by identifier). `None` when the instance does not exist.
@@ -237,10 +246,8 @@ async fn replace_moves_the_tasks_to_a_new_private_instance_then_deletes_the_old_
 /// fixed `hubfix resume` tests again and finishes the replacement.
 #[tokio::test(flavor = "multi_thread")]
 async fn replace_stops_when_the_private_instance_cannot_reach_an_endpoint_and_resume_tests_again() {
-    let (emu, hubfix) = seeded("dms");
+    let (emu, hubfix) = postgres_unreachable_from_private().await;
     let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
-    let postgres = emu.dms_endpoint_arn("demo-target-postgres").await;
-    emu.unreachable_from_private(&postgres, NO_ROUTE);
     let answers = hubfix.answers(&replace_then_delete_private(false));
     let run = hubfix.run(&[
         "run",
@@ -333,10 +340,8 @@ async fn replace_stops_when_the_private_instance_cannot_reach_an_endpoint_and_re
 /// A yes to deleting the new instance after a failed test: it goes, the public one stays.
 #[tokio::test(flavor = "multi_thread")]
 async fn replace_deletes_the_new_instance_on_request_after_a_failed_test() {
-    let (emu, hubfix) = seeded("dms");
+    let (emu, hubfix) = postgres_unreachable_from_private().await;
     let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
-    let postgres = emu.dms_endpoint_arn("demo-target-postgres").await;
-    emu.unreachable_from_private(&postgres, NO_ROUTE);
     let answers = hubfix.answers(&replace_then_delete_private(true));
     let run = hubfix.run(&["run", "--control", "DMS.1", "--answers", &answers]);
     run.expect_code(1);
@@ -373,10 +378,8 @@ async fn replace_deletes_the_new_instance_on_request_after_a_failed_test() {
 /// not run, starts none, and `hubfix resume` tests again and finishes.
 #[tokio::test(flavor = "multi_thread")]
 async fn recreate_names_the_tasks_that_will_not_run_when_an_endpoint_is_unreachable() {
-    let (emu, hubfix) = seeded("dms");
+    let (emu, hubfix) = postgres_unreachable_from_private().await;
     let (old_arn, before) = snapshot(&emu, PUBLIC).await.unwrap();
-    let postgres = emu.dms_endpoint_arn("demo-target-postgres").await;
-    emu.unreachable_from_private(&postgres, NO_ROUTE);
     let answers = hubfix.answers(RECREATE);
     let plan = hubfix.run(&["plan", "--control", "DMS.1"]);
     assert!(

@@ -45,6 +45,18 @@ pub fn ca_pem() -> String {
     format!("{}/tests/fixtures/ca-chain.pem", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// DMS.1 under `controls:` of an answers file: recreate the public instance as private.
+const DMS1_RECREATE: &str = "controls:\n  DMS.1: { intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }\n";
+
+/// DMS.9's line under `controls:` of an answers file: verify-full with the test CA imported,
+/// tested from `test_instance`, rolled back if the test fails.
+fn dms9_fix(test_instance: &str) -> String {
+    format!(
+        "  DMS.9: {{ intended: false, ssl_mode: verify-full, ca_certificate: import, ca_pem_file: \"{}\", test_instance: \"{test_instance}\", apply_now: true, rollback: true }}\n",
+        ca_pem()
+    )
+}
+
 async fn answers(emu: &Emulator, hubfix: &Hubfix, pem: &str, rollback: bool) -> String {
     let instance = instance_arn(emu, "demo-private-dms").await;
     hubfix.answers(&format!(
@@ -193,10 +205,7 @@ async fn a_dms_1_and_a_dms_9_run_on_the_same_tasks_go_one_after_another() {
     let (mysql, _, _) = endpoint(&emu, MYSQL).await;
     let dms1 = emu.finding_on(&public).await.0;
     let dms9 = emu.finding_on(&mysql).await.0;
-    let answers = hubfix.answers(&format!(
-        "controls:\n  DMS.1: {{ intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }}\n  DMS.9: {{ intended: false, ssl_mode: verify-full, ca_certificate: import, ca_pem_file: \"{}\", test_instance: \"{private}\", apply_now: true, rollback: true }}\n",
-        ca_pem()
-    ));
+    let answers = hubfix.answers(&format!("{DMS1_RECREATE}{}", dms9_fix(&private)));
     let run = hubfix.run(&[
         "run",
         "--finding",
@@ -260,12 +269,8 @@ async fn a_plan_does_not_offer_what_another_target_of_it_deletes() {
     let (mysql, _, _) = endpoint(&emu, MYSQL).await;
     let dms1 = emu.finding_on(&public).await.0;
     let dms9 = emu.finding_on(&mysql).await.0;
-    let answers_with = |instance: &str| {
-        hubfix.answers(&format!(
-            "controls:\n  DMS.1: {{ intended: false, strategy: recreate, stop_tasks: true, restart_tasks: true, confirm_delete: true }}\n  DMS.9: {{ intended: false, ssl_mode: verify-full, ca_certificate: import, ca_pem_file: \"{}\", test_instance: \"{instance}\", apply_now: true, rollback: true }}\n",
-            ca_pem()
-        ))
-    };
+    let answers_with =
+        |instance: &str| hubfix.answers(&format!("{DMS1_RECREATE}{}", dms9_fix(instance)));
     let plan = |answers: &str| {
         hubfix.run(&[
             "plan",
@@ -324,10 +329,7 @@ async fn two_streamed_dms_9_runs_on_one_task_go_one_after_another() {
         emu.finding_on(&mysql).await.0,
         emu.finding_on(&postgres).await.0,
     ];
-    let answers = hubfix.answers(&format!(
-        "controls:\n  DMS.9: {{ intended: false, ssl_mode: verify-full, ca_certificate: import, ca_pem_file: \"{}\", test_instance: \"{private}\", apply_now: true, rollback: true }}\n",
-        ca_pem()
-    ));
+    let answers = hubfix.answers(&format!("controls:\n{}", dms9_fix(&private)));
     let run = hubfix.run(&[
         "run",
         "--finding",
@@ -357,14 +359,12 @@ async fn two_streamed_dms_9_runs_on_one_task_go_one_after_another() {
     } else {
         panic!("one run goes after the other:\n{err}")
     };
-    let requests = emu.test_api("GET", "/hubfix-test/requests", serde_json::Value::Null);
-    // The endpoints each run changes, in the order the emulator saw them.
-    let changes: Vec<&str> = requests
-        .as_array()
-        .unwrap()
+    // The endpoints the runs change, in the order the emulator saw them.
+    let sent = crate::e2e_plan_is_run::sent(&emu);
+    let changes: Vec<&str> = sent
         .iter()
-        .filter(|r| r["action"] == "ModifyEndpoint")
-        .map(|r| r["params"]["EndpointArn"].as_str().unwrap_or_default())
+        .filter(|(_, action, _)| action == "ModifyEndpoint")
+        .map(|(_, _, params)| params["EndpointArn"].as_str().unwrap_or_default())
         .collect();
     let last_of_first = changes.iter().rposition(|arn| arn == first);
     let first_of_second = changes.iter().position(|arn| arn == second);

@@ -102,6 +102,20 @@ async fn without_tls_a_no_to_the_upgrade_changes_nothing_and_stops_with_exit_3()
 }
 
 /// Upgrade, TLS preferred, (clients on TLS), TLS required, ROTATE, SET: each waited for.
+/// The run paused between phases: stopped, exit 3, and its message names `hubfix resume`.
+#[track_caller]
+fn assert_paused_for_resume(report: &hubfix::engine::RunReport) {
+    assert_eq!(report.outcome, Outcome::Stopped);
+    assert_eq!(report.exit_status().code(), 3);
+    assert!(
+        report
+            .message
+            .contains(&format!("hubfix resume {}", report.run_id)),
+        "{}",
+        report.message
+    );
+}
+
 fn full_path(clients_on_tls: bool) -> ScriptedPrompter {
     let p = ScriptedPrompter::new()
         .no("intended")
@@ -213,15 +227,7 @@ async fn clients_not_on_tls_pause_and_resume_asks_again_then_requires_tls() {
     use crate::double_elasticache::Change;
     let fx = fixture("5.0.6", false);
     let report = fx.run(&mut full_path(false)).await;
-    assert_eq!(report.outcome, Outcome::Stopped);
-    assert_eq!(report.exit_status().code(), 3);
-    assert!(
-        report
-            .message
-            .contains(&format!("hubfix resume {}", report.run_id)),
-        "{}",
-        report.message
-    );
+    assert_paused_for_resume(&report);
     assert_eq!(
         fx.aws.group().upgrades,
         [
@@ -419,15 +425,7 @@ async fn a_token_aws_would_refuse_is_refused_before_any_call() {
 async fn no_between_the_phases_pauses_and_resume_sets_the_same_token() {
     let fx = fixture("5.0.6", true);
     let report = fx.run(&mut fix(false)).await;
-    assert_eq!(report.outcome, Outcome::Stopped);
-    assert_eq!(report.exit_status().code(), 3);
-    assert!(
-        report
-            .message
-            .contains(&format!("hubfix resume {}", report.run_id)),
-        "{}",
-        report.message
-    );
+    assert_paused_for_resume(&report);
     assert!(report.message.contains("WITHOUT the token"));
     assert_eq!(fx.aws.count(MODIFY), 1, "only ROTATE");
     assert!(fx.aws.group().accepts_anyone);
